@@ -1,0 +1,1 @@
+//! konferenz-store: the only crate that speaks SQL (rooms for now).
