@@ -6,6 +6,21 @@
 
 use std::time::{Duration, Instant};
 
+mod conceal;
+mod dtmf;
+mod g711;
+mod jitter;
+mod leg;
+mod mixer;
+pub mod rtcp;
+pub mod rtp;
+mod source;
+
+pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
+pub use leg::MediaLeg;
+pub use mixer::Mixer;
+pub use rtp::is_rtcp;
+
 /// Samples per second of the mixer (narrowband).
 pub const SAMPLE_RATE: u32 = 8000;
 /// Samples in one 20 ms frame at [`SAMPLE_RATE`].
@@ -24,25 +39,6 @@ pub enum Codec {
     Pcmu,
     /// G.711 A-law, static payload type 8.
     Pcma,
-}
-
-impl Codec {
-    /// Static RTP payload type (RFC 3551).
-    pub fn static_payload_type(self) -> u8 {
-        todo!()
-    }
-    /// Encoding name as used in SDP `a=rtpmap` (e.g. "PCMU").
-    pub fn encoding_name(self) -> &'static str {
-        todo!()
-    }
-    /// RTP clock rate.
-    pub fn clock_rate(self) -> u32 {
-        todo!()
-    }
-    /// Looks a codec up by its SDP encoding name (case-insensitive) and clock rate.
-    pub fn from_rtpmap(name: &str, clock_rate: u32) -> Option<Codec> {
-        todo!()
-    }
 }
 
 /// What a leg is told at creation and on every re-negotiation (re-INVITE/UPDATE).
@@ -104,84 +100,29 @@ pub enum MediaError {
     UnexpectedPayloadType(u8),
 }
 
-/// One participant's media: receive side (RTP parse, SSRC/sequence tracking, jitter buffer,
-/// concealment, DTMF) and send side (G.711 encode, RTP header, RTCP reports).
-pub struct MediaLeg {
-    _private: (),
-}
-
-impl MediaLeg {
-    /// A new leg; `now` starts its RTCP schedule.
-    pub fn new(config: LegConfig, now: Instant) -> Self {
-        let _ = (config, now);
-        todo!()
+/// Drives a PCMU leg (telephone-event on payload type 101) with arbitrary bytes, for the
+/// fuzz target. `data` is a sequence of records `[ticks, len, len bytes…]`: each datagram is
+/// received, then `ticks & 3` mixer ticks pass (pull, encode, RTCP, DTMF), so bursts occur.
+#[doc(hidden)]
+pub fn fuzz_receive(data: &[u8]) {
+    let t0 = Instant::now();
+    let config = LegConfig { codec: Codec::Pcmu, payload_type: 0, dtmf_payload_type: Some(101), ssrc: 0x4B5A_0001 };
+    let mut leg = MediaLeg::new(config, t0);
+    let mut now = t0;
+    let mut frame = [0i16; FRAME_SAMPLES];
+    let mut buf = [0u8; MAX_PACKET];
+    let mut rest = data;
+    while let [ticks, len, tail @ ..] = rest {
+        let (datagram, tail) = tail.split_at((*len as usize).min(tail.len()));
+        let _ = leg.receive(now, datagram);
+        for _ in 0..ticks & 3 {
+            now += FRAME_DURATION;
+            leg.pull_frame(now, &mut frame);
+            leg.encode_frame(&frame, &mut buf);
+            leg.poll_rtcp(now, &mut buf);
+            while leg.poll_dtmf().is_some() {}
+        }
+        rest = tail;
     }
-
-    /// Applies a renegotiated codec/payload types (keeps SSRC, sequence and buffers sane).
-    pub fn reconfigure(&mut self, config: LegConfig) {
-        let _ = config;
-        todo!()
-    }
-
-    /// Takes one datagram from the network: RTP or RTCP (told apart as in RFC 5761).
-    /// Never panics, whatever the bytes.
-    pub fn receive(&mut self, now: Instant, datagram: &[u8]) -> Result<(), MediaError> {
-        let _ = (now, datagram);
-        todo!()
-    }
-
-    /// Writes the next 20 ms of received audio into `out` (called once per mixer tick).
-    pub fn pull_frame(&mut self, now: Instant, out: &mut Frame) -> FrameKind {
-        let _ = (now, out);
-        todo!()
-    }
-
-    /// Encodes `frame` as the next RTP packet of our stream into `buf`; returns its length.
-    pub fn encode_frame(&mut self, frame: &Frame, buf: &mut [u8; MAX_PACKET]) -> usize {
-        let _ = (frame, buf);
-        todo!()
-    }
-
-    /// If an RTCP report (SR, or RR when we have sent nothing) is due, writes it into `buf`.
-    pub fn poll_rtcp(&mut self, now: Instant, buf: &mut [u8; MAX_PACKET]) -> Option<usize> {
-        let _ = (now, buf);
-        todo!()
-    }
-
-    /// The next completed DTMF digit, if any.
-    pub fn poll_dtmf(&mut self) -> Option<DtmfDigit> {
-        todo!()
-    }
-
-    /// When the last valid RTP or RTCP packet arrived (for dead-call detection).
-    pub fn last_received(&self) -> Option<Instant> {
-        todo!()
-    }
-
-    /// Counters.
-    pub fn stats(&self) -> LegStats {
-        todo!()
-    }
-}
-
-/// Mixes a room: every participant hears the sum of all others (sum − own), summed in
-/// wide integers and clipped once. Holds its scratch space; `mix` never allocates.
-pub struct Mixer {
-    _private: (),
-}
-
-impl Mixer {
-    /// A mixer for up to `capacity` participants without reallocating.
-    pub fn with_capacity(capacity: usize) -> Self {
-        let _ = capacity;
-        todo!()
-    }
-
-    /// `outputs[i]` = clip(Σ inputs[j] for j ≠ i where `talking[j]`). `inputs`, `talking` and
-    /// `outputs` have equal lengths; a participant with `talking[j] == false` (muted or
-    /// silent) contributes nothing.
-    pub fn mix(&mut self, inputs: &[Frame], talking: &[bool], outputs: &mut [Frame]) {
-        let _ = (inputs, talking, outputs);
-        todo!()
-    }
+    let _ = (leg.stats(), leg.last_received());
 }

@@ -1,2 +1,64 @@
 //! The `konferenz` binary: command line, config, and the server's run loop.
-fn main() {}
+//!
+//! Exit codes: 0 success, 1 a command failed (e.g. a duplicate room), 2 bad command
+//! line or configuration.
+
+mod cli;
+mod config;
+mod http;
+mod logging;
+mod room;
+mod rtp_ports;
+mod serve;
+mod sip_task;
+mod tcp;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+/// Exit code for an unusable configuration (the same as clap's usage errors).
+const EXIT_CONFIG: u8 = 2;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load_valid(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("konferenz: config error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Err(e) = logging::init(&config.log) {
+        eprintln!("konferenz: {e:#}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("konferenz: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let store = cli::open_store(&config).await?;
+            serve::run(config, store).await
+        }
+        Command::Room { command } => {
+            let store = cli::open_store(&config).await?;
+            cli::room(command, &store).await
+        }
+        Command::Config { command } => {
+            cli::config(command, &config);
+            Ok(())
+        }
+    }
+}

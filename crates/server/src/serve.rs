@@ -1,1 +1,98 @@
-//! `konferenz serve`: binds the sockets and runs the SIP endpoint and the room tasks.
+//! `konferenz serve`: binds the sockets, starts the SIP task, the TCP listener and the HTTP
+//! server, and shuts them down in order on SIGTERM/Ctrl-C (every call gets a BYE).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use konferenz_sip::{Endpoint, EndpointConfig, PCMA, PCMU, Timers};
+use konferenz_store::Store;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, watch};
+use tracing::info;
+
+use crate::config::Config;
+use crate::room::RoomSettings;
+use crate::rtp_ports::PortPool;
+use crate::sip_task::SipTask;
+
+/// Runs the server until SIGTERM/Ctrl-C.
+pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
+    let listen = config.sip.listen;
+    let public_ip = config.sip.public_address.unwrap_or(listen.ip());
+    let udp = UdpSocket::bind(listen)
+        .await
+        .with_context(|| format!("sip.listen: cannot bind UDP {listen}"))?;
+    let tcp = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("sip.listen: cannot bind TCP {listen}"))?;
+    let (tcp_tx, tcp_rx) = mpsc::unbounded_channel();
+    let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx));
+
+    let endpoint = Endpoint::new(
+        EndpointConfig {
+            local_addr: SocketAddr::new(public_ip, listen.port()),
+            user_agent: config.sip.user_agent.clone(),
+            codecs: vec![PCMU, PCMA],
+            timers: Timers::default(),
+        },
+        rand::random(),
+    );
+    let ports = PortPool::new(listen.ip(), config.rtp.ports.start, config.rtp.ports.end);
+    info!(
+        sip = %listen,
+        rtp = %format!("{}-{}", config.rtp.ports.start, config.rtp.ports.end),
+        http = %config.http.listen,
+        "konferenz listening"
+    );
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let sip = tokio::spawn(
+        SipTask {
+            endpoint,
+            udp: Arc::new(udp),
+            tcp_events: tcp_rx,
+            ports,
+            media_ip: public_ip,
+            store: store.clone(),
+            room_settings: RoomSettings {
+                media_timeout: Duration::from_secs(config.sip.rtp_timeout_secs),
+            },
+            shutdown: shutdown_rx.clone(),
+        }
+        .run(),
+    );
+    let mut http_shutdown = shutdown_rx.clone();
+    let http = tokio::spawn(crate::http::serve_http(config.http.listen, store, async move {
+        let _ = http_shutdown.changed().await;
+    }));
+
+    wait_for_signal().await;
+    info!("shutdown requested");
+    let _ = shutdown_tx.send(true);
+    let _ = sip.await;
+    tcp_task.abort();
+    match tokio::time::timeout(Duration::from_secs(5), http).await {
+        Ok(Ok(result)) => result?,
+        Ok(Err(join)) => return Err(join.into()),
+        Err(_) => {}
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

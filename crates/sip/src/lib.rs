@@ -1,1 +1,59 @@
-//! konferenz-sip
+//! konferenz-sip: the SIP user-agent server as a sans-IO state machine — message parsing
+//! by sipx-sip, transactions by its RFC 3261/6026 machines, and our transaction user:
+//! dialogs, SDP offer/answer, 2xx retransmission, CANCEL and BYE.
+
+mod call;
+mod endpoint;
+mod headers;
+pub mod sdp;
+mod timer_queue;
+
+pub use call::CallHandle;
+pub use endpoint::{
+    CallError, EndReason, Endpoint, EndpointConfig, EndpointStats, Event, Output, Transmit,
+    Transport, default_timers,
+};
+pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
+pub use sipx_sip::{Limits, Message, StreamParser, Timers};
+
+/// G.711 µ-law as negotiated in SDP.
+pub const PCMU: CodecSpec = CodecSpec { name: "PCMU", clock_rate: 8000, static_payload_type: Some(0) };
+/// G.711 A-law as negotiated in SDP.
+pub const PCMA: CodecSpec = CodecSpec { name: "PCMA", clock_rate: 8000, static_payload_type: Some(8) };
+
+/// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
+/// announces, and runs its timers to the end. Must never panic.
+#[doc(hidden)]
+pub fn fuzz_datagram(data: &[u8]) {
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::time::{Duration, Instant};
+    let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 5060));
+    let mut endpoint = Endpoint::new(
+        EndpointConfig {
+            local_addr: local,
+            user_agent: "fuzz".into(),
+            codecs: vec![PCMU, PCMA],
+            timers: Timers::default(),
+        },
+        1,
+    );
+    let now = Instant::now();
+    let from = SocketAddr::from((Ipv4Addr::LOCALHOST, 5070));
+    endpoint.handle_datagram(now, from, data);
+    let rtp = LocalMedia { rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)) };
+    while let Some(output) = endpoint.poll_output() {
+        if let Output::Event(Event::IncomingCall { call, .. }) = output {
+            let _ = endpoint.accept(now, call, rtp.clone());
+        }
+    }
+    let mut t = now;
+    for _ in 0..64 {
+        match endpoint.poll_timeout() {
+            Some(at) => t = at.max(t),
+            None => break,
+        }
+        endpoint.handle_timeout(t);
+        while endpoint.poll_output().is_some() {}
+        t += Duration::from_millis(1);
+    }
+}

@@ -1,1 +1,84 @@
 //! konferenz-store: the only crate that speaks SQL (rooms for now).
+//!
+//! [`Store`] wraps a connection pool; SQLite is the default backend. The schema is
+//! embedded ([`sqlx::migrate!`]) and brought up to date by [`Store::open`], so a fresh
+//! file and an old one both end up with the current tables.
+
+mod error;
+mod room;
+
+pub use error::StoreError;
+pub use room::Room;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+/// The SQLite schema, compiled into the binary.
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A handle to the database; cheap to clone (all clones share one pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `url` and runs the migrations.
+    ///
+    /// `url` is `sqlite://path/to/file.db` (parent directories are created) or
+    /// `sqlite::memory:`. Other schemes are refused with [`StoreError::UnsupportedUrl`].
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|source| StoreError::BadUrl { url: url.to_owned(), source })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true);
+
+        let in_memory = is_in_memory(options.get_filename());
+        let mut pool_options = SqlitePoolOptions::new();
+        if in_memory {
+            // An in-memory database lives only as long as one connection to it is open.
+            pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
+        } else {
+            create_parent_dir(options.get_filename())?;
+        }
+
+        let pool = pool_options.connect_with(options).await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        tracing::debug!(in_memory, "database opened and migrated");
+        Ok(Store { pool })
+    }
+
+    /// The underlying pool, for code in this crate.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// True for the names sqlx gives in-memory databases (`:memory:` or a `file:` URI).
+fn is_in_memory(filename: &Path) -> bool {
+    filename
+        .to_str()
+        .is_some_and(|f| f == ":memory:" || f.starts_with("file:"))
+}
+
+/// Creates the directory that will hold the database file.
+///
+/// Blocking I/O, but it happens once at start-up before anything else runs.
+fn create_parent_dir(filename: &Path) -> Result<(), StoreError> {
+    match filename.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                dir: dir.to_owned(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}

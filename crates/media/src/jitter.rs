@@ -1,0 +1,290 @@
+//! Adaptive jitter buffer: frames keyed by extended sequence number, played one per 20 ms
+//! tick. It reorders, drops duplicates and late packets, and steers its depth towards a
+//! target of 1–10 frames (20–200 ms): the minimum depth seen over each one-second window is
+//! compared with the target, and one frame is dropped (too deep: sender clock fast, jitter
+//! gone) or one concealed frame inserted (too shallow: sender clock slow, jitter grown),
+//! preferably where the audio is quiet. Running dry conceals and refills to the target.
+
+use crate::conceal::Concealer;
+use crate::{Codec, FRAME_SAMPLES, Frame, FrameKind};
+
+/// Ring size; a power of two larger than the deepest the buffer may get.
+const SLOTS: usize = 32;
+/// Target depth bounds in frames (20–200 ms).
+pub const MIN_TARGET: u32 = 1;
+pub const MAX_TARGET: u32 = 10;
+const INITIAL_TARGET: u32 = 2;
+/// Pulls per depth-measurement window (1 s).
+const WINDOW: u32 = 50;
+/// Pulls a pending correction waits for a quiet frame before it is made anyway (3 s).
+const MAX_WAIT_FOR_QUIET: u32 = 150;
+/// Mean absolute sample value below which a frame counts as quiet (about −38 dBFS).
+const QUIET: u16 = 400;
+/// Pulls without trouble after which the target shrinks by one frame (20 s).
+const DECAY: u32 = 1000;
+/// Two underruns closer than this (60 s) mean jitter, not clock drift: grow the target.
+const UNDERRUN_MEMORY: u32 = 3000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Content {
+    Empty,
+    Audio,
+    /// Present in the sequence but not audio (telephone-event, comfort noise).
+    NotAudio,
+}
+
+struct Slot {
+    ext: i64,
+    content: Content,
+    loudness: u16,
+    frame: Frame,
+}
+
+/// What happened to an inserted packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insert {
+    Stored,
+    Duplicate,
+    Late,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Waiting until `target` frames are buffered; `after_dry` if playback ran dry.
+    Prefill { after_dry: bool },
+    Playing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Correction {
+    None,
+    Drop(u32),
+    Stretch(u32),
+}
+
+/// The jitter buffer of one leg.
+pub struct JitterBuffer {
+    slots: Box<[Slot; SLOTS]>,
+    /// Extended sequence number of the next frame to play; `None` before the first packet.
+    next: Option<i64>,
+    highest: i64,
+    state: State,
+    target: u32,
+    /// Whether anything was played since the last reset (before that, `next` may move back).
+    played: bool,
+    last_quiet: bool,
+    window_pulls: u32,
+    window_min: u32,
+    correction: Correction,
+    pulls: u32,
+    last_trouble: u32,
+    last_underrun: Option<u32>,
+}
+
+impl Default for JitterBuffer {
+    fn default() -> Self {
+        JitterBuffer {
+            slots: Box::new(std::array::from_fn(|_| Slot {
+                ext: -1,
+                content: Content::Empty,
+                loudness: 0,
+                frame: [0; FRAME_SAMPLES],
+            })),
+            next: None,
+            highest: 0,
+            state: State::Prefill { after_dry: false },
+            target: INITIAL_TARGET,
+            played: false,
+            last_quiet: true,
+            window_pulls: 0,
+            window_min: u32::MAX,
+            correction: Correction::None,
+            pulls: 0,
+            last_trouble: 0,
+            last_underrun: None,
+        }
+    }
+}
+
+impl JitterBuffer {
+    /// Forgets all frames (a new stream starts); keeps the learned target.
+    pub fn reset(&mut self) {
+        self.next = None;
+        self.state = State::Prefill { after_dry: false };
+        self.played = false;
+        self.correction = Correction::None;
+        self.reset_window();
+    }
+
+    /// Target depth in frames.
+    pub fn target(&self) -> u32 {
+        self.target
+    }
+
+    /// Frames between the next one to play and the highest received, gaps included.
+    pub fn depth(&self) -> u32 {
+        self.next.map_or(0, |n| (self.highest - n + 1).max(0) as u32)
+    }
+
+    /// Stores a packet: decoded audio if `codec` is given, otherwise a non-audio placeholder.
+    /// `marker` flags the start of a talkspurt (RFC 3551 §4.1).
+    pub fn insert(&mut self, ext: i64, marker: bool, codec: Option<Codec>, payload: &[u8]) -> Insert {
+        let next = match self.next {
+            None => {
+                self.highest = ext;
+                ext
+            }
+            Some(n) if ext < n => {
+                if !self.played && self.highest - ext < SLOTS as i64 {
+                    ext // still prefilling the first talkspurt: start earlier
+                } else {
+                    if n - ext <= MAX_TARGET as i64 {
+                        self.grow_target();
+                    }
+                    return Insert::Late;
+                }
+            }
+            Some(n) if ext - n >= SLOTS as i64 => {
+                // Far ahead (a long gap): start over from here.
+                self.state = State::Prefill { after_dry: false };
+                self.correction = Correction::None;
+                self.highest = ext;
+                ext
+            }
+            Some(n) => n,
+        };
+        if matches!(self.state, State::Prefill { after_dry: true }) && ext == next && !marker {
+            // The expected packet came late rather than a talkspurt ending: that is jitter.
+            self.state = State::Prefill { after_dry: false };
+            self.on_underrun();
+        }
+        let slot = &mut self.slots[ext as usize % SLOTS];
+        if slot.ext == ext && slot.content != Content::Empty {
+            return Insert::Duplicate;
+        }
+        slot.ext = ext;
+        match codec {
+            Some(codec) => {
+                codec.decode(payload, &mut slot.frame);
+                slot.content = Content::Audio;
+                let sum: u32 = slot.frame.iter().map(|s| s.unsigned_abs() as u32).sum();
+                slot.loudness = (sum / FRAME_SAMPLES as u32) as u16;
+            }
+            None => {
+                slot.content = Content::NotAudio;
+                slot.loudness = 0;
+            }
+        }
+        self.next = Some(next);
+        self.highest = self.highest.max(ext);
+        Insert::Stored
+    }
+
+    /// Plays the next 20 ms into `out`.
+    pub fn pull(&mut self, out: &mut Frame, concealer: &mut Concealer) -> FrameKind {
+        self.pulls = self.pulls.wrapping_add(1);
+        if self.pulls.wrapping_sub(self.last_trouble) >= DECAY {
+            self.last_trouble = self.pulls;
+            self.target = (self.target - 1).max(MIN_TARGET);
+        }
+        let Some(mut next) = self.next else {
+            return concealer.conceal(out);
+        };
+        let mut depth = self.depth();
+        if depth > MAX_TARGET {
+            // Too much buffered at once (a burst after an outage): keep only the target.
+            next = self.highest - self.target as i64 + 1;
+            depth = self.target;
+        }
+        if let State::Prefill { .. } = self.state {
+            if depth < self.target {
+                self.next = Some(next);
+                return concealer.conceal(out);
+            }
+            self.state = State::Playing;
+            self.reset_window();
+        }
+        if depth == 0 {
+            self.state = State::Prefill { after_dry: true };
+            return concealer.conceal(out);
+        }
+        self.measure(depth);
+        match self.correction {
+            Correction::Drop(waited) if depth >= 2 => {
+                if self.slot(next).is_none_or(|s| s.loudness < QUIET) || waited >= MAX_WAIT_FOR_QUIET {
+                    next += 1;
+                    self.correction = Correction::None;
+                } else {
+                    self.correction = Correction::Drop(waited + 1);
+                }
+            }
+            Correction::Stretch(waited) => {
+                if self.last_quiet || waited >= MAX_WAIT_FOR_QUIET {
+                    self.correction = Correction::None;
+                    self.next = Some(next);
+                    return concealer.conceal(out);
+                }
+                self.correction = Correction::Stretch(waited + 1);
+            }
+            _ => {}
+        }
+        self.next = Some(next + 1);
+        self.played = true;
+        match self.slot(next) {
+            Some(slot) if slot.content == Content::Audio => {
+                *out = slot.frame;
+                self.last_quiet = slot.loudness < QUIET;
+                concealer.on_audio(out);
+                FrameKind::Audio
+            }
+            Some(_) => {
+                out.fill(0);
+                self.last_quiet = true;
+                concealer.reset();
+                FrameKind::Silence
+            }
+            None => concealer.conceal(out),
+        }
+    }
+
+    fn slot(&self, ext: i64) -> Option<&Slot> {
+        let slot = &self.slots[ext as usize % SLOTS];
+        (slot.ext == ext && slot.content != Content::Empty).then_some(slot)
+    }
+
+    /// Tracks the shallowest depth of the window and decides on a correction at its end.
+    fn measure(&mut self, depth: u32) {
+        self.window_min = self.window_min.min(depth);
+        self.window_pulls += 1;
+        if self.window_pulls < WINDOW {
+            return;
+        }
+        if self.correction == Correction::None {
+            self.correction = match self.window_min.cmp(&self.target) {
+                std::cmp::Ordering::Greater => Correction::Drop(0),
+                std::cmp::Ordering::Less => Correction::Stretch(0),
+                std::cmp::Ordering::Equal => Correction::None,
+            };
+        }
+        self.reset_window();
+    }
+
+    fn reset_window(&mut self) {
+        self.window_pulls = 0;
+        self.window_min = u32::MAX;
+    }
+
+    /// Playback ran dry although the stream went on. A single underrun now and then is the
+    /// sender's clock running slow; repeated ones are jitter and grow the target.
+    fn on_underrun(&mut self) {
+        if self.last_underrun.is_some_and(|t| self.pulls.wrapping_sub(t) < UNDERRUN_MEMORY) {
+            self.grow_target();
+        }
+        self.last_underrun = Some(self.pulls);
+    }
+
+    fn grow_target(&mut self) {
+        self.target = (self.target + 1).min(MAX_TARGET);
+        self.last_trouble = self.pulls;
+    }
+}

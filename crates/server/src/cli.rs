@@ -1,0 +1,205 @@
+//! The command line: `konferenz [--config FILE] serve | room ... | config`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use konferenz_conference::RoomNumber;
+use konferenz_store::{Room, Store};
+
+use crate::config::{Config, KEYS_HELP};
+use crate::http::RoomJson;
+
+/// Telephone-conference server: dial a room number, talk, and manage it all from the web.
+#[derive(Debug, Parser)]
+#[command(name = "konferenz", version, after_long_help = KEYS_HELP)]
+pub struct Cli {
+    /// TOML configuration file (keys listed under --help).
+    #[arg(long, global = true, env = "KONFERENZ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (SIP, RTP and HTTP) until SIGTERM or Ctrl-C.
+    Serve,
+    /// Add, list and remove conference rooms.
+    Room {
+        #[command(subcommand)]
+        command: RoomCommand,
+    },
+    /// Print the effective configuration as TOML.
+    Config {
+        #[command(subcommand)]
+        command: Option<ConfigCommand>,
+    },
+}
+
+/// `konferenz room ...`
+#[derive(Debug, Subcommand)]
+pub enum RoomCommand {
+    /// Create a room.
+    Add {
+        /// The number callers dial, e.g. 800.
+        #[arg(long)]
+        number: RoomNumber,
+        /// A display name, e.g. "Weekly sync".
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the rooms.
+    #[command(alias = "ls")]
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a room.
+    #[command(alias = "rm")]
+    Remove {
+        /// The room's number.
+        #[arg(long)]
+        number: RoomNumber,
+    },
+}
+
+/// `konferenz config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML (the default).
+    Show,
+}
+
+/// Opens the configured database, naming the URL if that fails.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.database.url)
+        .await
+        .with_context(|| format!("cannot open database {}", config.database.url))
+}
+
+/// Runs `konferenz room ...`, printing results to stdout.
+pub async fn room(command: RoomCommand, store: &Store) -> anyhow::Result<()> {
+    match command {
+        RoomCommand::Add { number, name } => {
+            let room = store.add_room(&number, name.as_deref()).await?;
+            println!("room {} added", room.number);
+        }
+        RoomCommand::List { json } => {
+            let rooms = store.list_rooms().await?;
+            if json {
+                let rooms: Vec<RoomJson> = rooms.iter().map(RoomJson::from).collect();
+                println!("{}", serde_json::to_string_pretty(&rooms)?);
+            } else if rooms.is_empty() {
+                println!("no rooms");
+            } else {
+                print!("{}", room_table(&rooms));
+            }
+        }
+        RoomCommand::Remove { number } => {
+            store.remove_room(&number).await?;
+            println!("room {number} removed");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `konferenz config [show]`.
+pub fn config(command: Option<ConfigCommand>, config: &Config) {
+    match command {
+        None | Some(ConfigCommand::Show) => print!("{}", config.to_toml()),
+    }
+}
+
+/// Rooms as an aligned text table with a header line.
+fn room_table(rooms: &[Room]) -> String {
+    let rows: Vec<[String; 3]> = rooms
+        .iter()
+        .map(|r| {
+            [
+                r.number.to_string(),
+                r.name.clone().unwrap_or_else(|| "-".to_owned()),
+                utc_timestamp(r.created_at),
+            ]
+        })
+        .collect();
+    let header = ["NUMBER", "NAME", "CREATED"].map(str::to_owned);
+    let width = |col: usize| {
+        std::iter::once(&header)
+            .chain(&rows)
+            .map(|row| row[col].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    let mut out = String::new();
+    for [number, name, created] in std::iter::once(&header).chain(&rows) {
+        let _ = writeln!(out, "{number:<w0$}  {name:<w1$}  {created}");
+    }
+    out
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SSZ` (UTC), without a date library.
+fn utc_timestamp(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timestamps_print_as_utc_dates() {
+        assert_eq!(utc_timestamp(0), "1970-01-01 00:00:00Z");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29 00:00:00Z");
+        assert_eq!(utc_timestamp(1_735_689_599), "2024-12-31 23:59:59Z");
+    }
+
+    #[test]
+    fn table_aligns_columns() {
+        let rooms = [
+            Room {
+                number: RoomNumber::parse("800").unwrap(),
+                name: Some("Weekly sync".to_owned()),
+                created_at: 0,
+            },
+            Room {
+                number: RoomNumber::parse("12345678").unwrap(),
+                name: None,
+                created_at: 0,
+            },
+        ];
+        assert_eq!(
+            room_table(&rooms),
+            "NUMBER    NAME         CREATED\n\
+             800       Weekly sync  1970-01-01 00:00:00Z\n\
+             12345678  -            1970-01-01 00:00:00Z\n"
+        );
+    }
+}

@@ -1,0 +1,610 @@
+//! The server's configuration: defaults, then a TOML file, then `KONFERENZ_*` variables.
+//!
+//! Every key has a default, so an empty file (or none) is a working configuration.
+//! Environment variables name a key as `KONFERENZ_<SECTION>__<KEY>`, e.g.
+//! `KONFERENZ_SIP__LISTEN=127.0.0.1:5070`. Errors name the key they are about, on one
+//! line, so a typo is found without reading a stack of messages.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment variables that override config keys.
+const ENV_PREFIX: &str = "KONFERENZ_";
+/// Separates section and key in an environment variable name.
+const ENV_SPLIT: &str = "__";
+
+/// `--help` text listing every key with its default and environment variable.
+pub const KEYS_HELP: &str = "\
+Configuration (TOML file from --config or KONFERENZ_CONFIG; each key can be
+overridden by the environment variable shown; defaults in brackets):
+
+  [sip]
+  listen            KONFERENZ_SIP__LISTEN             [127.0.0.1:5060]
+      UDP and TCP address for SIP.
+  public_address    KONFERENZ_SIP__PUBLIC_ADDRESS     [the listen IP]
+      IP put in Contact and SDP; required when listen is 0.0.0.0 or [::].
+  user_agent        KONFERENZ_SIP__USER_AGENT         [konferenz/<version>]
+  rtp_timeout_secs  KONFERENZ_SIP__RTP_TIMEOUT_SECS   [30]
+      Hang up a call whose media (RTP/RTCP) is silent this long; 0 disables.
+
+  [rtp]
+  ports             KONFERENZ_RTP__PORTS              [20000-20999]
+      UDP port range LOW-HIGH for media; LOW even, both >= 1024.
+  jitter_min_ms     KONFERENZ_RTP__JITTER_MIN_MS      [20]
+  jitter_max_ms     KONFERENZ_RTP__JITTER_MAX_MS      [200]
+
+  [http]
+  listen            KONFERENZ_HTTP__LISTEN            [127.0.0.1:8080]
+      Web interface and REST API.
+
+  [database]
+  url               KONFERENZ_DATABASE__URL           [sqlite://konferenz-data/konferenz.db]
+      sqlite://PATH (file and directories are created) or sqlite::memory:.
+
+  [log]
+  level             KONFERENZ_LOG__LEVEL              [info]
+      A tracing EnvFilter directive, e.g. \"debug\" or \"info,konferenz_sip=trace\";
+      RUST_LOG overrides it. Logs go to stderr.
+
+`konferenz config` prints the effective configuration.";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// SIP signalling.
+    pub sip: SipConfig,
+    /// RTP media.
+    pub rtp: RtpConfig,
+    /// The web interface and API.
+    pub http: HttpConfig,
+    /// Where rooms, users and schedules are kept.
+    pub database: DatabaseConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[sip]`: the SIP endpoint.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipConfig {
+    /// Address for SIP over UDP and TCP.
+    pub listen: SocketAddr,
+    /// The address put in Contact and SDP; the listen IP when unset.
+    pub public_address: Option<IpAddr>,
+    /// The `User-Agent` / `Server` header value.
+    pub user_agent: String,
+    /// A call whose media is silent (no RTP/RTCP) this long is hung up; 0 disables.
+    pub rtp_timeout_secs: u64,
+}
+
+/// `[rtp]`: media ports and jitter buffer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RtpConfig {
+    /// The UDP ports media sockets are bound from.
+    pub ports: PortRange,
+    /// The jitter buffer's smallest delay.
+    pub jitter_min_ms: u32,
+    /// The jitter buffer's largest delay.
+    pub jitter_max_ms: u32,
+}
+
+/// `[http]`: the web interface and REST API.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address of the HTTP server.
+    pub listen: SocketAddr,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `sqlite::memory:`.
+    pub url: String,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing `EnvFilter` directive such as `info` or `info,konferenz_sip=debug`.
+    pub level: String,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            public_address: None,
+            user_agent: concat!("konferenz/", env!("CARGO_PKG_VERSION")).to_owned(),
+            rtp_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for RtpConfig {
+    fn default() -> Self {
+        Self {
+            ports: PortRange {
+                start: 20000,
+                end: 20999,
+            },
+            jitter_min_ms: 20,
+            jitter_max_ms: 200,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://konferenz-data/konferenz.db".to_owned(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+        }
+    }
+}
+
+impl SipConfig {
+    /// The address to advertise in Contact and SDP: `public_address`, else the listen IP.
+    ///
+    /// After [`Config::validate`] this is never unspecified (`0.0.0.0` / `::`).
+    #[allow(dead_code, reason = "used by the SIP driver in serve.rs")]
+    pub fn public_ip(&self) -> IpAddr {
+        self.public_address.unwrap_or(self.listen.ip())
+    }
+}
+
+/// An inclusive range of UDP ports, written `LOW-HIGH` (`"20000-20999"`).
+///
+/// `start` is even and below `end`, both at least 1024: RTP takes the even port and
+/// RTCP the odd one above it (RFC 3550 §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PortRange {
+    /// First port, even.
+    pub start: u16,
+    /// Last port, inclusive.
+    pub end: u16,
+}
+
+#[allow(dead_code, reason = "used by the RTP driver in serve.rs")]
+impl PortRange {
+    /// How many ports the range holds.
+    pub fn len(&self) -> usize {
+        usize::from(self.end - self.start) + 1
+    }
+
+    /// Never true for a parsed range (start < end); here for clippy's `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        self.end < self.start
+    }
+
+    /// The ports in order.
+    pub fn iter(&self) -> std::ops::RangeInclusive<u16> {
+        self.start..=self.end
+    }
+}
+
+impl FromStr for PortRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let not_a_range = || format!("{text:?} is not a port range LOW-HIGH");
+        let (low, high) = text.split_once('-').ok_or_else(not_a_range)?;
+        let start: u16 = low.trim().parse().map_err(|_| not_a_range())?;
+        let end: u16 = high.trim().parse().map_err(|_| not_a_range())?;
+        if start >= end {
+            return Err(not_a_range());
+        }
+        if start < 1024 {
+            return Err(format!("{text:?}: ports must be 1024 or above"));
+        }
+        if start % 2 != 0 {
+            return Err(format!(
+                "{text:?}: the first port must be even (RTP even, RTCP the next odd port)"
+            ));
+        }
+        Ok(PortRange { start, end })
+    }
+}
+
+impl TryFrom<String> for PortRange {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<PortRange> for String {
+    fn from(range: PortRange) -> String {
+        range.to_string()
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.start, self.end)
+    }
+}
+
+/// Why the configuration cannot be used. Displays as one line.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The file given with `--config` cannot be read.
+    #[error("{}: {reason}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The OS error or TOML syntax error, on one line.
+        reason: String,
+    },
+    /// A key has a bad value, is unknown, or contradicts another key.
+    #[error("{key}: {message}{}", source_hint(.env_var))]
+    Key {
+        /// The dotted key, e.g. `rtp.ports`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+        /// The environment variable the value came from, if it did.
+        env_var: Option<String>,
+    },
+}
+
+fn source_hint(env_var: &Option<String>) -> String {
+    match env_var {
+        Some(var) => format!(" (from environment variable {var})"),
+        None => String::new(),
+    }
+}
+
+impl ConfigError {
+    fn key(key: &str, message: impl Into<String>) -> Self {
+        ConfigError::Key {
+            key: key.to_owned(),
+            message: message.into(),
+            env_var: None,
+        }
+    }
+
+    /// Turns figment's error (which may chain several) into one line about the first.
+    fn from_figment(err: figment::Error) -> Self {
+        let mut path = err.path.clone();
+        let message = match &err.kind {
+            figment::error::Kind::UnknownField(field, expected) => {
+                // figment usually puts the field in the path already.
+                if path.last() != Some(field) {
+                    path.push(field.clone());
+                }
+                format!("unknown key (expected one of: {})", expected.join(", "))
+            }
+            kind => kind.to_string(),
+        };
+        let key = if path.is_empty() {
+            "(top level)".to_owned()
+        } else {
+            path.join(".")
+        };
+        let from_env = err
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.name.contains("environment"));
+        let env_var = from_env.then(|| env_var_name(&path));
+        ConfigError::Key {
+            key,
+            message,
+            env_var,
+        }
+    }
+}
+
+/// `["sip", "listen"]` → `KONFERENZ_SIP__LISTEN`.
+fn env_var_name(path: &[String]) -> String {
+    format!("{ENV_PREFIX}{}", path.join(ENV_SPLIT).to_uppercase())
+}
+
+impl Config {
+    /// Loads defaults, then `path` (which must exist if given), then the environment.
+    ///
+    /// Does not check cross-key rules; call [`Config::validate`] for those.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = path {
+            check_toml_file(path)?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed(ENV_PREFIX)
+                // KONFERENZ_CONFIG names the file; it is not a key.
+                .ignore(&["config"])
+                .split(ENV_SPLIT),
+        );
+        figment.extract().map_err(ConfigError::from_figment)
+    }
+
+    /// Checks the rules that involve more than one key or a key's meaning.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.sip.public_ip().is_unspecified() {
+            return Err(ConfigError::key(
+                "sip.public_address",
+                format!(
+                    "must be set when sip.listen is the unspecified address {}",
+                    self.sip.listen.ip()
+                ),
+            ));
+        }
+        if self.rtp.jitter_min_ms > self.rtp.jitter_max_ms {
+            return Err(ConfigError::key(
+                "rtp.jitter_min_ms",
+                format!(
+                    "{} is above rtp.jitter_max_ms {}",
+                    self.rtp.jitter_min_ms, self.rtp.jitter_max_ms
+                ),
+            ));
+        }
+        if self.database.url.trim().is_empty() {
+            return Err(ConfigError::key("database.url", "must not be empty"));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(ConfigError::key(
+                "log.level",
+                format!("{:?} is not a log filter: {e}", self.log.level),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Config::load`] followed by [`Config::validate`].
+    pub fn load_valid(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let config = Config::load(path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as TOML, as `konferenz config` prints it.
+    pub fn to_toml(&self) -> String {
+        // Serializing plain structs of strings and numbers cannot fail.
+        toml::to_string(self).expect("config serializes to TOML")
+    }
+}
+
+/// Reads `path` and checks its TOML syntax, so a missing file or a typo'd bracket is
+/// reported as one line naming the file (figment would print a multi-line snippet).
+fn check_toml_file(path: &Path) -> Result<(), ConfigError> {
+    let file_error = |reason: String| ConfigError::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    if let Err(e) = toml::from_str::<toml::Table>(&text) {
+        let line = e
+            .span()
+            .map(|span| text[..span.start].matches('\n').count() + 1);
+        let message = e.message().trim().replace('\n', " ");
+        return Err(file_error(match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        }));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    /// Runs `f` with a clean environment and a temp working directory (figment's Jail
+    /// also serializes tests that touch the environment).
+    fn jail(f: impl FnOnce(&mut Jail) -> Result<(), String>) {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            f(jail).map_err(figment::Error::from)
+        });
+    }
+
+    fn load_file(jail: &mut Jail, toml: &str) -> Result<Config, ConfigError> {
+        jail.create_file("konferenz.toml", toml).unwrap();
+        Config::load_valid(Some(Path::new("konferenz.toml")))
+    }
+
+    fn error_line(result: Result<Config, ConfigError>) -> String {
+        result.expect_err("config should be refused").to_string()
+    }
+
+    #[test]
+    fn defaults_without_file_or_environment() {
+        jail(|_| {
+            let config = Config::load_valid(None).unwrap();
+            assert_eq!(config.sip.listen, "127.0.0.1:5060".parse().unwrap());
+            assert_eq!(config.sip.public_address, None);
+            assert_eq!(config.sip.public_ip(), IpAddr::from([127, 0, 0, 1]));
+            assert_eq!(config.sip.user_agent, format!("konferenz/{}", env!("CARGO_PKG_VERSION")));
+            assert_eq!(config.sip.rtp_timeout_secs, 30);
+            assert_eq!(config.rtp.ports, PortRange { start: 20000, end: 20999 });
+            assert_eq!(config.rtp.ports.len(), 1000);
+            assert_eq!((config.rtp.jitter_min_ms, config.rtp.jitter_max_ms), (20, 200));
+            assert_eq!(config.http.listen, "127.0.0.1:8080".parse().unwrap());
+            assert_eq!(config.database.url, "sqlite://konferenz-data/konferenz.db");
+            assert_eq!(config.log.level, "info");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_keeps_the_rest() {
+        jail(|jail| {
+            let config = load_file(
+                jail,
+                r#"
+                [sip]
+                listen = "0.0.0.0:5070"
+                public_address = "192.0.2.10"
+                [rtp]
+                ports = "30000-30099"
+                [database]
+                url = "sqlite::memory:"
+                "#,
+            )
+            .unwrap();
+            assert_eq!(config.sip.listen, "0.0.0.0:5070".parse().unwrap());
+            assert_eq!(config.sip.public_ip(), IpAddr::from([192, 0, 2, 10]));
+            assert_eq!(config.rtp.ports.iter().count(), 100);
+            assert_eq!(config.database.url, "sqlite::memory:");
+            assert_eq!(config.sip.rtp_timeout_secs, 30);
+            assert_eq!(config.log.level, "info");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        jail(|jail| {
+            jail.set_env("KONFERENZ_SIP__LISTEN", "127.0.0.1:5070");
+            jail.set_env("KONFERENZ_SIP__RTP_TIMEOUT_SECS", "0");
+            jail.set_env("KONFERENZ_RTP__PORTS", "40000-40009");
+            jail.set_env("KONFERENZ_CONFIG", "ignored-here.toml");
+            let config = load_file(jail, "[sip]\nlisten = \"127.0.0.1:6000\"\n").unwrap();
+            assert_eq!(config.sip.listen, "127.0.0.1:5070".parse().unwrap());
+            assert_eq!(config.sip.rtp_timeout_secs, 0);
+            assert_eq!(config.rtp.ports, PortRange { start: 40000, end: 40009 });
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn config_round_trips_through_toml() {
+        jail(|jail| {
+            let shown = Config::default().to_toml();
+            assert!(shown.contains("ports = \"20000-20999\""), "{shown}");
+            let reloaded = load_file(jail, &shown).unwrap();
+            assert_eq!(reloaded.to_toml(), shown);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_port_ranges_name_the_key() {
+        jail(|jail| {
+            let cases = [
+                ("20000-1", r#"rtp.ports: "20000-1" is not a port range LOW-HIGH"#),
+                ("ports", r#"rtp.ports: "ports" is not a port range LOW-HIGH"#),
+                ("20001-20999", r#"rtp.ports: "20001-20999": the first port must be even"#),
+                ("1000-2000", r#"rtp.ports: "1000-2000": ports must be 1024 or above"#),
+            ];
+            for (value, expected) in cases {
+                let line = error_line(load_file(jail, &format!("[rtp]\nports = \"{value}\"\n")));
+                assert!(line.starts_with(expected), "{value}: {line}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_socket_address_names_the_key() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[sip]\nlisten = \"localhost\"\n"));
+            assert_eq!(line, "sip.listen: invalid socket address syntax");
+            let line = error_line(load_file(jail, "[http]\nlisten = \"1.2.3.4:99999\"\n"));
+            assert_eq!(line, "http.listen: invalid socket address syntax");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_value_from_environment_names_the_variable() {
+        jail(|jail| {
+            jail.set_env("KONFERENZ_SIP__LISTEN", "nowhere");
+            let line = error_line(Config::load_valid(None));
+            assert_eq!(
+                line,
+                "sip.listen: invalid socket address syntax \
+                 (from environment variable KONFERENZ_SIP__LISTEN)"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[sip]\nlistne = \"127.0.0.1:5060\"\n"));
+            assert!(line.starts_with("sip.listne: unknown key (expected one of: listen,"), "{line}");
+            let line = error_line(load_file(jail, "[voicemail]\nenabled = true\n"));
+            assert!(line.starts_with("voicemail: unknown key"), "{line}");
+            jail.set_env("KONFERENZ_SIP_LISTEN", "127.0.0.1:5070");
+            let line = error_line(Config::load_valid(None));
+            assert!(line.starts_with("sip_listen: unknown key"), "{line}");
+            assert!(line.ends_with("(from environment variable KONFERENZ_SIP_LISTEN)"), "{line}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[sip]\nrtp_timeout_secs = \"soon\"\n"));
+            assert!(line.starts_with("sip.rtp_timeout_secs: invalid type"), "{line}");
+            let line = error_line(load_file(jail, "[sip]\npublic_address = \"example.com\"\n"));
+            assert!(line.starts_with("sip.public_address: "), "{line}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unspecified_listen_needs_public_address() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[sip]\nlisten = \"0.0.0.0:5060\"\n"));
+            assert_eq!(
+                line,
+                "sip.public_address: must be set when sip.listen is the unspecified address 0.0.0.0"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn jitter_bounds_must_be_ordered() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[rtp]\njitter_min_ms = 300\n"));
+            assert_eq!(line, "rtp.jitter_min_ms: 300 is above rtp.jitter_max_ms 200");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_file_and_bad_syntax_name_the_file() {
+        jail(|jail| {
+            let line = error_line(Config::load_valid(Some(Path::new("nope.toml"))));
+            assert!(line.starts_with("nope.toml: "), "{line}");
+            assert!(!line.contains('\n'));
+            let line = error_line(load_file(jail, "[sip]\nlisten = \n"));
+            assert!(line.starts_with("konferenz.toml: line 2: "), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,173 @@
+//! The HTTP side: health check and the read-only room API.
+//!
+//! [`router`] builds the app from a [`Store`] so tests call it without a socket;
+//! [`serve_http`] binds it and runs until the shutdown future completes.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use konferenz_store::{Room, Store, StoreError};
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+/// The routes, with the store as state.
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/rooms", get(list_rooms))
+        .with_state(store)
+}
+
+/// Binds `listen` and serves [`router`] until `shutdown` completes.
+pub async fn serve_http(
+    listen: SocketAddr,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot bind HTTP to {listen}"))?;
+    serve_listener(listener, store, shutdown).await
+}
+
+/// Serves [`router`] on an already bound listener (tests bind port 0 and read it back).
+pub async fn serve_listener(
+    listener: TcpListener,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr().context("HTTP listener has no address")?;
+    tracing::info!(%addr, "HTTP listening");
+    axum::serve(listener, router(store))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")
+}
+
+/// A room as the API and `konferenz room list --json` show it.
+#[derive(Debug, Serialize)]
+pub struct RoomJson {
+    /// The number callers dial.
+    pub number: String,
+    /// The display name, `null` if none.
+    pub name: Option<String>,
+    /// Creation time, Unix seconds.
+    pub created_at: i64,
+}
+
+impl From<&Room> for RoomJson {
+    fn from(room: &Room) -> Self {
+        RoomJson {
+            number: room.number.to_string(),
+            name: room.name.clone(),
+            created_at: room.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+async fn list_rooms(State(store): State<Store>) -> Result<Json<Vec<RoomJson>>, ApiError> {
+    let rooms = store.list_rooms().await?;
+    Ok(Json(rooms.iter().map(RoomJson::from).collect()))
+}
+
+/// Every error a handler can return, rendered as `{"error": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The database failed; details go to the log, not to the client.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            ApiError::Store(StoreError::NoSuchRoom(n)) => {
+                (StatusCode::NOT_FOUND, format!("no room {n}"))
+            }
+            ApiError::Store(StoreError::RoomExists(n)) => {
+                (StatusCode::CONFLICT, format!("room {n} already exists"))
+            }
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "database error in HTTP handler");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_owned())
+            }
+        };
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use konferenz_conference::RoomNumber;
+    use tower::ServiceExt;
+
+    async fn get_json(store: &Store, uri: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let response = router(store.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn healthz_reports_ok_and_version() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let (status, body) = get_json(&store, "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+        );
+    }
+
+    #[tokio::test]
+    async fn rooms_api_lists_stored_rooms() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let (status, body) = get_json(&store, "/api/rooms").await;
+        assert_eq!((status, body), (StatusCode::OK, serde_json::json!([])));
+
+        let room = store
+            .add_room(&RoomNumber::parse("800").unwrap(), Some("Weekly sync"))
+            .await
+            .unwrap();
+        store.add_room(&RoomNumber::parse("801").unwrap(), None).await.unwrap();
+        let (status, body) = get_json(&store, "/api/rooms").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body[0]["number"], "800");
+        assert_eq!(body[0]["name"], "Weekly sync");
+        assert_eq!(body[0]["created_at"], room.created_at);
+        assert_eq!(body[1]["number"], "801");
+        assert_eq!(body[1]["name"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn unknown_path_is_404() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let request = Request::get("/nope").body(Body::empty()).unwrap();
+        let response = router(store).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+}

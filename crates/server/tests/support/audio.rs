@@ -1,0 +1,185 @@
+//! Audio for the phones: tone WAV files to send, and tone detection (Goertzel) on recordings.
+
+use std::f64::consts::PI;
+use std::path::Path;
+
+/// Writes an 8 kHz mono s16 WAV with a sine of `freq_hz` at half scale lasting `seconds`.
+///
+/// baresip hangs up when its source file ends, so make it longer than the call.
+pub fn tone_wav(path: &Path, freq_hz: f64, seconds: f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create tone wav");
+    let n = (seconds * 8000.0) as usize;
+    for i in 0..n {
+        let s = (2.0 * PI * freq_hz * i as f64 / 8000.0).sin() * 16384.0;
+        w.write_sample(s as i16).expect("write tone sample");
+    }
+    w.finalize().expect("finalize tone wav");
+}
+
+/// Reads a mono 16-bit WAV: `(sample_rate, samples)`.
+pub fn read_wav(path: &Path) -> Result<(u32, Vec<i16>), String> {
+    let mut r = hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = r.spec();
+    if spec.channels != 1 || spec.bits_per_sample != 16 {
+        return Err(format!("{}: want mono s16, got {spec:?}", path.display()));
+    }
+    let samples = r
+        .samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((spec.sample_rate, samples))
+}
+
+/// Goertzel power |X(f)|² of `samples` at `freq` (any frequency, not only bin centres).
+/// A sine of amplitude A over N samples gives about (A·N/2)².
+pub fn goertzel_power(samples: &[f64], rate: u32, freq: f64) -> f64 {
+    let w = 2.0 * PI * freq / f64::from(rate);
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    s1 * s1 + s2 * s2 - coeff * s1 * s2
+}
+
+/// Block length for tone measurements: 200 ms at 8 kHz (5 Hz resolution; a glitch between
+/// packets only spoils one block).
+const BLOCK: usize = 1600;
+
+/// Fraction (0..=1) of the signal's energy that is a tone at `freq`, measured over the
+/// steady part of a recording (first second and last half second skipped) in 200 ms blocks.
+/// A pure tone gives ~1.0; two equal tones ~0.5 each; silence 0.0.
+pub fn tone_fraction(samples: &[i16], rate: u32, freq: f64) -> f64 {
+    let skip_head = rate as usize;
+    let skip_tail = rate as usize / 2;
+    if samples.len() < skip_head + skip_tail + BLOCK {
+        return 0.0;
+    }
+    let body = &samples[skip_head..samples.len() - skip_tail];
+    let (mut tone, mut total) = (0.0f64, 0.0f64);
+    let mut block = Vec::with_capacity(BLOCK);
+    for chunk in body.chunks_exact(BLOCK) {
+        block.clear();
+        block.extend(chunk.iter().map(|&s| f64::from(s)));
+        let energy: f64 = block.iter().map(|x| x * x).sum();
+        tone += goertzel_power(&block, rate, freq) / (BLOCK as f64 / 2.0);
+        total += energy;
+    }
+    // Ignore near-digital-silence: a few LSBs of noise are not a tone.
+    if total < 100.0 * body.len() as f64 {
+        return 0.0;
+    }
+    tone / total
+}
+
+/// Is a tone at `freq` clearly there: at least 5 % of the energy (two equal tones give 50 %,
+/// three 33 %), and far above the energy at neighbouring off-tone frequencies?
+pub fn tone_present(samples: &[i16], rate: u32, freq: f64) -> bool {
+    let at = tone_fraction(samples, rate, freq);
+    let off = [freq - 73.0, freq + 67.0]
+        .iter()
+        .map(|&f| tone_fraction(samples, rate, f))
+        .fold(0.0, f64::max);
+    at >= 0.05 && at >= 10.0 * off
+}
+
+/// Is a tone at `freq` absent: below 1 % of the energy (or the recording is silent).
+pub fn tone_absent(samples: &[i16], rate: u32, freq: f64) -> bool {
+    tone_fraction(samples, rate, freq) < 0.01
+}
+
+/// One line for the test log: the energy fraction at each frequency.
+pub fn describe(label: &str, samples: &[i16], rate: u32, freqs: &[f64]) -> String {
+    let parts: Vec<String> = freqs
+        .iter()
+        .map(|&f| format!("{f:.0} Hz: {:.3}", tone_fraction(samples, rate, f)))
+        .collect();
+    let secs = samples.len() as f64 / f64::from(rate.max(1));
+    format!(
+        "{label}: {secs:.1} s recorded; energy fraction {}",
+        parts.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synth(rate: u32, secs: f64, tones: &[(f64, f64)]) -> Vec<i16> {
+        let n = (secs * f64::from(rate)) as usize;
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / f64::from(rate);
+                tones
+                    .iter()
+                    .map(|&(f, a)| a * (2.0 * PI * f * t).sin())
+                    .sum::<f64>() as i16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn goertzel_of_pure_sine_matches_theory() {
+        let x: Vec<f64> = (0..800)
+            .map(|i| 1000.0 * (2.0 * PI * 1000.0 * i as f64 / 8000.0).sin())
+            .collect();
+        let p = goertzel_power(&x, 8000, 1000.0);
+        let expected = (1000.0 * 800.0 / 2.0f64).powi(2);
+        assert!(
+            (p / expected - 1.0).abs() < 0.01,
+            "p={p} expected={expected}"
+        );
+        assert!(goertzel_power(&x, 8000, 1400.0) < expected * 1e-4);
+    }
+
+    #[test]
+    fn tone_fraction_of_mixtures() {
+        let one = synth(8000, 4.0, &[(790.0, 8000.0)]);
+        assert!((tone_fraction(&one, 8000, 790.0) - 1.0).abs() < 0.02);
+        let two = synth(8000, 4.0, &[(790.0, 6000.0), (1190.0, 6000.0)]);
+        let (a, b) = (
+            tone_fraction(&two, 8000, 790.0),
+            tone_fraction(&two, 8000, 1190.0),
+        );
+        assert!(
+            (a - 0.5).abs() < 0.03 && (b - 0.5).abs() < 0.03,
+            "a={a} b={b}"
+        );
+        assert!(tone_present(&two, 8000, 790.0) && tone_present(&two, 8000, 1190.0));
+        assert!(tone_absent(&two, 8000, 1780.0) && !tone_present(&two, 8000, 1780.0));
+    }
+
+    #[test]
+    fn silence_and_noise_have_no_tone() {
+        let silence = vec![0i16; 32000];
+        assert_eq!(tone_fraction(&silence, 8000, 1000.0), 0.0);
+        assert!(!tone_present(&silence, 8000, 1000.0));
+        let mut s = 12345u32;
+        let noise: Vec<i16> = (0..32000)
+            .map(|_| {
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                ((s >> 16) as i16) / 4
+            })
+            .collect();
+        assert!(!tone_present(&noise, 8000, 1000.0));
+        assert!(tone_absent(&noise, 8000, 1000.0));
+    }
+
+    #[test]
+    fn tone_wav_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.wav");
+        tone_wav(&p, 600.0, 3.0);
+        let (rate, s) = read_wav(&p).unwrap();
+        assert_eq!((rate, s.len()), (8000, 24000));
+        assert!(tone_present(&s, rate, 600.0) && tone_absent(&s, rate, 1000.0));
+    }
+}

@@ -1,0 +1,55 @@
+//! Shared scenario: N phones dial room 800, talk, hang up; check who heard which tone.
+
+use super::audio::{describe, read_wav, tone_absent, tone_present};
+use super::{Codec, Phone, PhoneConfig, Server};
+use std::time::Duration;
+
+/// How long each call may take to be established.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each phone `(tone_hz, codec)` dials `room 800`; all talk ~6 s, then hang up. Every phone
+/// must hear every other phone's tone and not its own (the server mixes sum − own).
+pub fn talk_and_check(server: &Server, phones: &[(f64, Codec)]) {
+    let mut ps: Vec<Phone> = phones
+        .iter()
+        .enumerate()
+        .map(|(i, &(hz, codec))| Phone::start(PhoneConfig::new(&format!("p{i}"), hz).codec(codec)))
+        .collect();
+    let room = server.uri("800");
+    for p in &mut ps {
+        p.dial(&room);
+    }
+    for p in &mut ps {
+        p.wait_established(SETUP_TIMEOUT);
+    }
+    std::thread::sleep(Duration::from_secs(6)); // talk time, not synchronisation
+    for p in &mut ps {
+        p.hangup();
+    }
+    let all: Vec<f64> = phones.iter().map(|&(hz, _)| hz).collect();
+    let mut failures = Vec::new();
+    for p in &ps {
+        let (rate, heard) = read_wav(&p.heard_wav()).expect("read heard wav");
+        let label = format!(
+            "phone {} ({:.0} Hz, {:?}) heard",
+            p.cfg.name, p.cfg.tone_hz, p.cfg.codec
+        );
+        eprintln!("{}", describe(&label, &heard, rate, &all));
+        for &hz in &all {
+            if hz == p.cfg.tone_hz {
+                if !tone_absent(&heard, rate, hz) {
+                    failures.push(format!("{label} its own {hz} Hz"));
+                }
+            } else if !tone_present(&heard, rate, hz) {
+                failures.push(format!("{label} no {hz} Hz"));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        eprintln!("{}", server.log_tail(60));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for p in &mut ps {
+        p.quit();
+    }
+}

@@ -1,0 +1,217 @@
+//! The real `konferenz` binary on loopback: temp config + database, started and stopped per test.
+
+use super::ports::{free_port_range, free_tcp_port, free_udp_port};
+use std::fs::File;
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub sip_port: u16,
+    pub http_port: u16,
+    pub rtp_ports: (u16, u16),
+    pub config: PathBuf,
+    dir: Option<tempfile::TempDir>,
+    child: Child,
+}
+
+/// How long the server may take to answer its first OPTIONS.
+pub const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_konferenz")
+}
+
+/// SIGTERM, wait up to `grace`, then SIGKILL and reap. No-op if it already exited.
+pub fn stop_child(child: &mut Child, grace: Duration) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    // SAFETY: plain kill(2) on our own child's pid, which has not been reaped yet.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let exited = super::poll_until(grace, || child.try_wait().ok().flatten());
+    if exited.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Sends a SIP OPTIONS to `127.0.0.1:port`; true if any SIP response comes back in `wait`.
+pub fn sip_options_answered(port: u16, wait: Duration) -> bool {
+    let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
+        return false;
+    };
+    let local = sock.local_addr().map(|a| a.port()).unwrap_or(0);
+    static N: AtomicU64 = AtomicU64::new(1);
+    let branch = format!(
+        "z9hG4bK-probe-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let msg = format!(
+        "OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{local};branch={branch};rport\r\n\
+         Max-Forwards: 70\r\n\
+         To: <sip:127.0.0.1:{port}>\r\n\
+         From: <sip:probe@127.0.0.1:{local}>;tag=probe{local}\r\n\
+         Call-ID: probe-{local}-{branch}@127.0.0.1\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Accept: application/sdp\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    if sock.send_to(msg.as_bytes(), ("127.0.0.1", port)).is_err() {
+        return false;
+    }
+    sock.set_read_timeout(Some(wait)).ok();
+    let mut buf = [0u8; 4096];
+    matches!(sock.recv(&mut buf), Ok(n) if buf[..n].starts_with(b"SIP/2.0 "))
+}
+
+impl Server {
+    /// Writes the config, adds room 800, starts `konferenz serve` and waits until it answers
+    /// SIP OPTIONS (deadline `START_TIMEOUT`).
+    pub fn start() -> Server {
+        Server::start_with_rooms(&["800"])
+    }
+
+    pub fn start_with_rooms(rooms: &[&str]) -> Server {
+        let dir = tempfile::Builder::new()
+            .prefix("konferenz-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let sip_port = free_udp_port();
+        let http_port = free_tcp_port();
+        let rtp_lo = free_port_range(100, 2);
+        let rtp_ports = (rtp_lo, rtp_lo + 99);
+        let config = dir.path().join("konferenz.toml");
+        let text = format!(
+            "[sip]\nlisten = \"127.0.0.1:{sip_port}\"\n\
+             [rtp]\nports = \"{}-{}\"\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+             [database]\nurl = \"sqlite://{}/konferenz.db\"\n\
+             [log]\nlevel = \"debug\"\n",
+            rtp_ports.0,
+            rtp_ports.1,
+            dir.path().display()
+        );
+        std::fs::write(&config, text).expect("write server config");
+        for room in rooms {
+            let out = Command::new(binary())
+                .arg("--config")
+                .arg(&config)
+                .args(["room", "add", "--number", room])
+                .stdin(Stdio::null())
+                .output()
+                .expect("run konferenz room add");
+            assert!(
+                out.status.success(),
+                "`konferenz room add --number {room}` failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let log = File::create(dir.path().join("server.log")).expect("create server log");
+        let child = Command::new(binary())
+            .arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn konferenz serve");
+        let mut server = Server {
+            sip_port,
+            http_port,
+            rtp_ports,
+            config,
+            dir: Some(dir),
+            child,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "konferenz serve exited early ({status})\n{}",
+                    self.log_tail(60)
+                );
+            }
+            if sip_options_answered(self.sip_port, Duration::from_millis(300)) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "konferenz did not answer SIP OPTIONS within {START_TIMEOUT:?}\n{}",
+                    self.log_tail(60)
+                );
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("dir lives as long as the server")
+            .path()
+    }
+
+    /// `sip:<user>@127.0.0.1:<sip port>`, e.g. `uri("800")`.
+    pub fn uri(&self, user: &str) -> String {
+        format!("sip:{user}@127.0.0.1:{}", self.sip_port)
+    }
+
+    pub fn http_base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir().join("server.log")
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        format!(
+            "--- konferenz server log tail ---\n{}",
+            super::tail(&self.log_path(), lines)
+        )
+    }
+
+    /// Runs `konferenz --config <file> <args…>` (an admin command) and returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(binary())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .expect("run konferenz");
+        assert!(
+            out.status.success(),
+            "konferenz {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, Duration::from_secs(10));
+        if std::thread::panicking() {
+            eprintln!("{}", self.log_tail(80));
+        }
+        if super::keep_dirs() || std::thread::panicking() {
+            if let Some(d) = self.dir.take() {
+                eprintln!("server files kept in {}", d.keep().display());
+            }
+        }
+    }
+}

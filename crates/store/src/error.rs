@@ -1,0 +1,49 @@
+//! `StoreError`: everything that can go wrong between the server and its database.
+
+use std::path::PathBuf;
+
+use konferenz_conference::{RoomNumber, RoomNumberError};
+
+/// An error from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names a backend this build does not support.
+    #[error("unsupported database URL {0:?}; use sqlite://PATH or sqlite::memory:")]
+    UnsupportedUrl(String),
+    /// The URL has the right scheme but sqlx cannot parse it.
+    #[error("invalid database URL {url:?}: {source}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What sqlx objected to.
+        source: sqlx::Error,
+    },
+    /// The directory for the database file could not be created.
+    #[error("cannot create database directory {}: {source}", dir.display())]
+    CreateDir {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database failure (I/O, locking, a broken file).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A room with this number already exists.
+    #[error("room {0} already exists")]
+    RoomExists(RoomNumber),
+    /// No room has this number.
+    #[error("no room {0}")]
+    NoSuchRoom(RoomNumber),
+    /// A stored room number is not valid (the row was written by something else).
+    #[error("stored room number {number:?} is invalid: {source}")]
+    BadStoredNumber {
+        /// The text in the database.
+        number: String,
+        /// Why it is not a room number.
+        source: RoomNumberError,
+    },
+}

@@ -1,0 +1,88 @@
+//! Black-box tests of the store against real SQLite files in a temp directory.
+
+use konferenz_conference::RoomNumber;
+use konferenz_store::{Store, StoreError};
+use tempfile::TempDir;
+
+fn number(text: &str) -> RoomNumber {
+    RoomNumber::parse(text).unwrap()
+}
+
+fn db_url(dir: &TempDir) -> String {
+    // A nested path also checks that missing parent directories are created.
+    format!("sqlite://{}/data/konferenz.db", dir.path().display())
+}
+
+#[tokio::test]
+async fn rooms_are_added_listed_found_and_removed() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_url(&dir)).await.unwrap();
+    assert!(store.list_rooms().await.unwrap().is_empty());
+
+    let weekly = store.add_room(&number("800"), Some("Weekly sync")).await.unwrap();
+    assert_eq!(weekly.number, number("800"));
+    assert_eq!(weekly.name.as_deref(), Some("Weekly sync"));
+    assert!(weekly.created_at > 1_600_000_000, "created_at {}", weekly.created_at);
+    let unnamed = store.add_room(&number("700"), None).await.unwrap();
+    assert_eq!(unnamed.name, None);
+
+    let rooms = store.list_rooms().await.unwrap();
+    assert_eq!(rooms, vec![unnamed.clone(), weekly.clone()], "ordered by number");
+    assert_eq!(store.find_room(&number("800")).await.unwrap(), Some(weekly));
+    assert_eq!(store.find_room(&number("999")).await.unwrap(), None);
+
+    store.remove_room(&number("800")).await.unwrap();
+    assert_eq!(store.find_room(&number("800")).await.unwrap(), None);
+    assert_eq!(store.list_rooms().await.unwrap(), vec![unnamed]);
+}
+
+#[tokio::test]
+async fn duplicate_room_is_refused_and_original_kept() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_url(&dir)).await.unwrap();
+    let original = store.add_room(&number("800"), Some("Original")).await.unwrap();
+
+    let err = store.add_room(&number("800"), Some("Impostor")).await.unwrap_err();
+    assert!(matches!(&err, StoreError::RoomExists(n) if *n == number("800")), "{err:?}");
+    assert_eq!(err.to_string(), "room 800 already exists");
+    assert_eq!(store.list_rooms().await.unwrap(), vec![original]);
+}
+
+#[tokio::test]
+async fn removing_unknown_room_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_url(&dir)).await.unwrap();
+    let err = store.remove_room(&number("800")).await.unwrap_err();
+    assert!(matches!(&err, StoreError::NoSuchRoom(n) if *n == number("800")), "{err:?}");
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_idempotent() {
+    let dir = TempDir::new().unwrap();
+    let url = db_url(&dir);
+    let room = {
+        let store = Store::open(&url).await.unwrap();
+        store.add_room(&number("800"), Some("Weekly sync")).await.unwrap()
+    };
+    for _ in 0..2 {
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.list_rooms().await.unwrap(), vec![room.clone()]);
+    }
+}
+
+#[tokio::test]
+async fn in_memory_database_works_across_pool_connections() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    store.add_room(&number("800"), None).await.unwrap();
+    let clone = store.clone();
+    let (a, b) = tokio::join!(store.list_rooms(), clone.list_rooms());
+    assert_eq!(a.unwrap().len(), 1);
+    assert_eq!(b.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn unsupported_url_scheme_is_refused() {
+    let err = Store::open("postgres://localhost/konferenz").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{err:?}");
+    assert!(err.to_string().contains("postgres://localhost/konferenz"), "{err}");
+}
