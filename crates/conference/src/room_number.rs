@@ -75,8 +75,17 @@ mod tests {
     #[test]
     fn rejects_empty_long_and_unsafe_numbers() {
         assert_eq!(RoomNumber::parse(""), Err(RoomNumberError::Empty));
-        assert_eq!(RoomNumber::parse(&"1".repeat(33)), Err(RoomNumberError::TooLong));
-        assert_eq!(RoomNumber::parse("80 0"), Err(RoomNumberError::BadCharacter(' ')));
-        assert_eq!(RoomNumber::parse("8@0"), Err(RoomNumberError::BadCharacter('@')));
+        assert_eq!(
+            RoomNumber::parse(&"1".repeat(33)),
+            Err(RoomNumberError::TooLong)
+        );
+        assert_eq!(
+            RoomNumber::parse("80 0"),
+            Err(RoomNumberError::BadCharacter(' '))
+        );
+        assert_eq!(
+            RoomNumber::parse("8@0"),
+            Err(RoomNumberError::BadCharacter('@'))
+        );
     }
 }

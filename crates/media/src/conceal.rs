@@ -16,7 +16,10 @@ pub struct Concealer {
 
 impl Default for Concealer {
     fn default() -> Self {
-        Concealer { last: [0; FRAME_SAMPLES], run: None }
+        Concealer {
+            last: [0; FRAME_SAMPLES],
+            run: None,
+        }
     }
 }
 

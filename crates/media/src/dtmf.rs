@@ -28,7 +28,12 @@ pub struct DtmfDecoder {
 
 impl Default for DtmfDecoder {
     fn default() -> Self {
-        DtmfDecoder { current: None, queue: [None; QUEUE], head: 0, len: 0 }
+        DtmfDecoder {
+            current: None,
+            queue: [None; QUEUE],
+            head: 0,
+            len: 0,
+        }
     }
 }
 
@@ -42,18 +47,20 @@ impl DtmfDecoder {
         let end = flags & 0x80 != 0;
         let duration = u16::from_be_bytes([d0, d1]);
         match self.current {
-            Some(cur) if cur.timestamp == timestamp => {
-                if cur.emitted {
-                    return true; // retransmitted end packet
-                }
-            }
-            Some(cur) if !cur.emitted => {
+            // A retransmitted end packet of an event already reported.
+            Some(cur) if cur.timestamp == timestamp && cur.emitted => return true,
+            Some(cur) if cur.timestamp != timestamp && !cur.emitted => {
                 // A new event started before the previous one's end arrived (lost end packets).
                 self.emit(cur.event, cur.duration);
             }
             _ => {}
         }
-        let mut cur = Current { timestamp, event, duration, emitted: false };
+        let mut cur = Current {
+            timestamp,
+            event,
+            duration,
+            emitted: false,
+        };
         if let Some(prev) = self.current.filter(|c| c.timestamp == timestamp) {
             cur.duration = cur.duration.max(prev.duration);
         }

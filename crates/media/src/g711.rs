@@ -98,7 +98,11 @@ const fn ulaw_decode(code: u8) -> i16 {
     let u = !code;
     let mut t = (((u & 0x0F) as i32) << 3) + ULAW_BIAS;
     t <<= (u & 0x70) >> 4;
-    if u & 0x80 != 0 { (ULAW_BIAS - t) as i16 } else { (t - ULAW_BIAS) as i16 }
+    if u & 0x80 != 0 {
+        (ULAW_BIAS - t) as i16
+    } else {
+        (t - ULAW_BIAS) as i16
+    }
 }
 
 /// G.711 table 1a/1b decoder.
@@ -131,13 +135,17 @@ const fn ulaw_encode14(v: i32) -> u8 {
     if seg >= 8 {
         return 0x7F ^ mask;
     }
-    let u = ((seg << 4) as i32 | ((mag >> (seg + 1)) & 0x0F)) as u8;
+    let u = ((seg << 4) | ((mag >> (seg + 1)) & 0x0F)) as u8;
     u ^ mask
 }
 
 /// Encodes a 13-bit linear value (−4096..=4095) to A-law.
 const fn alaw_encode13(v: i32) -> u8 {
-    let (mag, mask) = if v >= 0 { (v, 0xD5u8) } else { (-v - 1, 0x55u8) };
+    let (mag, mask) = if v >= 0 {
+        (v, 0xD5u8)
+    } else {
+        (-v - 1, 0x55u8)
+    };
     let mut seg = 0;
     while seg < 8 && mag > (0x20 << seg) - 1 {
         seg += 1;
@@ -146,7 +154,7 @@ const fn alaw_encode13(v: i32) -> u8 {
         return 0x7F ^ mask;
     }
     let shift = if seg < 2 { 1 } else { seg };
-    let a = ((seg << 4) as i32 | ((mag >> shift) & 0x0F)) as u8;
+    let a = ((seg << 4) | ((mag >> shift) & 0x0F)) as u8;
     a ^ mask
 }
 
@@ -175,7 +183,11 @@ static LINEAR14_TO_ULAW: [u8; 1 << 14] = {
     let mut i = 0;
     while i < (1 << 14) {
         // Index is the 14-bit two's complement value.
-        let v = if i >= 1 << 13 { i as i32 - (1 << 14) } else { i as i32 };
+        let v = if i >= 1 << 13 {
+            i as i32 - (1 << 14)
+        } else {
+            i as i32
+        };
         t[i] = ulaw_encode14(v);
         i += 1;
     }
@@ -186,7 +198,11 @@ static LINEAR13_TO_ALAW: [u8; 1 << 13] = {
     let mut t = [0u8; 1 << 13];
     let mut i = 0;
     while i < (1 << 13) {
-        let v = if i >= 1 << 12 { i as i32 - (1 << 13) } else { i as i32 };
+        let v = if i >= 1 << 12 {
+            i as i32 - (1 << 13)
+        } else {
+            i as i32
+        };
         t[i] = alaw_encode13(v);
         i += 1;
     }

@@ -51,7 +51,9 @@ pub enum Insert {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Waiting until `target` frames are buffered; `after_dry` if playback ran dry.
-    Prefill { after_dry: bool },
+    Prefill {
+        after_dry: bool,
+    },
     Playing,
 }
 
@@ -123,12 +125,19 @@ impl JitterBuffer {
 
     /// Frames between the next one to play and the highest received, gaps included.
     pub fn depth(&self) -> u32 {
-        self.next.map_or(0, |n| (self.highest - n + 1).max(0) as u32)
+        self.next
+            .map_or(0, |n| (self.highest - n + 1).max(0) as u32)
     }
 
     /// Stores a packet: decoded audio if `codec` is given, otherwise a non-audio placeholder.
     /// `marker` flags the start of a talkspurt (RFC 3551 §4.1).
-    pub fn insert(&mut self, ext: i64, marker: bool, codec: Option<Codec>, payload: &[u8]) -> Insert {
+    pub fn insert(
+        &mut self,
+        ext: i64,
+        marker: bool,
+        codec: Option<Codec>,
+        payload: &[u8],
+    ) -> Insert {
         let next = match self.next {
             None => {
                 self.highest = ext;
@@ -211,7 +220,9 @@ impl JitterBuffer {
         self.measure(depth);
         match self.correction {
             Correction::Drop(waited) if depth >= 2 => {
-                if self.slot(next).is_none_or(|s| s.loudness < QUIET) || waited >= MAX_WAIT_FOR_QUIET {
+                if self.slot(next).is_none_or(|s| s.loudness < QUIET)
+                    || waited >= MAX_WAIT_FOR_QUIET
+                {
                     next += 1;
                     self.correction = Correction::None;
                 } else {
@@ -277,7 +288,10 @@ impl JitterBuffer {
     /// Playback ran dry although the stream went on. A single underrun now and then is the
     /// sender's clock running slow; repeated ones are jitter and grow the target.
     fn on_underrun(&mut self) {
-        if self.last_underrun.is_some_and(|t| self.pulls.wrapping_sub(t) < UNDERRUN_MEMORY) {
+        if self
+            .last_underrun
+            .is_some_and(|t| self.pulls.wrapping_sub(t) < UNDERRUN_MEMORY)
+        {
             self.grow_target();
         }
         self.last_underrun = Some(self.pulls);

@@ -111,7 +111,10 @@ impl MediaLeg {
 
     fn receive_rtcp(&mut self, now: Instant, datagram: &[u8]) -> Result<(), MediaError> {
         let report = rtcp::parse_compound(datagram, self.config.ssrc)?;
-        if let Some(info) = report.sender_info.filter(|_| Some(report.sender_ssrc) == self.source.ssrc()) {
+        if let Some(info) = report
+            .sender_info
+            .filter(|_| Some(report.sender_ssrc) == self.source.ssrc())
+        {
             self.last_sr = Some(((info.ntp >> 16) as u32, now));
         }
         self.last_received = Some(now);
@@ -137,14 +140,18 @@ impl MediaLeg {
             Verdict::Ignore => return Ok(()),
         };
         if audio {
-            self.source.on_timing(packet.timestamp, self.arrival_timestamp(now));
+            self.source
+                .on_timing(packet.timestamp, self.arrival_timestamp(now));
         }
         if dtmf && !self.dtmf.on_payload(packet.timestamp, packet.payload) {
             self.stats.malformed += 1;
         }
         // Telephone-events and comfort noise hold their place in the sequence but play as silence.
         let codec = audio.then_some(self.config.codec);
-        match self.jitter.insert(ext, packet.marker, codec, packet.payload) {
+        match self
+            .jitter
+            .insert(ext, packet.marker, codec, packet.payload)
+        {
             Insert::Stored => {}
             Insert::Duplicate | Insert::Late => self.stats.packets_discarded += 1,
         }
@@ -196,11 +203,18 @@ impl MediaLeg {
             if let Some((lsr, at)) = self.last_sr {
                 b.last_sr = lsr;
                 let delay = now.saturating_duration_since(at);
-                b.delay_since_last_sr = (delay.as_micros() * 65536 / 1_000_000).min(u32::MAX as u128) as u32;
+                b.delay_since_last_sr =
+                    (delay.as_micros() * 65536 / 1_000_000).min(u32::MAX as u128) as u32;
             }
             b
         });
-        Some(rtcp::write_report(buf, self.config.ssrc, sender, block, &self.cname))
+        Some(rtcp::write_report(
+            buf,
+            self.config.ssrc,
+            sender,
+            block,
+            &self.cname,
+        ))
     }
 
     /// The next completed DTMF digit, if any.
@@ -215,7 +229,10 @@ impl MediaLeg {
 
     /// Counters.
     pub fn stats(&self) -> LegStats {
-        LegStats { jitter: self.source.jitter(), ..self.stats }
+        LegStats {
+            jitter: self.source.jitter(),
+            ..self.stats
+        }
     }
 
     /// The delay the jitter buffer currently aims for.
@@ -244,7 +261,9 @@ impl MediaLeg {
     /// Our stream's RTP timestamp at `now`: the last packet was sent at the last tick.
     fn sender_rtp_timestamp(&self, now: Instant) -> u32 {
         let last = self.send_timestamp.wrapping_sub(FRAME_SAMPLES as u32);
-        let since = self.last_tick.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        let since = self
+            .last_tick
+            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
         last.wrapping_add((since.as_micros() * 8 / 1000) as u32)
     }
 

@@ -106,7 +106,12 @@ pub enum MediaError {
 #[doc(hidden)]
 pub fn fuzz_receive(data: &[u8]) {
     let t0 = Instant::now();
-    let config = LegConfig { codec: Codec::Pcmu, payload_type: 0, dtmf_payload_type: Some(101), ssrc: 0x4B5A_0001 };
+    let config = LegConfig {
+        codec: Codec::Pcmu,
+        payload_type: 0,
+        dtmf_payload_type: Some(101),
+        ssrc: 0x4B5A_0001,
+    };
     let mut leg = MediaLeg::new(config, t0);
     let mut now = t0;
     let mut frame = [0i16; FRAME_SAMPLES];

@@ -13,7 +13,10 @@ pub struct Mixer {
 impl Mixer {
     /// A mixer for up to `capacity` participants without reallocating.
     pub fn with_capacity(capacity: usize) -> Self {
-        Mixer { total: [0; FRAME_SAMPLES], capacity }
+        Mixer {
+            total: [0; FRAME_SAMPLES],
+            capacity,
+        }
     }
 
     /// The number of participants this mixer was sized for (it needs no per-participant
@@ -72,10 +75,13 @@ mod tests {
         }
         let mut out = [frame(0); 3];
         m.mix(&inputs, &[true; 3], &mut out);
-        for i in 0..3 {
+        for (i, heard) in out.iter().enumerate() {
             for k in 0..FRAME_SAMPLES {
-                let expected: i32 = (0..3).filter(|&j| j != i).map(|j| inputs[j][k] as i32).sum();
-                assert_eq!(out[i][k] as i32, expected);
+                let expected: i32 = (0..3)
+                    .filter(|&j| j != i)
+                    .map(|j| inputs[j][k] as i32)
+                    .sum();
+                assert_eq!(heard[k] as i32, expected);
             }
         }
     }
@@ -84,14 +90,30 @@ mod tests {
     fn sums_clip_at_the_ends_of_the_range() {
         let mut m = Mixer::with_capacity(3);
         let mut out = [frame(0); 3];
-        m.mix(&[frame(30000), frame(30000), frame(30000)], &[true; 3], &mut out);
+        m.mix(
+            &[frame(30000), frame(30000), frame(30000)],
+            &[true; 3],
+            &mut out,
+        );
         assert_eq!(out, [frame(i16::MAX); 3]);
-        m.mix(&[frame(-30000), frame(-30000), frame(-30000)], &[true; 3], &mut out);
+        m.mix(
+            &[frame(-30000), frame(-30000), frame(-30000)],
+            &[true; 3],
+            &mut out,
+        );
         assert_eq!(out, [frame(i16::MIN); 3]);
         // Clipped once, after summing: +30000 +30000 −30000 is not clipped on the way.
-        m.mix(&[frame(30000), frame(30000), frame(-30000), frame(0)], &[true; 4], &mut [frame(0); 4]);
+        m.mix(
+            &[frame(30000), frame(30000), frame(-30000), frame(0)],
+            &[true; 4],
+            &mut [frame(0); 4],
+        );
         let mut out4 = [frame(1); 4];
-        m.mix(&[frame(30000), frame(30000), frame(-30000), frame(0)], &[true; 4], &mut out4);
+        m.mix(
+            &[frame(30000), frame(30000), frame(-30000), frame(0)],
+            &[true; 4],
+            &mut out4,
+        );
         assert_eq!(out4[3], frame(30000));
     }
 
@@ -99,7 +121,11 @@ mod tests {
     fn a_participant_who_is_not_talking_contributes_nothing() {
         let mut m = Mixer::with_capacity(3);
         let mut out = [frame(7); 3];
-        m.mix(&[frame(100), frame(1000), frame(10)], &[true, false, true], &mut out);
+        m.mix(
+            &[frame(100), frame(1000), frame(10)],
+            &[true, false, true],
+            &mut out,
+        );
         assert_eq!(out[0], frame(10));
         assert_eq!(out[1], frame(110));
         assert_eq!(out[2], frame(100));

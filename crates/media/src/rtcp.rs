@@ -214,7 +214,12 @@ mod tests {
 
     #[test]
     fn sender_report_parses_back_with_sender_info() {
-        let info = SenderInfo { ntp: 0xE000_0000_8000_0000, rtp_timestamp: 9, packet_count: 3, octet_count: 480 };
+        let info = SenderInfo {
+            ntp: 0xE000_0000_8000_0000,
+            rtp_timestamp: 9,
+            packet_count: 3,
+            octet_count: 480,
+        };
         let mut buf = [0u8; 200];
         let n = write_report(&mut buf, 42, Some(info), None, b"x");
         let s = parse_compound(&buf[..n], 1).unwrap();

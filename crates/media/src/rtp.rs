@@ -101,7 +101,10 @@ mod tests {
         p[12..].copy_from_slice(&[1, 2, 3, 4]);
         let r = RtpPacket::parse(&p).unwrap();
         assert!(r.marker);
-        assert_eq!((r.payload_type, r.sequence, r.timestamp, r.ssrc), (8, 65535, 0xDEAD_BEEF, 0x1234_5678));
+        assert_eq!(
+            (r.payload_type, r.sequence, r.timestamp, r.ssrc),
+            (8, 65535, 0xDEAD_BEEF, 0x1234_5678)
+        );
         assert_eq!(r.payload, &[1, 2, 3, 4]);
     }
 
@@ -120,7 +123,10 @@ mod tests {
     fn malformed_headers_are_rejected() {
         assert_eq!(RtpPacket::parse(&[0x80; 11]), Err(MediaError::Malformed));
         assert_eq!(RtpPacket::parse(&header(0x40)), Err(MediaError::Malformed)); // version 1
-        assert_eq!(RtpPacket::parse(&header(0x80 | 3)), Err(MediaError::Malformed)); // CSRCs missing
+        assert_eq!(
+            RtpPacket::parse(&header(0x80 | 3)),
+            Err(MediaError::Malformed)
+        ); // CSRCs missing
         assert_eq!(RtpPacket::parse(&header(0x90)), Err(MediaError::Malformed)); // extension missing
         let mut ext_too_long = header(0x90);
         ext_too_long.extend_from_slice(&[0, 0, 0, 5]);

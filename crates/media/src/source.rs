@@ -67,7 +67,11 @@ impl Source {
             self.candidate = Some((ssrc, seq.wrapping_add(1)));
             return Verdict::Ignore;
         }
-        *self = Source { ssrc: Some(ssrc), jitter16: self.jitter16, ..Source::default() };
+        *self = Source {
+            ssrc: Some(ssrc),
+            jitter16: self.jitter16,
+            ..Source::default()
+        };
         self.max_ext = EXT_BASE + seq as i64;
         self.base_ext = self.max_ext;
         self.received = 1;
@@ -108,11 +112,9 @@ impl Source {
         self.expected_prior = expected;
         self.received_prior = self.received;
         let lost_interval = expected_interval.saturating_sub(received_interval);
-        let fraction_lost = if expected_interval == 0 {
-            0
-        } else {
-            ((lost_interval << 8) / expected_interval).min(255) as u8
-        };
+        let fraction_lost = ((lost_interval << 8).checked_div(expected_interval))
+            .unwrap_or(0)
+            .min(255) as u8;
         Some(ReportBlock {
             ssrc,
             fraction_lost,

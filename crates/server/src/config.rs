@@ -172,7 +172,6 @@ impl SipConfig {
     /// The address to advertise in Contact and SDP: `public_address`, else the listen IP.
     ///
     /// After [`Config::validate`] this is never unspecified (`0.0.0.0` / `::`).
-    #[allow(dead_code, reason = "used by the SIP driver in serve.rs")]
     pub fn public_ip(&self) -> IpAddr {
         self.public_address.unwrap_or(self.listen.ip())
     }
@@ -191,24 +190,6 @@ pub struct PortRange {
     pub end: u16,
 }
 
-#[allow(dead_code, reason = "used by the RTP driver in serve.rs")]
-impl PortRange {
-    /// How many ports the range holds.
-    pub fn len(&self) -> usize {
-        usize::from(self.end - self.start) + 1
-    }
-
-    /// Never true for a parsed range (start < end); here for clippy's `len_without_is_empty`.
-    pub fn is_empty(&self) -> bool {
-        self.end < self.start
-    }
-
-    /// The ports in order.
-    pub fn iter(&self) -> std::ops::RangeInclusive<u16> {
-        self.start..=self.end
-    }
-}
-
 impl FromStr for PortRange {
     type Err = String;
 
@@ -223,7 +204,7 @@ impl FromStr for PortRange {
         if start < 1024 {
             return Err(format!("{text:?}: ports must be 1024 or above"));
         }
-        if start % 2 != 0 {
+        if !start.is_multiple_of(2) {
             return Err(format!(
                 "{text:?}: the first port must be even (RTP even, RTCP the next odd port)"
             ));
@@ -398,12 +379,13 @@ fn check_toml_file(path: &Path) -> Result<(), ConfigError> {
         path: path.to_owned(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| file_error(format!("cannot read: {e}")))?;
     if let Err(e) = toml::from_str::<toml::Table>(&text) {
         let line = e
             .span()
             .map(|span| text[..span.start].matches('\n').count() + 1);
-        let message = e.message().trim().replace('\n', " ");
+        let message = e.message().trim().replace('\n', "; ");
         return Err(file_error(match line {
             Some(line) => format!("line {line}: {message}"),
             None => message,
@@ -419,6 +401,7 @@ mod tests {
 
     /// Runs `f` with a clean environment and a temp working directory (figment's Jail
     /// also serializes tests that touch the environment).
+    #[allow(clippy::result_large_err, reason = "the closure type is figment's")]
     fn jail(f: impl FnOnce(&mut Jail) -> Result<(), String>) {
         Jail::expect_with(|jail| {
             jail.clear_env();
@@ -442,11 +425,26 @@ mod tests {
             assert_eq!(config.sip.listen, "127.0.0.1:5060".parse().unwrap());
             assert_eq!(config.sip.public_address, None);
             assert_eq!(config.sip.public_ip(), IpAddr::from([127, 0, 0, 1]));
-            assert_eq!(config.sip.user_agent, format!("konferenz/{}", env!("CARGO_PKG_VERSION")));
+            assert_eq!(
+                config.sip.user_agent,
+                format!("konferenz/{}", env!("CARGO_PKG_VERSION"))
+            );
             assert_eq!(config.sip.rtp_timeout_secs, 30);
-            assert_eq!(config.rtp.ports, PortRange { start: 20000, end: 20999 });
-            assert_eq!(config.rtp.ports.len(), 1000);
-            assert_eq!((config.rtp.jitter_min_ms, config.rtp.jitter_max_ms), (20, 200));
+            assert_eq!(
+                config.rtp.ports,
+                PortRange {
+                    start: 20000,
+                    end: 20999
+                }
+            );
+            assert_eq!(
+                (config.rtp.ports.start, config.rtp.ports.end),
+                (20000, 20999)
+            );
+            assert_eq!(
+                (config.rtp.jitter_min_ms, config.rtp.jitter_max_ms),
+                (20, 200)
+            );
             assert_eq!(config.http.listen, "127.0.0.1:8080".parse().unwrap());
             assert_eq!(config.database.url, "sqlite://konferenz-data/konferenz.db");
             assert_eq!(config.log.level, "info");
@@ -472,7 +470,7 @@ mod tests {
             .unwrap();
             assert_eq!(config.sip.listen, "0.0.0.0:5070".parse().unwrap());
             assert_eq!(config.sip.public_ip(), IpAddr::from([192, 0, 2, 10]));
-            assert_eq!(config.rtp.ports.iter().count(), 100);
+            assert_eq!(config.rtp.ports.end - config.rtp.ports.start + 1, 100);
             assert_eq!(config.database.url, "sqlite::memory:");
             assert_eq!(config.sip.rtp_timeout_secs, 30);
             assert_eq!(config.log.level, "info");
@@ -490,7 +488,13 @@ mod tests {
             let config = load_file(jail, "[sip]\nlisten = \"127.0.0.1:6000\"\n").unwrap();
             assert_eq!(config.sip.listen, "127.0.0.1:5070".parse().unwrap());
             assert_eq!(config.sip.rtp_timeout_secs, 0);
-            assert_eq!(config.rtp.ports, PortRange { start: 40000, end: 40009 });
+            assert_eq!(
+                config.rtp.ports,
+                PortRange {
+                    start: 40000,
+                    end: 40009
+                }
+            );
             Ok(())
         });
     }
@@ -510,10 +514,22 @@ mod tests {
     fn bad_port_ranges_name_the_key() {
         jail(|jail| {
             let cases = [
-                ("20000-1", r#"rtp.ports: "20000-1" is not a port range LOW-HIGH"#),
-                ("ports", r#"rtp.ports: "ports" is not a port range LOW-HIGH"#),
-                ("20001-20999", r#"rtp.ports: "20001-20999": the first port must be even"#),
-                ("1000-2000", r#"rtp.ports: "1000-2000": ports must be 1024 or above"#),
+                (
+                    "20000-1",
+                    r#"rtp.ports: "20000-1" is not a port range LOW-HIGH"#,
+                ),
+                (
+                    "ports",
+                    r#"rtp.ports: "ports" is not a port range LOW-HIGH"#,
+                ),
+                (
+                    "20001-20999",
+                    r#"rtp.ports: "20001-20999": the first port must be even"#,
+                ),
+                (
+                    "1000-2000",
+                    r#"rtp.ports: "1000-2000": ports must be 1024 or above"#,
+                ),
             ];
             for (value, expected) in cases {
                 let line = error_line(load_file(jail, &format!("[rtp]\nports = \"{value}\"\n")));
@@ -552,13 +568,19 @@ mod tests {
     fn unknown_keys_are_named() {
         jail(|jail| {
             let line = error_line(load_file(jail, "[sip]\nlistne = \"127.0.0.1:5060\"\n"));
-            assert!(line.starts_with("sip.listne: unknown key (expected one of: listen,"), "{line}");
+            assert!(
+                line.starts_with("sip.listne: unknown key (expected one of: listen,"),
+                "{line}"
+            );
             let line = error_line(load_file(jail, "[voicemail]\nenabled = true\n"));
             assert!(line.starts_with("voicemail: unknown key"), "{line}");
             jail.set_env("KONFERENZ_SIP_LISTEN", "127.0.0.1:5070");
             let line = error_line(Config::load_valid(None));
             assert!(line.starts_with("sip_listen: unknown key"), "{line}");
-            assert!(line.ends_with("(from environment variable KONFERENZ_SIP_LISTEN)"), "{line}");
+            assert!(
+                line.ends_with("(from environment variable KONFERENZ_SIP_LISTEN)"),
+                "{line}"
+            );
             Ok(())
         });
     }
@@ -567,7 +589,10 @@ mod tests {
     fn wrong_types_name_the_key() {
         jail(|jail| {
             let line = error_line(load_file(jail, "[sip]\nrtp_timeout_secs = \"soon\"\n"));
-            assert!(line.starts_with("sip.rtp_timeout_secs: invalid type"), "{line}");
+            assert!(
+                line.starts_with("sip.rtp_timeout_secs: invalid type"),
+                "{line}"
+            );
             let line = error_line(load_file(jail, "[sip]\npublic_address = \"example.com\"\n"));
             assert!(line.starts_with("sip.public_address: "), "{line}");
             Ok(())
@@ -590,7 +615,10 @@ mod tests {
     fn jitter_bounds_must_be_ordered() {
         jail(|jail| {
             let line = error_line(load_file(jail, "[rtp]\njitter_min_ms = 300\n"));
-            assert_eq!(line, "rtp.jitter_min_ms: 300 is above rtp.jitter_max_ms 200");
+            assert_eq!(
+                line,
+                "rtp.jitter_min_ms: 300 is above rtp.jitter_max_ms 200"
+            );
             Ok(())
         });
     }

@@ -42,7 +42,9 @@ pub async fn serve_listener(
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr().context("HTTP listener has no address")?;
+    let addr = listener
+        .local_addr()
+        .context("HTTP listener has no address")?;
     tracing::info!(%addr, "HTTP listening");
     axum::serve(listener, router(store))
         .with_graceful_shutdown(shutdown)
@@ -108,7 +110,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "database error in HTTP handler");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error".to_owned(),
+                )
             }
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
@@ -153,7 +158,10 @@ mod tests {
             .add_room(&RoomNumber::parse("800").unwrap(), Some("Weekly sync"))
             .await
             .unwrap();
-        store.add_room(&RoomNumber::parse("801").unwrap(), None).await.unwrap();
+        store
+            .add_room(&RoomNumber::parse("801").unwrap(), None)
+            .await
+            .unwrap();
         let (status, body) = get_json(&store, "/api/rooms").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body[0]["number"], "800");

@@ -5,7 +5,9 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use konferenz_media::{FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, LegConfig, MAX_PACKET, MediaLeg, Mixer};
+use konferenz_media::{
+    FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, LegConfig, MAX_PACKET, MediaLeg, Mixer,
+};
 use konferenz_sip::CallHandle;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -16,9 +18,16 @@ use crate::rtp_ports::PortPair;
 #[derive(Debug)]
 pub enum RoomCommand {
     /// A participant's media starts.
-    Join { call: CallHandle, sockets: PortPair, media: MediaTarget },
+    Join {
+        call: CallHandle,
+        sockets: PortPair,
+        media: MediaTarget,
+    },
     /// Re-negotiated media (re-INVITE/UPDATE, hold/resume).
-    Update { call: CallHandle, media: MediaTarget },
+    Update {
+        call: CallHandle,
+        media: MediaTarget,
+    },
     /// The participant left; its sockets are dropped.
     Leave { call: CallHandle },
     /// The room is empty and forgotten by the SIP side: end the task.
@@ -103,7 +112,11 @@ impl Room {
     /// Applies a command; returns false on `Close`.
     pub fn command(&mut self, now: Instant, command: RoomCommand) -> bool {
         match command {
-            RoomCommand::Join { call, sockets, media } => self.join(now, call, sockets, media),
+            RoomCommand::Join {
+                call,
+                sockets,
+                media,
+            } => self.join(now, call, sockets, media),
             RoomCommand::Update { call, media } => {
                 if let Some(p) = self.participants.iter_mut().find(|p| p.call == call) {
                     p.leg.reconfigure(media.config);
@@ -156,28 +169,41 @@ impl Room {
     pub fn tick(&mut self, now: Instant, events: &mut Vec<RoomEvent>) {
         self.stats.ticks += 1;
         for p in &mut self.participants {
-            drain(&p.sockets.rtp, &mut p.leg, now, self.packet.as_mut(), &mut p.target.remote);
-            drain(&p.sockets.rtcp, &mut p.leg, now, self.packet.as_mut(), &mut p.rtcp_remote);
+            drain(
+                &p.sockets.rtp,
+                &mut p.leg,
+                now,
+                self.packet.as_mut(),
+                &mut p.target.remote,
+            );
+            drain(
+                &p.sockets.rtcp,
+                &mut p.leg,
+                now,
+                self.packet.as_mut(),
+                &mut p.rtcp_remote,
+            );
         }
         for (i, p) in self.participants.iter_mut().enumerate() {
             let kind = p.leg.pull_frame(now, &mut self.inputs[i]);
             self.talking[i] = kind != FrameKind::Silence;
         }
-        self.mixer.mix(&self.inputs, &self.talking, &mut self.outputs);
+        self.mixer
+            .mix(&self.inputs, &self.talking, &mut self.outputs);
         let timeout = self.settings.media_timeout;
         for (i, p) in self.participants.iter_mut().enumerate() {
-            if p.target.send {
-                if let Some(remote) = p.target.remote {
-                    let n = p.leg.encode_frame(&self.outputs[i], &mut self.packet);
-                    if let Err(e) = p.sockets.rtp.send_to(&self.packet[..n], remote) {
-                        debug!(call = %p.call, error = %e, "RTP send failed");
-                    }
+            if p.target.send
+                && let Some(remote) = p.target.remote
+            {
+                let n = p.leg.encode_frame(&self.outputs[i], &mut self.packet);
+                if let Err(e) = p.sockets.rtp.send_to(&self.packet[..n], remote) {
+                    debug!(call = %p.call, error = %e, "RTP send failed");
                 }
             }
-            if let Some(n) = p.leg.poll_rtcp(now, &mut self.packet) {
-                if let Some(remote) = p.rtcp_remote {
-                    let _ = p.sockets.rtcp.send_to(&self.packet[..n], remote);
-                }
+            if let Some(n) = p.leg.poll_rtcp(now, &mut self.packet)
+                && let Some(remote) = p.rtcp_remote
+            {
+                let _ = p.sockets.rtcp.send_to(&self.packet[..n], remote);
             }
             if !timeout.is_zero() && !p.timed_out {
                 let last = p.leg.last_received().unwrap_or(p.joined);
@@ -187,10 +213,6 @@ impl Room {
                 }
             }
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.participants.len()
     }
 }
 

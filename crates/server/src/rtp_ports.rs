@@ -29,6 +29,7 @@ impl PortPool {
     }
 
     /// Pairs still free.
+    #[cfg(test)]
     pub fn available(&self) -> usize {
         self.free.len()
     }
@@ -37,13 +38,18 @@ impl PortPool {
     /// queue and the next is tried.
     pub fn allocate(&mut self) -> io::Result<PortPair> {
         for _ in 0..self.free.len() {
-            let Some(port) = self.free.pop_front() else { break };
+            let Some(port) = self.free.pop_front() else {
+                break;
+            };
             match bind_pair(self.ip, port) {
                 Ok(pair) => return Ok(pair),
                 Err(_) => self.free.push_back(port),
             }
         }
-        Err(io::Error::new(io::ErrorKind::AddrInUse, "no free RTP port pair in rtp.ports"))
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "no free RTP port pair in rtp.ports",
+        ))
     }
 
     /// Returns a pair's port to the pool (its sockets must be dropped by then or soon).

@@ -20,7 +20,7 @@ use crate::sip_task::SipTask;
 /// Runs the server until SIGTERM/Ctrl-C.
 pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let listen = config.sip.listen;
-    let public_ip = config.sip.public_address.unwrap_or(listen.ip());
+    let public_ip = config.sip.public_ip();
     let udp = UdpSocket::bind(listen)
         .await
         .with_context(|| format!("sip.listen: cannot bind UDP {listen}"))?;
@@ -64,9 +64,13 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         .run(),
     );
     let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(crate::http::serve_http(config.http.listen, store, async move {
-        let _ = http_shutdown.changed().await;
-    }));
+    let http = tokio::spawn(crate::http::serve_http(
+        config.http.listen,
+        store,
+        async move {
+            let _ = http_shutdown.changed().await;
+        },
+    ));
 
     wait_for_signal().await;
     info!("shutdown requested");

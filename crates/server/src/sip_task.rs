@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use konferenz_conference::RoomNumber;
 use konferenz_media::{Codec, LegConfig};
-use konferenz_sip::{CallHandle, Direction, Endpoint, Event, LocalMedia, NegotiatedMedia, Output, Transport};
+use konferenz_sip::{
+    CallHandle, Direction, Endpoint, Event, LocalMedia, NegotiatedMedia, Output, Transport,
+};
 use konferenz_store::Store;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
@@ -90,9 +92,14 @@ impl SipTask {
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
         loop {
-            let wake = state.endpoint.poll_timeout().map(tokio::time::Instant::from_std);
+            let wake = state
+                .endpoint
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std);
             let far = tokio::time::Instant::now() + Duration::from_secs(3600);
-            let stop_at = stopping_until.map(tokio::time::Instant::from_std).unwrap_or(far);
+            let stop_at = stopping_until
+                .map(tokio::time::Instant::from_std)
+                .unwrap_or(far);
             tokio::select! {
                 received = state.udp.recv_from(&mut buf) => {
                     if let Ok((n, from)) = received {
@@ -156,7 +163,8 @@ impl State {
                 self.tcp_writers.insert(peer, writer);
             }
             TcpEvent::Message { peer, message } => {
-                self.endpoint.handle_message(Instant::now(), Transport::Tcp, peer, message);
+                self.endpoint
+                    .handle_message(Instant::now(), Transport::Tcp, peer, *message);
             }
             TcpEvent::Closed { peer } => {
                 self.tcp_writers.remove(&peer);
@@ -166,7 +174,9 @@ impl State {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::IncomingCall { call, room, media, .. } => self.on_incoming(call, room, media),
+            Event::IncomingCall {
+                call, room, media, ..
+            } => self.on_incoming(call, room, media),
             Event::Established { call } => debug!(call = %call, "call established"),
             Event::MediaChanged { call, media } => self.on_media(call, media),
             Event::Ended { call, reason } => self.on_ended(call, reason),
@@ -177,14 +187,24 @@ impl State {
     fn on_incoming(&mut self, call: CallHandle, room: String, media: Option<NegotiatedMedia>) {
         self.calls.insert(
             call,
-            CallEntry { room: room.clone(), port: None, sockets: None, joined: false, ssrc: rand::random() },
+            CallEntry {
+                room: room.clone(),
+                port: None,
+                sockets: None,
+                joined: false,
+                ssrc: rand::random(),
+            },
         );
         let store = self.store.clone();
         let lookups = self.lookups.clone();
         tokio::spawn(async move {
             let found = match RoomNumber::parse(&room) {
                 Err(_) => Ok(false),
-                Ok(number) => store.find_room(&number).await.map(|r| r.is_some()).map_err(|e| e.to_string()),
+                Ok(number) => store
+                    .find_room(&number)
+                    .await
+                    .map(|r| r.is_some())
+                    .map_err(|e| e.to_string()),
             };
             let _ = lookups.send(Lookup { call, media, found });
         });
@@ -193,7 +213,9 @@ impl State {
     fn on_lookup(&mut self, lookup: Lookup) {
         let now = Instant::now();
         let call = lookup.call;
-        let Some(entry) = self.calls.get_mut(&call) else { return };
+        let Some(entry) = self.calls.get_mut(&call) else {
+            return;
+        };
         match lookup.found {
             Ok(true) => {}
             Ok(false) => {
@@ -215,7 +237,9 @@ impl State {
                 return;
             }
         };
-        let local = LocalMedia { rtp: SocketAddr::new(self.media_ip, sockets.port) };
+        let local = LocalMedia {
+            rtp: SocketAddr::new(self.media_ip, sockets.port),
+        };
         entry.port = Some(sockets.port);
         entry.sockets = Some(sockets);
         if self.endpoint.accept(now, call, local).is_err() {
@@ -228,18 +252,25 @@ impl State {
     }
 
     fn on_media(&mut self, call: CallHandle, media: NegotiatedMedia) {
-        let Some(entry) = self.calls.get_mut(&call) else { return };
+        let Some(entry) = self.calls.get_mut(&call) else {
+            return;
+        };
         let Some(target) = media_target(entry.ssrc, &media) else {
             warn!(call = %call, codec = media.codec.name, "negotiated a codec the mixer cannot use");
             return;
         };
         if entry.joined {
             if let Some(room) = self.rooms.get(&entry.room) {
-                let _ = room.commands.send(RoomCommand::Update { call, media: target });
+                let _ = room.commands.send(RoomCommand::Update {
+                    call,
+                    media: target,
+                });
             }
             return;
         }
-        let Some(sockets) = entry.sockets.take() else { return };
+        let Some(sockets) = entry.sockets.take() else {
+            return;
+        };
         entry.joined = true;
         let number = entry.room.clone();
         let settings = self.room_settings;
@@ -247,24 +278,33 @@ impl State {
         let room = self.rooms.entry(number.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(room::run(Room::new(number, settings), rx, events));
-            RoomEntry { commands: tx, members: 0 }
+            RoomEntry {
+                commands: tx,
+                members: 0,
+            }
         });
         room.members += 1;
-        let _ = room.commands.send(RoomCommand::Join { call, sockets, media: target });
+        let _ = room.commands.send(RoomCommand::Join {
+            call,
+            sockets,
+            media: target,
+        });
     }
 
     fn on_ended(&mut self, call: CallHandle, reason: konferenz_sip::EndReason) {
         debug!(call = %call, ?reason, "call ended");
-        let Some(entry) = self.calls.remove(&call) else { return };
+        let Some(entry) = self.calls.remove(&call) else {
+            return;
+        };
         drop(entry.sockets);
-        if entry.joined {
-            if let Some(room) = self.rooms.get_mut(&entry.room) {
-                let _ = room.commands.send(RoomCommand::Leave { call });
-                room.members -= 1;
-                if room.members == 0 {
-                    let _ = room.commands.send(RoomCommand::Close);
-                    self.rooms.remove(&entry.room);
-                }
+        if entry.joined
+            && let Some(room) = self.rooms.get_mut(&entry.room)
+        {
+            let _ = room.commands.send(RoomCommand::Leave { call });
+            room.members -= 1;
+            if room.members == 0 {
+                let _ = room.commands.send(RoomCommand::Close);
+                self.rooms.remove(&entry.room);
             }
         }
         if let Some(port) = entry.port {
@@ -290,7 +330,10 @@ fn media_target(ssrc: u32, media: &NegotiatedMedia) -> Option<MediaTarget> {
         _ => return None,
     };
     let send = media.remote_rtp.is_some()
-        && matches!(media.remote_direction, Direction::SendRecv | Direction::RecvOnly);
+        && matches!(
+            media.remote_direction,
+            Direction::SendRecv | Direction::RecvOnly
+        );
     Some(MediaTarget {
         config: LegConfig {
             codec,

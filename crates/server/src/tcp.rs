@@ -12,9 +12,17 @@ use tracing::debug;
 /// What connections tell the SIP task.
 #[derive(Debug)]
 pub enum TcpEvent {
-    Opened { peer: SocketAddr, writer: mpsc::UnboundedSender<bytes::Bytes> },
-    Message { peer: SocketAddr, message: Message },
-    Closed { peer: SocketAddr },
+    Opened {
+        peer: SocketAddr,
+        writer: mpsc::UnboundedSender<bytes::Bytes>,
+    },
+    Message {
+        peer: SocketAddr,
+        message: Box<Message>,
+    },
+    Closed {
+        peer: SocketAddr,
+    },
 }
 
 /// Accepts connections until the listener fails.
@@ -54,7 +62,10 @@ async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Unbounded
             match parser.push(&buf[..n]) {
                 Ok(messages) => {
                     for message in messages {
-                        let _ = events.send(TcpEvent::Message { peer, message });
+                        let _ = events.send(TcpEvent::Message {
+                            peer,
+                            message: Box::new(message),
+                        });
                     }
                 }
                 Err(error) => {

@@ -38,7 +38,11 @@ impl Setup {
     /// Runs and insists on success, returning stdout.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            text(&out.stderr)
+        );
         text(&out.stdout)
     }
 }
@@ -69,13 +73,19 @@ fn rooms_are_added_listed_and_removed() {
         setup.ok(&["room", "add", "--number", "800", "--name", "Weekly sync"]),
         "room 800 added\n"
     );
-    assert_eq!(setup.ok(&["room", "add", "--number", "801"]), "room 801 added\n");
+    assert_eq!(
+        setup.ok(&["room", "add", "--number", "801"]),
+        "room 801 added\n"
+    );
 
     let table = setup.ok(&["room", "list"]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "{table}");
     assert!(lines[0].starts_with("NUMBER"), "{table}");
-    assert!(lines[1].starts_with("800 ") && lines[1].contains("Weekly sync"), "{table}");
+    assert!(
+        lines[1].starts_with("800 ") && lines[1].contains("Weekly sync"),
+        "{table}"
+    );
     assert!(lines[2].starts_with("801 "), "{table}");
 
     let json: serde_json::Value =
@@ -85,8 +95,14 @@ fn rooms_are_added_listed_and_removed() {
     assert!(json[0]["created_at"].as_i64().unwrap() > 1_600_000_000);
     assert_eq!(json[1]["name"], serde_json::Value::Null);
 
-    assert_eq!(setup.ok(&["room", "remove", "--number", "800"]), "room 800 removed\n");
-    assert_eq!(setup.ok(&["room", "rm", "--number", "801"]), "room 801 removed\n");
+    assert_eq!(
+        setup.ok(&["room", "remove", "--number", "800"]),
+        "room 800 removed\n"
+    );
+    assert_eq!(
+        setup.ok(&["room", "rm", "--number", "801"]),
+        "room 801 removed\n"
+    );
     assert_eq!(setup.ok(&["room", "list"]), "no rooms\n");
 }
 
@@ -113,7 +129,11 @@ fn invalid_room_number_is_a_usage_error() {
     let setup = Setup::new();
     let out = setup.run(&["room", "add", "--number", "8 00"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("room number contains ' '"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("room number contains ' '"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -133,7 +153,10 @@ fn unknown_config_key_exits_2_naming_the_key() {
     let out = setup.run(&["room", "list"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.starts_with("konferenz: config error: sip.lisen: unknown key"), "{stderr}");
+    assert!(
+        stderr.starts_with("konferenz: config error: sip.lisen: unknown key"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
@@ -161,7 +184,11 @@ fn environment_overrides_database_url() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(other_db.exists());
-    assert_eq!(setup.ok(&["room", "list"]), "no rooms\n", "the file's database is untouched");
+    assert_eq!(
+        setup.ok(&["room", "list"]),
+        "no rooms\n",
+        "the file's database is untouched"
+    );
 }
 
 #[test]
@@ -189,7 +216,10 @@ fn config_show_prints_effective_toml() {
 
 #[test]
 fn long_help_lists_every_config_key() {
-    let out = Command::new(env!("CARGO_BIN_EXE_konferenz")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_konferenz"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let help = text(&out.stdout);
     for var in [

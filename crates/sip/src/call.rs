@@ -6,8 +6,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use sipx_sip::{Request, TransactionKey, Uri};
 
-use crate::sdp::{LocalMedia, NegotiatedMedia};
 use crate::Transport;
+use crate::sdp::{LocalMedia, NegotiatedMedia};
 
 /// The application's handle for a call; stable for the call's life, never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

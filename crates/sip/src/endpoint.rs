@@ -87,7 +87,10 @@ pub enum Event {
     /// The ACK for our 2xx arrived: the call is confirmed.
     Established { call: CallHandle },
     /// A re-INVITE, UPDATE or the ACK's answer changed the negotiated media.
-    MediaChanged { call: CallHandle, media: NegotiatedMedia },
+    MediaChanged {
+        call: CallHandle,
+        media: NegotiatedMedia,
+    },
     /// The call is over; the handle is dead. Sent exactly once per announced call.
     Ended { call: CallHandle, reason: EndReason },
 }
@@ -225,8 +228,9 @@ impl Endpoint {
         match message {
             Message::Request(request) => self.on_wire_request(now, transport, from, request),
             Message::Response(response) => {
-                if let Dispatch::Matched { key, outputs } =
-                    self.layer.receive(Message::Response(response), transport.reliability())
+                if let Dispatch::Matched { key, outputs } = self
+                    .layer
+                    .receive(Message::Response(response), transport.reliability())
                 {
                     self.apply(now, &key, outputs);
                 }
@@ -266,7 +270,10 @@ impl Endpoint {
             }
             return;
         }
-        match self.layer.receive(Message::Request(request), transport.reliability()) {
+        match self
+            .layer
+            .receive(Message::Request(request), transport.reliability())
+        {
             Dispatch::Created { key, outputs } => {
                 self.routes.insert(key.clone(), (transport, from));
                 self.apply(now, &key, outputs);
@@ -324,10 +331,12 @@ impl Endpoint {
                     }
                 }
                 sipx_sip::Output::SetTimer { timer, after } => {
-                    self.timers.set(TimerKey::Transaction(key.clone(), timer), now + after);
+                    self.timers
+                        .set(TimerKey::Transaction(key.clone(), timer), now + after);
                 }
                 sipx_sip::Output::ClearTimer(timer) => {
-                    self.timers.clear(&TimerKey::Transaction(key.clone(), timer));
+                    self.timers
+                        .clear(&TimerKey::Transaction(key.clone(), timer));
                 }
                 sipx_sip::Output::ToTu(event) => self.on_tu_event(now, key, *event),
                 sipx_sip::Output::Terminated(reason) => self.on_terminated(now, key, reason),
@@ -343,7 +352,8 @@ impl Endpoint {
         reason: sipx_sip::transaction::Reason,
     ) {
         for timer in Timer::ALL {
-            self.timers.clear(&TimerKey::Transaction(key.clone(), timer));
+            self.timers
+                .clear(&TimerKey::Transaction(key.clone(), timer));
         }
         self.routes.remove(key);
         if let Some(handle) = self.byes.remove(key) {
@@ -352,7 +362,11 @@ impl Endpoint {
         }
         if let Some(handle) = self.invites.remove(key) {
             // The INVITE transaction died before the application answered it.
-            if self.calls.get(&handle).is_some_and(|c| c.state == CallState::Offered) {
+            if self
+                .calls
+                .get(&handle)
+                .is_some_and(|c| c.state == CallState::Offered)
+            {
                 debug!(call = %handle, ?reason, "INVITE transaction ended unanswered");
                 self.end(now, handle, EndReason::LocalHangup);
             }
@@ -378,8 +392,11 @@ impl Endpoint {
             Method::Options => self.respond(now, key, &request, 200, "OK"),
             Method::Info => {
                 let known = self.dialog_of(&request).is_some();
-                let (code, reason) =
-                    if known { (200, "OK") } else { (481, "Call/Transaction Does Not Exist") };
+                let (code, reason) = if known {
+                    (200, "OK")
+                } else {
+                    (481, "Call/Transaction Does Not Exist")
+                };
                 self.respond(now, key, &request, code, reason);
             }
             _ => self.respond(now, key, &request, 405, "Method Not Allowed"),
@@ -387,11 +404,25 @@ impl Endpoint {
     }
 
     /// Sends a simple final response on a server transaction.
-    fn respond(&mut self, now: Instant, key: &TransactionKey, request: &Request, code: u16, reason: &str) {
-        let tag = self.dialog_of(request).and_then(|h| self.calls.get(&h)).map(|c| c.local_tag.clone());
-        if let Some(r) =
-            headers::simple_response(request, code, reason, tag.as_deref(), &self.config.user_agent)
-        {
+    fn respond(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        request: &Request,
+        code: u16,
+        reason: &str,
+    ) {
+        let tag = self
+            .dialog_of(request)
+            .and_then(|h| self.calls.get(&h))
+            .map(|c| c.local_tag.clone());
+        if let Some(r) = headers::simple_response(
+            request,
+            code,
+            reason,
+            tag.as_deref(),
+            &self.config.user_agent,
+        ) {
             self.send_response(now, key, r);
         }
     }
@@ -420,7 +451,10 @@ impl Endpoint {
         let Some(remote_target) = headers::contact_uri(&request) else {
             return self.respond(now, key, &request, 400, "Bad Request (Contact missing)");
         };
-        let Some(room) = request.uri.decoded_user().map(|u| String::from_utf8_lossy(&u).into_owned())
+        let Some(room) = request
+            .uri
+            .decoded_user()
+            .map(|u| String::from_utf8_lossy(&u).into_owned())
         else {
             return self.respond(now, key, &request, 404, "Not Found");
         };
@@ -428,11 +462,15 @@ impl Endpoint {
             Ok(media) => media,
             Err(code) => return self.reject_offer(now, key, &request, code),
         };
-        let Some(&(transport, source)) = self.routes.get(key) else { return };
+        let Some(&(transport, source)) = self.routes.get(key) else {
+            return;
+        };
         let handle = CallHandle(self.next_handle);
         self.next_handle += 1;
         let local_tag = format!("{:016x}", self.rng.r#gen::<u64>());
-        let mut local_party = headers::raw(&request, &HeaderName::To).unwrap_or_default().to_vec();
+        let mut local_party = headers::raw(&request, &HeaderName::To)
+            .unwrap_or_default()
+            .to_vec();
         local_party.extend_from_slice(format!(";tag={local_tag}").as_bytes());
         let caller = request
             .headers
@@ -462,7 +500,8 @@ impl Endpoint {
             pending_ack: None,
         };
         self.calls.insert(handle, call);
-        self.dialogs.insert((ids.call_id, Bytes::from(local_tag)), handle);
+        self.dialogs
+            .insert((ids.call_id, Bytes::from(local_tag)), handle);
         self.invites.insert(key.clone(), handle);
         self.output.push_back(Output::Event(Event::IncomingCall {
             call: handle,
@@ -491,17 +530,25 @@ impl Endpoint {
     /// 488 says what we accept (RFC 3261 §21.4.26: Warning 305 and our capabilities as SDP),
     /// 415 names the body types we take, 400 a broken SDP.
     fn reject_offer(&mut self, now: Instant, key: &TransactionKey, request: &Request, code: u16) {
-        let Some(mut b) = headers::response(request, code, reason_phrase(code)) else { return };
+        let Some(mut b) = headers::response(request, code, reason_phrase(code)) else {
+            return;
+        };
         let ua = self.config.user_agent.clone();
         b = match code {
             488 => {
                 let names: Vec<&str> = self.config.codecs.iter().map(|c| c.name).collect();
-                let capabilities = LocalMedia { rtp: SocketAddr::new(self.config.local_addr.ip(), 0) };
+                let capabilities = LocalMedia {
+                    rtp: SocketAddr::new(self.config.local_addr.ip(), 0),
+                };
                 let body = sdp::write_offer(&capabilities, &self.config.codecs, 0, 0);
                 let Ok(b) = b
                     .header(
                         HeaderName::Warning,
-                        format!("305 {} \"Incompatible media format; we accept {}\"", self.config.local_addr.ip(), names.join(", ")),
+                        format!(
+                            "305 {} \"Incompatible media format; we accept {}\"",
+                            self.config.local_addr.ip(),
+                            names.join(", ")
+                        ),
                     )
                     .and_then(|b| b.header(HeaderName::Accept, headers::ACCEPT))
                     .and_then(|b| b.header(HeaderName::ContentType, "application/sdp"))
@@ -516,13 +563,23 @@ impl Endpoint {
             },
             _ => b,
         };
-        let Ok(b) = b.header(HeaderName::Server, ua) else { return };
+        let Ok(b) = b.header(HeaderName::Server, ua) else {
+            return;
+        };
         self.send_response(now, key, b.build());
     }
 
     /// RFC 3261 §8.2.2.3: we support no extension that may be required.
-    fn reject_required(&mut self, now: Instant, key: &TransactionKey, request: &Request, required: Bytes) {
-        let Some(b) = headers::response(request, 420, "Bad Extension") else { return };
+    fn reject_required(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        request: &Request,
+        required: Bytes,
+    ) {
+        let Some(b) = headers::response(request, 420, "Bad Extension") else {
+            return;
+        };
         if let Ok(b) = b.header(HeaderName::Unsupported, required) {
             self.send_response(now, key, b.build());
         }
@@ -530,8 +587,16 @@ impl Endpoint {
 
     /// Accepts an offered call: 200 OK with our SDP answer (or our offer, for an offerless
     /// INVITE), retransmitted until the ACK arrives.
-    pub fn accept(&mut self, now: Instant, handle: CallHandle, local: LocalMedia) -> Result<(), CallError> {
-        let call = self.calls.get_mut(&handle).ok_or(CallError::NoSuchCall(handle))?;
+    pub fn accept(
+        &mut self,
+        now: Instant,
+        handle: CallHandle,
+        local: LocalMedia,
+    ) -> Result<(), CallError> {
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(CallError::NoSuchCall(handle))?;
         if call.state != CallState::Offered {
             return Err(CallError::WrongState(handle));
         }
@@ -544,22 +609,44 @@ impl Endpoint {
     }
 
     /// Sends the 2xx for an INVITE or re-INVITE of `handle` and starts waiting for the ACK.
-    fn answer_invite(&mut self, now: Instant, handle: CallHandle, key: &TransactionKey, request: &Request) {
-        let Some(call) = self.calls.get_mut(&handle) else { return };
-        let Some(local) = call.local_media.clone() else { return };
+    fn answer_invite(
+        &mut self,
+        now: Instant,
+        handle: CallHandle,
+        key: &TransactionKey,
+        request: &Request,
+    ) {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let Some(local) = call.local_media.clone() else {
+            return;
+        };
         call.sdp_version += 1;
         let (body, answer_in_ack) = match &call.media {
-            Some(media) if headers::has_sdp(request) => {
-                (sdp::write_answer(&local, media, call.sdp_session_id, call.sdp_version), false)
-            }
-            _ => (sdp::write_offer(&local, &self.config.codecs, call.sdp_session_id, call.sdp_version), true),
+            Some(media) if headers::has_sdp(request) => (
+                sdp::write_answer(&local, media, call.sdp_session_id, call.sdp_version),
+                false,
+            ),
+            _ => (
+                sdp::write_offer(
+                    &local,
+                    &self.config.codecs,
+                    call.sdp_session_id,
+                    call.sdp_version,
+                ),
+                true,
+            ),
         };
         let contact = Self::contact(self.config.local_addr, call.flow.0, &call.room);
         let Some(response) = headers::response(request, 200, "OK")
             .and_then(|b| headers::with_to_tag(b, request, &call.local_tag))
             .and_then(|b| b.header(HeaderName::Contact, contact).ok())
             .and_then(|b| b.header(HeaderName::Allow, headers::ALLOW).ok())
-            .and_then(|b| b.header(HeaderName::Server, self.config.user_agent.clone()).ok())
+            .and_then(|b| {
+                b.header(HeaderName::Server, self.config.user_agent.clone())
+                    .ok()
+            })
             .and_then(|b| b.header(HeaderName::ContentType, "application/sdp").ok())
             .map(|b| b.body(body).build())
         else {
@@ -573,9 +660,13 @@ impl Endpoint {
             cseq: RequestIds::of(request).map_or(0, |ids| ids.cseq),
         });
         if call.flow.0 == Transport::Udp {
-            self.timers.set(TimerKey::Retransmit2xx(handle), now + self.config.timers.t1);
+            self.timers
+                .set(TimerKey::Retransmit2xx(handle), now + self.config.timers.t1);
         }
-        self.timers.set(TimerKey::AckTimeout(handle), now + self.config.timers.timeout());
+        self.timers.set(
+            TimerKey::AckTimeout(handle),
+            now + self.config.timers.timeout(),
+        );
         self.send_response(now, key, response);
     }
 
@@ -591,33 +682,52 @@ impl Endpoint {
     }
 
     fn retransmit_2xx(&mut self, now: Instant, handle: CallHandle) {
-        let Some(call) = self.calls.get_mut(&handle) else { return };
-        let Some(pending) = call.pending_ack.as_mut() else { return };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let Some(pending) = call.pending_ack.as_mut() else {
+            return;
+        };
         let (transport, dest) = call.flow;
         let bytes = pending.bytes.clone();
         pending.interval = (pending.interval * 2).min(self.config.timers.t2);
         let next = now + pending.interval;
         self.timers.set(TimerKey::Retransmit2xx(handle), next);
-        self.output.push_back(Output::Transmit(Transmit { transport, dest, bytes }));
+        self.output.push_back(Output::Transmit(Transmit {
+            transport,
+            dest,
+            bytes,
+        }));
     }
 
     /// §13.3.1.4: no ACK within 64·T1 → the dialog is confirmed and then torn down with BYE.
     fn ack_timeout(&mut self, now: Instant, handle: CallHandle) {
-        let Some(call) = self.calls.get_mut(&handle) else { return };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
         if call.pending_ack.take().is_none() {
             return;
         }
         warn!(call = %handle, "no ACK for our 2xx; hanging up");
         self.timers.clear(&TimerKey::Retransmit2xx(handle));
         self.send_bye(now, handle);
-        self.output.push_back(Output::Event(Event::Ended { call: handle, reason: EndReason::AckTimeout }));
+        self.output.push_back(Output::Event(Event::Ended {
+            call: handle,
+            reason: EndReason::AckTimeout,
+        }));
     }
 
     fn on_ack(&mut self, now: Instant, ack: &Request) {
-        let Some(handle) = self.dialog_of(ack) else { return };
-        let Some(call) = self.calls.get_mut(&handle) else { return };
+        let Some(handle) = self.dialog_of(ack) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
         let cseq = RequestIds::of(ack).map_or(0, |ids| ids.cseq);
-        let Some(pending) = call.pending_ack.as_ref() else { return };
+        let Some(pending) = call.pending_ack.as_ref() else {
+            return;
+        };
         if pending.cseq != cseq {
             return;
         }
@@ -632,7 +742,10 @@ impl Endpoint {
             match sdp::read_answer(ack.body(), &self.config.codecs) {
                 Ok(media) if headers::has_sdp(ack) => {
                     call.media = Some(media.clone());
-                    self.output.push_back(Output::Event(Event::MediaChanged { call: handle, media }));
+                    self.output.push_back(Output::Event(Event::MediaChanged {
+                        call: handle,
+                        media,
+                    }));
                 }
                 _ if call.media.is_some() => {}
                 _ => {
@@ -646,20 +759,35 @@ impl Endpoint {
             }
         }
         if first_ack {
-            self.output.push_back(Output::Event(Event::Established { call: handle }));
+            self.output
+                .push_back(Output::Event(Event::Established { call: handle }));
         }
     }
 
-    fn on_reinvite(&mut self, now: Instant, key: &TransactionKey, request: &Request, ids: &RequestIds) {
+    fn on_reinvite(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        request: &Request,
+        ids: &RequestIds,
+    ) {
         let Some(handle) = self.dialog_of(request) else {
             return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
         };
-        let Some(call) = self.calls.get(&handle) else { return };
+        let Some(call) = self.calls.get(&handle) else {
+            return;
+        };
         if call.state == CallState::Ending {
             return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
         }
         if ids.cseq <= call.remote_cseq {
-            return self.respond(now, key, request, 500, "Server Internal Error (CSeq out of order)");
+            return self.respond(
+                now,
+                key,
+                request,
+                500,
+                "Server Internal Error (CSeq out of order)",
+            );
         }
         let media = match self.read_offer(request) {
             Ok(media) => media,
@@ -674,7 +802,10 @@ impl Endpoint {
         call.pending_ack = None;
         if let Some(media) = media {
             call.media = Some(media.clone());
-            self.output.push_back(Output::Event(Event::MediaChanged { call: handle, media }));
+            self.output.push_back(Output::Event(Event::MediaChanged {
+                call: handle,
+                media,
+            }));
         }
         self.answer_invite(now, handle, key, request);
     }
@@ -687,8 +818,12 @@ impl Endpoint {
             Ok(media) => media,
             Err(code) => return self.reject_offer(now, key, request, code),
         };
-        let Some(call) = self.calls.get_mut(&handle) else { return };
-        let Some(ids) = RequestIds::of(request) else { return };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let Some(ids) = RequestIds::of(request) else {
+            return;
+        };
         call.remote_cseq = call.remote_cseq.max(ids.cseq);
         let mut b = headers::response(request, 200, "OK");
         if let (Some(media), Some(local)) = (media, call.local_media.clone()) {
@@ -698,12 +833,18 @@ impl Endpoint {
             b = b
                 .and_then(|b| b.header(HeaderName::ContentType, "application/sdp").ok())
                 .map(|b| b.body(body));
-            self.output.push_back(Output::Event(Event::MediaChanged { call: handle, media }));
+            self.output.push_back(Output::Event(Event::MediaChanged {
+                call: handle,
+                media,
+            }));
         }
         let contact = Self::contact(self.config.local_addr, call.flow.0, &call.room);
         if let Some(r) = b
             .and_then(|b| b.header(HeaderName::Contact, contact).ok())
-            .and_then(|b| b.header(HeaderName::Server, self.config.user_agent.clone()).ok())
+            .and_then(|b| {
+                b.header(HeaderName::Server, self.config.user_agent.clone())
+                    .ok()
+            })
         {
             self.send_response(now, key, r.build());
         }
@@ -714,7 +855,11 @@ impl Endpoint {
             return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
         };
         self.respond(now, key, request, 200, "OK");
-        if self.calls.get(&handle).is_some_and(|c| c.state != CallState::Ending) {
+        if self
+            .calls
+            .get(&handle)
+            .is_some_and(|c| c.state != CallState::Ending)
+        {
             info!(call = %handle, "caller hung up");
             self.end(now, handle, EndReason::RemoteHangup);
         }
@@ -723,21 +868,35 @@ impl Endpoint {
     /// RFC 3261 §9.2: CANCEL ends an INVITE we have not answered; otherwise it does nothing.
     fn on_cancel(&mut self, now: Instant, key: &TransactionKey, request: &Request) {
         let invite_key = TransactionKey::for_cancelled_invite(request);
-        let pending = invite_key.as_ref().and_then(|k| self.invites.get(k).copied());
-        let exists = invite_key.as_ref().is_some_and(|k| self.layer.server_state(k).is_some());
+        let pending = invite_key
+            .as_ref()
+            .and_then(|k| self.invites.get(k).copied());
+        let exists = invite_key
+            .as_ref()
+            .is_some_and(|k| self.layer.server_state(k).is_some());
         if !exists && pending.is_none() {
             return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
         }
         self.respond(now, key, request, 200, "OK");
-        let (Some(handle), Some(invite_key)) = (pending, invite_key) else { return };
-        let Some(call) = self.calls.get_mut(&handle) else { return };
+        let (Some(handle), Some(invite_key)) = (pending, invite_key) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
         if call.state != CallState::Offered {
             return;
         }
         let tag = call.local_tag.clone();
         if let Some((_, invite)) = call.invite.take() {
             self.invites.remove(&invite_key);
-            if let Some(r) = headers::simple_response(&invite, 487, "Request Terminated", Some(&tag), &self.config.user_agent) {
+            if let Some(r) = headers::simple_response(
+                &invite,
+                487,
+                "Request Terminated",
+                Some(&tag),
+                &self.config.user_agent,
+            ) {
                 self.send_response(now, &invite_key, r);
             }
         }
@@ -747,14 +906,23 @@ impl Endpoint {
 
     /// Rejects an offered call with a final status (e.g. 404 unknown room, 486 full).
     pub fn reject(&mut self, now: Instant, handle: CallHandle, code: u16) -> Result<(), CallError> {
-        let call = self.calls.get_mut(&handle).ok_or(CallError::NoSuchCall(handle))?;
+        let call = self
+            .calls
+            .get_mut(&handle)
+            .ok_or(CallError::NoSuchCall(handle))?;
         if call.state != CallState::Offered || !(300..700).contains(&code) {
             return Err(CallError::WrongState(handle));
         }
         let tag = call.local_tag.clone();
         if let Some((key, invite)) = call.invite.take() {
             self.invites.remove(&key);
-            if let Some(r) = headers::simple_response(&invite, code, reason_phrase(code), Some(&tag), &self.config.user_agent) {
+            if let Some(r) = headers::simple_response(
+                &invite,
+                code,
+                reason_phrase(code),
+                Some(&tag),
+                &self.config.user_agent,
+            ) {
                 self.send_response(now, &key, r);
             }
         }
@@ -764,13 +932,19 @@ impl Endpoint {
 
     /// Ends a call from our side: rejects it if unanswered (480), sends BYE otherwise.
     pub fn hangup(&mut self, now: Instant, handle: CallHandle) -> Result<(), CallError> {
-        let call = self.calls.get(&handle).ok_or(CallError::NoSuchCall(handle))?;
+        let call = self
+            .calls
+            .get(&handle)
+            .ok_or(CallError::NoSuchCall(handle))?;
         match call.state {
             CallState::Offered => self.reject(now, handle, 480),
             CallState::Ending => Err(CallError::WrongState(handle)),
             CallState::Answered | CallState::Confirmed => {
                 self.send_bye(now, handle);
-                self.output.push_back(Output::Event(Event::Ended { call: handle, reason: EndReason::LocalHangup }));
+                self.output.push_back(Output::Event(Event::Ended {
+                    call: handle,
+                    reason: EndReason::LocalHangup,
+                }));
                 Ok(())
             }
         }
@@ -778,19 +952,33 @@ impl Endpoint {
 
     /// Hangs up every call (graceful shutdown). Returns how many were ended.
     pub fn hangup_all(&mut self, now: Instant) -> usize {
-        let mut handles: Vec<CallHandle> = self.calls.iter().filter(|(_, c)| c.state != CallState::Ending).map(|(h, _)| *h).collect();
+        let mut handles: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.state != CallState::Ending)
+            .map(|(h, _)| *h)
+            .collect();
         handles.sort();
-        handles.into_iter().filter(|h| self.hangup(now, *h).is_ok()).count()
+        handles
+            .into_iter()
+            .filter(|h| self.hangup(now, *h).is_ok())
+            .count()
     }
 
     fn send_bye(&mut self, now: Instant, handle: CallHandle) {
         let branch = format!("z9hG4bK{:016x}", self.rng.r#gen::<u64>());
-        let Some(call) = self.calls.get_mut(&handle) else { return };
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
         call.state = CallState::Ending;
         call.pending_ack = None;
         call.local_cseq += 1;
         let (transport, dest) = call.flow;
-        let via = format!("SIP/2.0/{} {};branch={branch};rport", transport.via_name(), self.config.local_addr);
+        let via = format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            transport.via_name(),
+            self.config.local_addr
+        );
         let Some(bye) = headers::dialog_request(headers::DialogRequest {
             method: Method::Bye,
             target: &call.remote_target,
@@ -819,14 +1007,18 @@ impl Endpoint {
     /// Announces the end and drops the call.
     fn end(&mut self, _now: Instant, handle: CallHandle, reason: EndReason) {
         self.forget(handle);
-        self.output.push_back(Output::Event(Event::Ended { call: handle, reason }));
+        self.output.push_back(Output::Event(Event::Ended {
+            call: handle,
+            reason,
+        }));
     }
 
     fn forget(&mut self, handle: CallHandle) {
         self.timers.clear(&TimerKey::Retransmit2xx(handle));
         self.timers.clear(&TimerKey::AckTimeout(handle));
         if let Some(call) = self.calls.remove(&handle) {
-            self.dialogs.remove(&(call.call_id.clone(), Bytes::from(call.local_tag.clone())));
+            self.dialogs
+                .remove(&(call.call_id.clone(), Bytes::from(call.local_tag.clone())));
             if let Some((key, _)) = call.invite {
                 self.invites.remove(&key);
             }
@@ -834,7 +1026,11 @@ impl Endpoint {
     }
 
     fn transmit(&mut self, transport: Transport, dest: SocketAddr, message: Message) {
-        self.output.push_back(Output::Transmit(Transmit { transport, dest, bytes: message.to_bytes() }));
+        self.output.push_back(Output::Transmit(Transmit {
+            transport,
+            dest,
+            bytes: message.to_bytes(),
+        }));
     }
 }
 

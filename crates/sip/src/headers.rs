@@ -39,12 +39,19 @@ impl RequestIds {
 
 /// The raw value of a header, if present.
 pub(crate) fn raw(request: &Request, name: &HeaderName) -> Option<Bytes> {
-    request.headers.value(name).map(|v| Bytes::copy_from_slice(&v))
+    request
+        .headers
+        .value(name)
+        .map(|v| Bytes::copy_from_slice(&v))
 }
 
 /// All raw values of a header, in order (for Record-Route → route set).
 pub(crate) fn raw_all(request: &Request, name: &HeaderName) -> Vec<Bytes> {
-    request.headers.get_all(name).map(|h| Bytes::copy_from_slice(&h.value())).collect()
+    request
+        .headers
+        .get_all(name)
+        .map(|h| Bytes::copy_from_slice(&h.value()))
+        .collect()
 }
 
 /// The URI of the first Contact.
@@ -63,8 +70,30 @@ pub(crate) fn has_sdp(request: &Request) -> bool {
 }
 
 /// Start of a response to `request`; the status code must be valid (our constants are).
+///
+/// A request missing one of the headers §8.2.6.2 copies (say, no Call-ID) still gets its
+/// 400 with the headers it has, as long as a Via says where to send it.
 pub(crate) fn response(request: &Request, code: u16, reason: &str) -> Option<ResponseBuilder> {
-    ResponseBuilder::to_request(request, StatusCode::new(code)?, reason.to_owned()).ok()
+    let status = StatusCode::new(code)?;
+    if let Ok(b) = ResponseBuilder::to_request(request, status, reason.to_owned()) {
+        return Some(b);
+    }
+    request.headers.get(&HeaderName::Via)?;
+    let mut b = ResponseBuilder::new(status, reason.to_owned()).ok()?;
+    for name in [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+    ] {
+        for header in request.headers.get_all(&name) {
+            b = b
+                .header(name.clone(), Bytes::copy_from_slice(&header.value()))
+                .ok()?;
+        }
+    }
+    Some(b)
 }
 
 /// A complete response with common headers (`Server`, `Allow` where useful) and an

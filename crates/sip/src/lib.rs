@@ -17,9 +17,17 @@ pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};
 
 /// G.711 µ-law as negotiated in SDP.
-pub const PCMU: CodecSpec = CodecSpec { name: "PCMU", clock_rate: 8000, static_payload_type: Some(0) };
+pub const PCMU: CodecSpec = CodecSpec {
+    name: "PCMU",
+    clock_rate: 8000,
+    static_payload_type: Some(0),
+};
 /// G.711 A-law as negotiated in SDP.
-pub const PCMA: CodecSpec = CodecSpec { name: "PCMA", clock_rate: 8000, static_payload_type: Some(8) };
+pub const PCMA: CodecSpec = CodecSpec {
+    name: "PCMA",
+    clock_rate: 8000,
+    static_payload_type: Some(8),
+};
 
 /// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
 /// announces, and runs its timers to the end. Must never panic.
@@ -40,7 +48,9 @@ pub fn fuzz_datagram(data: &[u8]) {
     let now = Instant::now();
     let from = SocketAddr::from((Ipv4Addr::LOCALHOST, 5070));
     endpoint.handle_datagram(now, from, data);
-    let rtp = LocalMedia { rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)) };
+    let rtp = LocalMedia {
+        rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)),
+    };
     while let Some(output) = endpoint.poll_output() {
         if let Output::Event(Event::IncomingCall { call, .. }) = output {
             let _ = endpoint.accept(now, call, rtp.clone());

@@ -140,7 +140,12 @@ fn parse_remote(body: &[u8]) -> Result<RemoteAudio, SdpError> {
     let direction = direction_of(&media.attributes)
         .or_else(|| direction_of(&session.attributes))
         .unwrap_or(Direction::SendRecv);
-    Ok(RemoteAudio { addr, port: media.port, formats, direction })
+    Ok(RemoteAudio {
+        addr,
+        port: media.port,
+        formats,
+        direction,
+    })
 }
 
 fn static_name(pt: u8) -> Option<(&'static str, u32)> {
@@ -243,12 +248,20 @@ pub fn write_answer(
     session_id: u64,
     version: u64,
 ) -> Vec<u8> {
-    let mut formats = vec![(chosen.payload_type, chosen.codec.name, chosen.codec.clock_rate)];
+    let mut formats = vec![(
+        chosen.payload_type,
+        chosen.codec.name,
+        chosen.codec.clock_rate,
+    )];
     if let Some(pt) = chosen.dtmf_payload_type {
         formats.push((pt, "telephone-event", 8000));
     }
     let mut s = session(local, session_id, version);
-    s.medias.push(audio_media(local.rtp.port(), &formats, chosen.remote_direction.answer()));
+    s.medias.push(audio_media(
+        local.rtp.port(),
+        &formats,
+        chosen.remote_direction.answer(),
+    ));
     write(&s)
 }
 
@@ -272,7 +285,8 @@ pub fn write_offer(
         .collect();
     formats.push((OFFERED_DTMF_PT, "telephone-event", 8000));
     let mut s = session(local, session_id, version);
-    s.medias.push(audio_media(local.rtp.port(), &formats, Direction::SendRecv));
+    s.medias
+        .push(audio_media(local.rtp.port(), &formats, Direction::SendRecv));
     write(&s)
 }
 

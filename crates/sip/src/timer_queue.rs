@@ -15,7 +15,11 @@ pub(crate) struct TimerQueue<K: Clone + Eq + Hash> {
 
 impl<K: Clone + Eq + Hash> Default for TimerQueue<K> {
     fn default() -> Self {
-        Self { by_deadline: BTreeMap::new(), by_key: HashMap::new(), next_seq: 0 }
+        Self {
+            by_deadline: BTreeMap::new(),
+            by_key: HashMap::new(),
+            next_seq: 0,
+        }
     }
 }
 

@@ -35,7 +35,10 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|source| StoreError::BadUrl { url: url.to_owned(), source })?
+            .map_err(|source| StoreError::BadUrl {
+                url: url.to_owned(),
+                source,
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true);
@@ -44,7 +47,10 @@ impl Store {
         let mut pool_options = SqlitePoolOptions::new();
         if in_memory {
             // An in-memory database lives only as long as one connection to it is open.
-            pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
+            pool_options = pool_options
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
         } else {
             create_parent_dir(options.get_filename())?;
         }

@@ -19,15 +19,26 @@ async fn rooms_are_added_listed_found_and_removed() {
     let store = Store::open(&db_url(&dir)).await.unwrap();
     assert!(store.list_rooms().await.unwrap().is_empty());
 
-    let weekly = store.add_room(&number("800"), Some("Weekly sync")).await.unwrap();
+    let weekly = store
+        .add_room(&number("800"), Some("Weekly sync"))
+        .await
+        .unwrap();
     assert_eq!(weekly.number, number("800"));
     assert_eq!(weekly.name.as_deref(), Some("Weekly sync"));
-    assert!(weekly.created_at > 1_600_000_000, "created_at {}", weekly.created_at);
+    assert!(
+        weekly.created_at > 1_600_000_000,
+        "created_at {}",
+        weekly.created_at
+    );
     let unnamed = store.add_room(&number("700"), None).await.unwrap();
     assert_eq!(unnamed.name, None);
 
     let rooms = store.list_rooms().await.unwrap();
-    assert_eq!(rooms, vec![unnamed.clone(), weekly.clone()], "ordered by number");
+    assert_eq!(
+        rooms,
+        vec![unnamed.clone(), weekly.clone()],
+        "ordered by number"
+    );
     assert_eq!(store.find_room(&number("800")).await.unwrap(), Some(weekly));
     assert_eq!(store.find_room(&number("999")).await.unwrap(), None);
 
@@ -40,10 +51,19 @@ async fn rooms_are_added_listed_found_and_removed() {
 async fn duplicate_room_is_refused_and_original_kept() {
     let dir = TempDir::new().unwrap();
     let store = Store::open(&db_url(&dir)).await.unwrap();
-    let original = store.add_room(&number("800"), Some("Original")).await.unwrap();
+    let original = store
+        .add_room(&number("800"), Some("Original"))
+        .await
+        .unwrap();
 
-    let err = store.add_room(&number("800"), Some("Impostor")).await.unwrap_err();
-    assert!(matches!(&err, StoreError::RoomExists(n) if *n == number("800")), "{err:?}");
+    let err = store
+        .add_room(&number("800"), Some("Impostor"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::RoomExists(n) if *n == number("800")),
+        "{err:?}"
+    );
     assert_eq!(err.to_string(), "room 800 already exists");
     assert_eq!(store.list_rooms().await.unwrap(), vec![original]);
 }
@@ -53,7 +73,10 @@ async fn removing_unknown_room_is_an_error() {
     let dir = TempDir::new().unwrap();
     let store = Store::open(&db_url(&dir)).await.unwrap();
     let err = store.remove_room(&number("800")).await.unwrap_err();
-    assert!(matches!(&err, StoreError::NoSuchRoom(n) if *n == number("800")), "{err:?}");
+    assert!(
+        matches!(&err, StoreError::NoSuchRoom(n) if *n == number("800")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -62,7 +85,10 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
     let url = db_url(&dir);
     let room = {
         let store = Store::open(&url).await.unwrap();
-        store.add_room(&number("800"), Some("Weekly sync")).await.unwrap()
+        store
+            .add_room(&number("800"), Some("Weekly sync"))
+            .await
+            .unwrap()
     };
     for _ in 0..2 {
         let store = Store::open(&url).await.unwrap();
@@ -82,7 +108,12 @@ async fn in_memory_database_works_across_pool_connections() {
 
 #[tokio::test]
 async fn unsupported_url_scheme_is_refused() {
-    let err = Store::open("postgres://localhost/konferenz").await.unwrap_err();
+    let err = Store::open("postgres://localhost/konferenz")
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{err:?}");
-    assert!(err.to_string().contains("postgres://localhost/konferenz"), "{err}");
+    assert!(
+        err.to_string().contains("postgres://localhost/konferenz"),
+        "{err}"
+    );
 }

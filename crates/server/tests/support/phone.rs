@@ -289,14 +289,13 @@ impl Drop for Phone {
                 self.log_tail(30)
             );
         }
-        if super::keep_dirs() || std::thread::panicking() {
-            if let Some(d) = self.dir.take() {
-                eprintln!(
-                    "phone {} files kept in {}",
-                    self.cfg.name,
-                    d.keep().display()
-                );
-            }
+        let keep = super::keep_dirs() || std::thread::panicking();
+        if keep && let Some(d) = self.dir.take() {
+            eprintln!(
+                "phone {} files kept in {}",
+                self.cfg.name,
+                d.keep().display()
+            );
         }
     }
 }

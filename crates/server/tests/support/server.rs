@@ -208,10 +208,9 @@ impl Drop for Server {
         if std::thread::panicking() {
             eprintln!("{}", self.log_tail(80));
         }
-        if super::keep_dirs() || std::thread::panicking() {
-            if let Some(d) = self.dir.take() {
-                eprintln!("server files kept in {}", d.keep().display());
-            }
+        let keep = super::keep_dirs() || std::thread::panicking();
+        if keep && let Some(d) = self.dir.take() {
+            eprintln!("server files kept in {}", d.keep().display());
         }
     }
 }

@@ -1,0 +1,277 @@
+//! Receive-side behaviour of a leg on virtual time: ordering, duplicates, late packets,
+//! loss concealment, restarts and wraparound, sending.
+
+mod common;
+
+use common::*;
+use konferenz_media::*;
+use std::time::Instant;
+
+/// Runs `ticks` ticks delivering the datagrams `plan(n)` returns for tick `n`; returns what
+/// was played.
+fn run(
+    leg: &mut MediaLeg,
+    t0: Instant,
+    ticks: std::ops::Range<u64>,
+    mut plan: impl FnMut(u64) -> Vec<Vec<u8>>,
+) -> Vec<(FrameKind, Option<u32>)> {
+    let mut played = vec![];
+    for n in ticks {
+        for d in plan(n) {
+            let _ = leg.receive(tick(t0, n), &d);
+        }
+        played.push(pull(leg, tick(t0, n)));
+    }
+    played
+}
+
+fn audio_tags(played: &[(FrameKind, Option<u32>)]) -> Vec<u32> {
+    played.iter().filter_map(|p| p.1).collect()
+}
+
+#[test]
+fn nothing_received_plays_silence() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let played = run(&mut leg, t0, 0..5, |_| vec![]);
+    assert!(played.iter().all(|p| p.0 == FrameKind::Silence));
+    assert_eq!(leg.last_received(), None);
+}
+
+#[test]
+fn reordered_packets_are_played_in_order() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 1000, 0);
+    let packets: Vec<_> = (0..40).map(|_| phone.audio()).collect();
+    // Swap neighbours within each tick's pair: 1,0 then 3,2 ...
+    let played = run(&mut leg, t0, 0..50, |n| {
+        if n % 2 == 1 && n < 40 {
+            vec![packets[n as usize].clone(), packets[n as usize - 1].clone()]
+        } else {
+            vec![]
+        }
+    });
+    assert_eq!(audio_tags(&played), (0..40).collect::<Vec<_>>());
+    assert_eq!(leg.stats().packets_discarded, 0);
+}
+
+#[test]
+fn duplicates_are_dropped_and_counted() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 7, 0);
+    let played = run(&mut leg, t0, 0..20, |_| {
+        let p = phone.audio();
+        vec![p.clone(), p]
+    });
+    assert_eq!(audio_tags(&played), (0..19).collect::<Vec<_>>());
+    assert_eq!(leg.stats().packets_discarded, 20);
+    assert_eq!(leg.stats().packets_received, 40);
+}
+
+#[test]
+fn late_packets_are_dropped_and_counted() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 7, 0);
+    let packets: Vec<_> = (0..30).map(|_| phone.audio()).collect();
+    // Packet 10 is held back 5 ticks, long after its turn.
+    let played = run(&mut leg, t0, 0..30, |n| {
+        let mut v = vec![];
+        if n != 10 {
+            v.push(packets[n as usize].clone());
+        }
+        if n == 15 {
+            v.push(packets[10].clone());
+        }
+        v
+    });
+    let tags = audio_tags(&played);
+    assert!(!tags.contains(&10));
+    assert!(tags.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(leg.stats().packets_discarded, 1);
+    assert!(played.iter().any(|p| p.0 == FrameKind::Concealed));
+}
+
+#[test]
+fn a_lost_packet_is_concealed_and_a_stopped_stream_fades_to_silence() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 7, 0);
+    let played = run(&mut leg, t0, 0..40, |n| {
+        let p = phone.audio();
+        match n {
+            20 => vec![],   // lost
+            30.. => vec![], // the phone stops sending
+            _ => vec![p],
+        }
+    });
+    let kinds: Vec<_> = played.iter().map(|p| p.0).collect();
+    let first_concealed = kinds
+        .iter()
+        .position(|k| *k == FrameKind::Concealed)
+        .unwrap();
+    assert_eq!(kinds[first_concealed + 1], FrameKind::Audio, "{kinds:?}");
+    let tail = &kinds[kinds.len() - 10..];
+    let concealed = tail.iter().filter(|k| **k == FrameKind::Concealed).count();
+    assert_eq!(concealed, 3, "{kinds:?}");
+    assert_eq!(tail[tail.len() - 1], FrameKind::Silence);
+    assert_eq!(
+        tail.iter()
+            .rposition(|k| *k == FrameKind::Concealed)
+            .unwrap()
+            + 1,
+        tail.iter().position(|k| *k == FrameKind::Silence).unwrap()
+    );
+}
+
+#[test]
+fn ssrc_change_mid_call_resynchronises_within_a_few_frames() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut old = Phone::new(1, 100, 5000);
+    let mut new = Phone::new(2, 40000, 123_456_789);
+    new.sent = 500;
+    let played = run(&mut leg, t0, 0..60, |n| {
+        if n < 30 {
+            vec![old.audio()]
+        } else {
+            vec![new.audio()]
+        }
+    });
+    let after: Vec<_> = played[30..].iter().map(|p| p.1).collect();
+    let first_new = after
+        .iter()
+        .position(|t| t.is_some_and(|t| t >= 500))
+        .unwrap();
+    assert!(first_new <= 4, "{after:?}");
+    assert!(
+        after[first_new..]
+            .iter()
+            .all(|t| t.is_some_and(|t| t >= 500)),
+        "{after:?}"
+    );
+}
+
+#[test]
+fn a_big_sequence_jump_in_the_same_stream_resynchronises() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 100, 5000);
+    let played = run(&mut leg, t0, 0..60, |n| {
+        if n == 30 {
+            phone.seq = phone.seq.wrapping_add(30000);
+            phone.ts = phone.ts.wrapping_add(2_000_000_000);
+        }
+        vec![phone.audio()]
+    });
+    assert!(
+        played[35..].iter().all(|p| p.0 == FrameKind::Audio),
+        "{played:?}"
+    );
+}
+
+#[test]
+fn sequence_numbers_wrap_at_65535_without_a_gap() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 65530, u32::MAX - 800);
+    let played = run(&mut leg, t0, 0..30, |_| vec![phone.audio()]);
+    let tags = audio_tags(&played);
+    assert_eq!(tags, (0..tags.len() as u32).collect::<Vec<_>>());
+    assert!(tags.len() >= 28);
+    assert_eq!(leg.stats().frames_concealed, 0);
+}
+
+#[test]
+fn bursty_arrival_plays_without_gaps_after_settling() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 0, 0);
+    let ticks = 3000; // one minute
+    let played = run(&mut leg, t0, 0..ticks, |n| {
+        if n % 2 == 1 {
+            vec![phone.audio(), phone.audio()]
+        } else {
+            vec![]
+        }
+    });
+    let settled = &played[250..];
+    assert!(
+        settled.iter().all(|p| p.0 == FrameKind::Audio),
+        "gaps after settling"
+    );
+    let tags = audio_tags(settled);
+    // The buffer may shed a frame of surplus delay now and then (a skip, not a gap).
+    let skips: Vec<_> = tags.windows(2).filter(|w| w[1] != w[0] + 1).collect();
+    assert!(
+        skips.len() <= 2 && skips.iter().all(|w| w[1] == w[0] + 2),
+        "{skips:?}"
+    );
+    assert!(leg.buffered() <= std::time::Duration::from_millis(80));
+}
+
+#[test]
+fn comfort_noise_and_unknown_payload_types_do_not_reach_the_audio() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    assert_eq!(
+        leg.receive(t0, &rtp(1, 1, 0, 96, false, &[1, 2, 3])),
+        Err(MediaError::UnexpectedPayloadType(96))
+    );
+    assert_eq!(leg.receive(t0, &rtp(1, 1, 0, 13, false, &[40])), Ok(()));
+    assert_eq!(leg.stats().malformed, 0);
+}
+
+#[test]
+fn encoded_frames_carry_a_proper_rtp_header() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut frame = [0i16; FRAME_SAMPLES];
+    for (k, s) in frame.iter_mut().enumerate() {
+        *s = (k as i16 - 80) * 300;
+    }
+    let mut buf = [0u8; MAX_PACKET];
+    let mut headers = vec![];
+    for _ in 0..3 {
+        let n = leg.encode_frame(&frame, &mut buf);
+        assert_eq!(n, 172);
+        let p = rtp::RtpPacket::parse(&buf[..n]).unwrap();
+        assert_eq!(p.ssrc, OUR_SSRC);
+        assert_eq!(p.payload_type, 0);
+        assert_eq!(buf[0] >> 6, 2);
+        for (s, &c) in frame.iter().zip(p.payload) {
+            assert_eq!(c, linear_to_ulaw(*s));
+        }
+        headers.push((p.marker, p.sequence, p.timestamp));
+    }
+    assert!(headers[0].0);
+    assert!(!headers[1].0 && !headers[2].0);
+    assert_eq!(headers[1].1, headers[0].1.wrapping_add(1));
+    assert_eq!(headers[2].2, headers[0].2.wrapping_add(320));
+    assert_eq!(leg.stats().packets_sent, 3);
+}
+
+#[test]
+fn a_leg_decodes_what_another_leg_encoded() {
+    let t0 = Instant::now();
+    let mut alaw = config();
+    alaw.codec = Codec::Pcma;
+    alaw.payload_type = 8;
+    let mut sender = MediaLeg::new(alaw, t0);
+    let mut receiver = MediaLeg::new(alaw, t0);
+    let frame: Frame = std::array::from_fn(|k| (k as i16) * 100 - 8000);
+    let mut buf = [0u8; MAX_PACKET];
+    let mut out = [0i16; FRAME_SAMPLES];
+    let mut kinds = vec![];
+    for n in 0..5 {
+        let len = sender.encode_frame(&frame, &mut buf);
+        receiver.receive(tick(t0, n), &buf[..len]).unwrap();
+        kinds.push(receiver.pull_frame(tick(t0, n), &mut out));
+    }
+    assert_eq!(kinds.last(), Some(&FrameKind::Audio));
+    for (a, b) in frame.iter().zip(&out) {
+        assert_eq!(*b, alaw_to_linear(linear_to_alaw(*a)));
+    }
+}

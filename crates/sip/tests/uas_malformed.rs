@@ -1,0 +1,144 @@
+//! Bad and odd input: nothing panics, what can be answered gets 400/405/505, what cannot
+//! is dropped and counted. Also runs the fuzz corpus (with RFC 4475 torture messages).
+
+mod support;
+
+use support::{Harness, Req};
+
+#[test]
+fn garbage_is_dropped_and_counted() {
+    let mut h = Harness::new();
+    h.udp("\u{1}\u{2}garbage that is not SIP at all");
+    h.endpoint
+        .handle_datagram(h.now, support::PHONE, &[0xff; 300]);
+    h.drain();
+    assert!(h.sent.is_empty() && h.events.is_empty());
+    assert_eq!(h.endpoint.stats().unparseable, 2);
+}
+
+#[test]
+fn keepalive_crlf_is_ignored() {
+    let mut h = Harness::new();
+    h.udp("\r\n\r\n");
+    assert!(h.sent.is_empty());
+    assert_eq!(h.endpoint.stats().unparseable, 0);
+}
+
+#[test]
+fn missing_call_id_gets_400() {
+    let mut h = Harness::new();
+    let text = Req::default()
+        .text()
+        .replace("Call-ID: call-1@phone\r\n", "");
+    h.udp(&text);
+    assert_eq!(h.statuses(), vec![400]);
+    assert!(h.events.is_empty());
+}
+
+#[test]
+fn cseq_method_mismatch_gets_400() {
+    let mut h = Harness::new();
+    let text = Req::default()
+        .text()
+        .replace("CSeq: 1 INVITE", "CSeq: 1 OPTIONS");
+    h.udp(&text);
+    assert_eq!(h.statuses(), vec![400]);
+}
+
+#[test]
+fn unknown_sip_version_gets_505() {
+    let mut h = Harness::new();
+    let text = Req::default()
+        .text()
+        .replacen("SIP/2.0\r\n", "SIP/7.0\r\n", 1);
+    h.udp(&text);
+    assert_eq!(h.statuses(), vec![505]);
+}
+
+#[test]
+fn options_is_answered_with_what_we_allow() {
+    let mut h = Harness::new();
+    h.udp(
+        &Req {
+            method: "OPTIONS",
+            ..Default::default()
+        }
+        .text(),
+    );
+    assert_eq!(h.statuses(), vec![200]);
+    let (_, r) = h.responses().pop().unwrap();
+    let allow = r.headers.value(&sipx_sip::HeaderName::Allow).unwrap();
+    assert!(String::from_utf8_lossy(&allow).contains("INVITE, ACK, BYE, CANCEL"));
+}
+
+#[test]
+fn register_and_unknown_methods_get_405_with_allow() {
+    let mut h = Harness::new();
+    h.udp(
+        &Req {
+            method: "REGISTER",
+            ..Default::default()
+        }
+        .text(),
+    );
+    h.udp(
+        &Req {
+            method: "FOOBAR",
+            branch: "z9hG4bK-2",
+            ..Default::default()
+        }
+        .text(),
+    );
+    assert_eq!(h.statuses(), vec![405, 405]);
+    let (_, r) = h.responses().pop().unwrap();
+    assert!(r.headers.value(&sipx_sip::HeaderName::Allow).is_some());
+}
+
+#[test]
+fn info_outside_a_dialog_gets_481() {
+    let mut h = Harness::new();
+    h.udp(
+        &Req {
+            method: "INFO",
+            to_tag: Some("x"),
+            ..Default::default()
+        }
+        .text(),
+    );
+    assert_eq!(h.statuses(), vec![481]);
+}
+
+#[test]
+fn stray_response_and_ack_are_ignored() {
+    let mut h = Harness::new();
+    h.udp("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKnope\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+    h.udp(
+        &Req {
+            method: "ACK",
+            to_tag: Some("unknown"),
+            ..Default::default()
+        }
+        .text(),
+    );
+    assert!(h.sent.is_empty() && h.events.is_empty());
+}
+
+/// Every seed of the SIP fuzz target, including re-typed RFC 4475 torture messages, goes
+/// through the endpoint without a panic and without leaving transactions behind for ever.
+#[test]
+fn fuzz_corpus_runs_clean() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sip_message");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus folder") {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        konferenz_sip::fuzz_datagram(&bytes);
+        let mut h = Harness::new();
+        h.endpoint.handle_datagram(h.now, support::PHONE, &bytes);
+        h.drain();
+        h.advance(std::time::Duration::from_secs(60));
+        assert_eq!(h.endpoint.transaction_count().0, 0);
+        count += 1;
+    }
+    assert!(count >= 10, "corpus has {count} files");
+}
