@@ -81,7 +81,13 @@ pub struct JitterBuffer {
     pulls: u32,
     last_trouble: u32,
     last_underrun: Option<u32>,
+    /// Bounds of `target` in frames (configurable, within 1..=MAX_CONFIGURABLE).
+    min_target: u32,
+    max_target: u32,
 }
+
+/// The largest target the slot ring can hold with room for reordering.
+pub const MAX_CONFIGURABLE: u32 = (SLOTS as u32) / 2;
 
 impl Default for JitterBuffer {
     fn default() -> Self {
@@ -104,11 +110,20 @@ impl Default for JitterBuffer {
             pulls: 0,
             last_trouble: 0,
             last_underrun: None,
+            min_target: MIN_TARGET,
+            max_target: MAX_TARGET,
         }
     }
 }
 
 impl JitterBuffer {
+    /// Sets the target-depth bounds in frames; clamped to 1..=[`MAX_CONFIGURABLE`], min ≤ max.
+    pub fn set_bounds(&mut self, min_frames: u32, max_frames: u32) {
+        self.min_target = min_frames.clamp(MIN_TARGET, MAX_CONFIGURABLE);
+        self.max_target = max_frames.clamp(self.min_target, MAX_CONFIGURABLE);
+        self.target = self.target.clamp(self.min_target, self.max_target);
+    }
+
     /// Forgets all frames (a new stream starts); keeps the learned target.
     pub fn reset(&mut self) {
         self.next = None;
@@ -147,7 +162,7 @@ impl JitterBuffer {
                 if !self.played && self.highest - ext < SLOTS as i64 {
                     ext // still prefilling the first talkspurt: start earlier
                 } else {
-                    if n - ext <= MAX_TARGET as i64 {
+                    if n - ext <= self.max_target as i64 {
                         self.grow_target();
                     }
                     return Insert::Late;
@@ -194,13 +209,13 @@ impl JitterBuffer {
         self.pulls = self.pulls.wrapping_add(1);
         if self.pulls.wrapping_sub(self.last_trouble) >= DECAY {
             self.last_trouble = self.pulls;
-            self.target = (self.target - 1).max(MIN_TARGET);
+            self.target = (self.target - 1).max(self.min_target);
         }
         let Some(mut next) = self.next else {
             return concealer.conceal(out);
         };
         let mut depth = self.depth();
-        if depth > MAX_TARGET {
+        if depth > self.max_target {
             // Too much buffered at once (a burst after an outage): keep only the target.
             next = self.highest - self.target as i64 + 1;
             depth = self.target;
@@ -298,7 +313,7 @@ impl JitterBuffer {
     }
 
     fn grow_target(&mut self) {
-        self.target = (self.target + 1).min(MAX_TARGET);
+        self.target = (self.target + 1).min(self.max_target);
         self.last_trouble = self.pulls;
     }
 }

@@ -235,6 +235,13 @@ impl MediaLeg {
         }
     }
 
+    /// Bounds for the adaptive jitter-buffer delay (config `rtp.jitter_min_ms`/`jitter_max_ms`),
+    /// rounded to whole 20 ms frames and clamped to 20–320 ms.
+    pub fn set_jitter_bounds(&mut self, min: Duration, max: Duration) {
+        let frames = |d: Duration| ((d.as_millis() + 10) / FRAME_DURATION.as_millis()) as u32;
+        self.jitter.set_bounds(frames(min), frames(max));
+    }
+
     /// The delay the jitter buffer currently aims for.
     pub fn jitter_target(&self) -> Duration {
         FRAME_DURATION * self.jitter.target()

@@ -22,7 +22,7 @@ fn simulate(ppm: f64, jitter_ns: u64) -> Outcome {
     let mut phone = Phone::new(7, 30000, 1_000_000);
     let period_ns = 20_000_000.0 / (1.0 + ppm * 1e-6);
     let mut rng = Lcg(42);
-    let mut next_arrival = |k: u64, rng: &mut Lcg| {
+    let next_arrival = |k: u64, rng: &mut Lcg| {
         let jitter = if jitter_ns == 0 {
             0
         } else {

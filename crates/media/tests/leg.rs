@@ -275,3 +275,32 @@ fn a_leg_decodes_what_another_leg_encoded() {
         assert_eq!(*b, alaw_to_linear(linear_to_alaw(*a)));
     }
 }
+
+#[test]
+fn configured_jitter_bounds_hold_the_target_inside_them() {
+    use std::time::Duration;
+    let t0 = Instant::now();
+    let mut deep = MediaLeg::new(config(), t0);
+    deep.set_jitter_bounds(Duration::from_millis(100), Duration::from_millis(200));
+    let mut shallow = MediaLeg::new(config(), t0);
+    shallow.set_jitter_bounds(Duration::from_millis(20), Duration::from_millis(40));
+    let mut phone = Phone::new(1, 7, 0);
+    let packets: Vec<_> = (0..400).map(|_| phone.audio()).collect();
+    // Bursts of four every fourth tick: 60 ms of jitter, more than `shallow` may absorb.
+    let plan = |n: u64| -> Vec<Vec<u8>> {
+        if n % 4 == 3 {
+            packets[(n - 3) as usize..=(n as usize)].to_vec()
+        } else {
+            vec![]
+        }
+    };
+    run(&mut deep, t0, 0..400, plan);
+    run(&mut shallow, t0, 0..400, plan);
+    assert_eq!(deep.jitter_target(), Duration::from_millis(100));
+    assert!(
+        shallow.jitter_target() <= Duration::from_millis(40),
+        "{:?}",
+        shallow.jitter_target()
+    );
+    assert!(shallow.stats().frames_concealed > deep.stats().frames_concealed);
+}

@@ -37,7 +37,9 @@ overridden by the environment variable shown; defaults in brackets):
   ports             KONFERENZ_RTP__PORTS              [20000-20999]
       UDP port range LOW-HIGH for media; LOW even, both >= 1024.
   jitter_min_ms     KONFERENZ_RTP__JITTER_MIN_MS      [20]
+      Smallest delay of the adaptive jitter buffer (20-320, whole 20 ms frames).
   jitter_max_ms     KONFERENZ_RTP__JITTER_MAX_MS      [200]
+      Largest delay it may grow to under jitter (20-320).
 
   [http]
   listen            KONFERENZ_HTTP__LISTEN            [127.0.0.1:8080]
@@ -337,6 +339,17 @@ impl Config {
                 ),
             ));
         }
+        for (key, value) in [
+            ("rtp.jitter_min_ms", self.rtp.jitter_min_ms),
+            ("rtp.jitter_max_ms", self.rtp.jitter_max_ms),
+        ] {
+            if !(20..=320).contains(&value) {
+                return Err(ConfigError::key(
+                    key,
+                    format!("{value} is outside 20-320 (ms, whole 20 ms frames are used)"),
+                ));
+            }
+        }
         if self.rtp.jitter_min_ms > self.rtp.jitter_max_ms {
             return Err(ConfigError::key(
                 "rtp.jitter_min_ms",
@@ -612,9 +625,24 @@ mod tests {
     }
 
     #[test]
+    fn jitter_bounds_must_be_in_range() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[rtp]\njitter_max_ms = 1000\n"));
+            assert_eq!(
+                line,
+                "rtp.jitter_max_ms: 1000 is outside 20-320 (ms, whole 20 ms frames are used)"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn jitter_bounds_must_be_ordered() {
         jail(|jail| {
-            let line = error_line(load_file(jail, "[rtp]\njitter_min_ms = 300\n"));
+            let line = error_line(load_file(
+                jail,
+                "[rtp]\njitter_min_ms = 300\njitter_max_ms = 200\n",
+            ));
             assert_eq!(
                 line,
                 "rtp.jitter_min_ms: 300 is above rtp.jitter_max_ms 200"

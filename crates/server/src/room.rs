@@ -56,6 +56,9 @@ pub enum RoomEvent {
 pub struct RoomSettings {
     /// 0 disables dead-call detection.
     pub media_timeout: Duration,
+    /// Bounds of the adaptive jitter buffer (`rtp.jitter_min_ms`, `rtp.jitter_max_ms`).
+    pub jitter_min: Duration,
+    pub jitter_max: Duration,
 }
 
 struct Participant {
@@ -139,7 +142,14 @@ impl Room {
     }
 
     fn join(&mut self, now: Instant, call: CallHandle, sockets: PortPair, target: MediaTarget) {
-        let leg = MediaLeg::new(target.config, now);
+        let mut leg = MediaLeg::new(target.config, now);
+        leg.set_jitter_bounds(self.settings.jitter_min, self.settings.jitter_max);
+        // RTCP sender reports carry wall-clock (NTP) time; the room is the one place that
+        // may read it.
+        if let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)
+        {
+            leg.set_wallclock(now, since_epoch);
+        }
         self.participants.push(Participant {
             call,
             sockets,

@@ -58,6 +58,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             store: store.clone(),
             room_settings: RoomSettings {
                 media_timeout: Duration::from_secs(config.sip.rtp_timeout_secs),
+                jitter_min: Duration::from_millis(config.rtp.jitter_min_ms.into()),
+                jitter_max: Duration::from_millis(config.rtp.jitter_max_ms.into()),
             },
             shutdown: shutdown_rx.clone(),
         }

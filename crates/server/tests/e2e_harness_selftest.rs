@@ -1,7 +1,8 @@
 //! Guards the e2e harness without the server: two baresip phones call each other directly.
 //!
 //! B (1000 Hz) dials A (600 Hz, auto-answer); after ~4 s of talk each recording must hold the
-//! other's tone and not its own. This proves phones, ctrl_tcp, recording and tone detection.
+//! other's tone and not its own; DTMF sent by B arrives at A. This proves phones, ctrl_tcp,
+//! recording, DTMF and tone detection.
 
 mod support;
 
@@ -17,6 +18,15 @@ fn two_phones_hear_each_other() {
     b.dial(&a.uri());
     b.wait_established(Duration::from_secs(10));
     a.wait_established(Duration::from_secs(10));
+
+    // RFC 4733 digits from B arrive at A as CALL_DTMF_START events, in order.
+    b.send_dtmf("12#");
+    for digit in ["1", "2", "#"] {
+        let ev = a.wait_event(&["CALL_DTMF_START"], Duration::from_secs(5));
+        let ev = ev.unwrap_or_else(|e| panic!("phone a, digit {digit}: {e}"));
+        assert_eq!(ev["param"], digit, "phone a DTMF event {ev}");
+    }
+
     std::thread::sleep(Duration::from_secs(4)); // talk time, not synchronisation
     b.hangup();
     a.wait_closed(Duration::from_secs(10));

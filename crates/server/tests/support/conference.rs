@@ -22,6 +22,15 @@ pub fn talk_and_check(server: &Server, phones: &[(f64, Codec)]) {
     for p in &mut ps {
         p.wait_established(SETUP_TIMEOUT);
     }
+    for p in &ps {
+        let enc = p.encoder();
+        assert_eq!(
+            enc.as_deref(),
+            Some(p.cfg.codec.name()),
+            "phone {} codec",
+            p.cfg.name
+        );
+    }
     std::thread::sleep(Duration::from_secs(6)); // talk time, not synchronisation
     for p in &mut ps {
         p.hangup();

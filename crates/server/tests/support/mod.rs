@@ -8,11 +8,13 @@ pub mod audio;
 pub mod conference;
 pub mod ctrl;
 pub mod phone;
+pub mod phone_config;
 pub mod ports;
 pub mod server;
 
 pub use audio::{goertzel_power, read_wav, tone_fraction, tone_present, tone_wav};
-pub use phone::{Codec, Phone, PhoneConfig};
+pub use phone::Phone;
+pub use phone_config::{Codec, PhoneConfig};
 pub use ports::{free_port_pair, free_port_range, free_tcp_port, free_udp_port};
 pub use server::Server;
 

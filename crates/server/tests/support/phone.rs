@@ -4,61 +4,13 @@
 //! sends (module sndfile: `<dir>/dump-<time>-dec.wav` heard, `…-enc.wav` sent).
 
 use super::ctrl::Ctrl;
+use super::phone_config::{PhoneConfig, account_line, config_text};
 use super::ports::{free_port_pair, free_port_range, free_tcp_port};
 use serde_json::Value;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Codec {
-    Pcmu,
-    Pcma,
-}
-
-impl Codec {
-    fn name(self) -> &'static str {
-        match self {
-            Codec::Pcmu => "PCMU",
-            Codec::Pcma => "PCMA",
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct PhoneConfig {
-    /// SIP user name (`sip:<name>@127.0.0.1:<port>`), also used in messages.
-    pub name: String,
-    /// The sine the phone sends, in Hz.
-    pub tone_hz: f64,
-    /// The only audio codec the phone offers/accepts.
-    pub codec: Codec,
-    /// Answer incoming calls automatically (`answermode=auto`).
-    pub auto_answer: bool,
-    /// Length of the tone file; the phone hangs up by itself when it ends.
-    pub tone_seconds: f64,
-}
-
-impl PhoneConfig {
-    pub fn new(name: &str, tone_hz: f64) -> PhoneConfig {
-        PhoneConfig {
-            name: name.into(),
-            tone_hz,
-            codec: Codec::Pcmu,
-            auto_answer: false,
-            tone_seconds: 120.0,
-        }
-    }
-    pub fn codec(mut self, codec: Codec) -> PhoneConfig {
-        self.codec = codec;
-        self
-    }
-    pub fn auto_answer(mut self) -> PhoneConfig {
-        self.auto_answer = true;
-        self
-    }
-}
 
 pub struct Phone {
     pub cfg: PhoneConfig,
@@ -70,33 +22,6 @@ pub struct Phone {
 }
 
 const CMD_TIMEOUT: Duration = Duration::from_secs(5);
-
-fn config_text(dir: &Path, wav: &Path, sip_port: u16, ctrl_port: u16, rtp_lo: u16) -> String {
-    // Codecs must be loaded before account.so, or `audio_codecs=` in accounts is rejected.
-    format!(
-        "poll_method epoll\n\
-         net_interface 127.0.0.1\n\
-         dns_server 127.0.0.1:53\n\
-         sip_listen 127.0.0.1:{sip_port}\n\
-         audio_source aufile,{wav}\n\
-         audio_player alsa,null\n\
-         audio_alert alsa,null\n\
-         rtp_ports {rtp_lo}-{rtp_hi}\n\
-         module_path /usr/lib/baresip/modules\n\
-         module g711.so\n\
-         module aufile.so\n\
-         module alsa.so\n\
-         module sndfile.so\n\
-         snd_path {dir}\n\
-         module account.so\n\
-         module_app menu.so\n\
-         module_app ctrl_tcp.so\n\
-         ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n",
-        wav = wav.display(),
-        dir = dir.display(),
-        rtp_hi = rtp_lo + 19,
-    )
-}
 
 impl Phone {
     /// Writes the config, starts baresip and connects to its ctrl_tcp port (10 s deadline).
@@ -115,13 +40,8 @@ impl Phone {
             config_text(dir.path(), &wav, sip_port, ctrl_port, rtp_lo),
         )
         .expect("write baresip config");
-        let answermode = if cfg.auto_answer { "auto" } else { "manual" };
-        let account = format!(
-            "<sip:{}@127.0.0.1:{sip_port}>;regint=0;answermode={answermode};audio_codecs={}\n",
-            cfg.name,
-            cfg.codec.name()
-        );
-        std::fs::write(dir.path().join("accounts"), account).expect("write baresip accounts");
+        std::fs::write(dir.path().join("accounts"), account_line(&cfg, sip_port))
+            .expect("write baresip accounts");
         let log = File::create(dir.path().join("baresip.log")).expect("create baresip log");
         let child = Command::new("baresip")
             .arg("-f")
@@ -254,6 +174,17 @@ impl Phone {
     /// The recording of what this phone sent.
     pub fn sent_wav(&self) -> PathBuf {
         self.recording("-enc.wav")
+    }
+
+    /// The codec baresip chose for sending in the current/last call, from its log line
+    /// `audio: Set audio encoder: PCMA 8000Hz 1ch`; waits up to 5 s for it to appear.
+    pub fn encoder(&self) -> Option<String> {
+        super::poll_until(Duration::from_secs(5), || {
+            let log = std::fs::read(self.dir().join("baresip.log")).ok()?;
+            let log = String::from_utf8_lossy(&log);
+            let (_, after) = log.rsplit_once("Set audio encoder: ")?;
+            after.split_whitespace().next().map(str::to_string)
+        })
     }
 
     pub fn log_tail(&self, lines: usize) -> String {

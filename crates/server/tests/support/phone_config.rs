@@ -1,0 +1,94 @@
+//! baresip configuration for a test phone: the `config` and `accounts` files.
+//!
+//! Lines that matter (baresip 1.0.0, Debian 12): codec modules before `account.so` (else
+//! `audio_codecs=` is rejected), `menu.so` loaded (it provides the ctrl_tcp commands
+//! dial/hangup/sndcode/quit), `audio_player alsa,null` (aufile has no player in 1.0.0),
+//! `sndfile.so` records heard/sent audio into `snd_path`.
+
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    Pcmu,
+    Pcma,
+}
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Pcmu => "PCMU",
+            Codec::Pcma => "PCMA",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PhoneConfig {
+    /// SIP user name (`sip:<name>@127.0.0.1:<port>`), also used in messages.
+    pub name: String,
+    /// The sine the phone sends, in Hz.
+    pub tone_hz: f64,
+    /// The only audio codec the phone offers/accepts.
+    pub codec: Codec,
+    /// Answer incoming calls automatically (`answermode=auto`).
+    pub auto_answer: bool,
+    /// Length of the tone file; the phone hangs up by itself when it ends.
+    pub tone_seconds: f64,
+}
+
+impl PhoneConfig {
+    pub fn new(name: &str, tone_hz: f64) -> PhoneConfig {
+        PhoneConfig {
+            name: name.into(),
+            tone_hz,
+            codec: Codec::Pcmu,
+            auto_answer: false,
+            tone_seconds: 120.0,
+        }
+    }
+    pub fn codec(mut self, codec: Codec) -> PhoneConfig {
+        self.codec = codec;
+        self
+    }
+    pub fn auto_answer(mut self) -> PhoneConfig {
+        self.auto_answer = true;
+        self
+    }
+}
+
+/// The `accounts` line: no registration, auto or manual answer, exactly one codec.
+pub fn account_line(cfg: &PhoneConfig, sip_port: u16) -> String {
+    let answermode = if cfg.auto_answer { "auto" } else { "manual" };
+    format!(
+        "<sip:{}@127.0.0.1:{sip_port}>;regint=0;answermode={answermode};audio_codecs={}\n",
+        cfg.name,
+        cfg.codec.name()
+    )
+}
+
+pub fn config_text(dir: &Path, wav: &Path, sip_port: u16, ctrl_port: u16, rtp_lo: u16) -> String {
+    // Codecs must be loaded before account.so, or `audio_codecs=` in accounts is rejected.
+    format!(
+        "poll_method epoll\n\
+         net_interface 127.0.0.1\n\
+         dns_server 127.0.0.1:53\n\
+         sip_listen 127.0.0.1:{sip_port}\n\
+         audio_source aufile,{wav}\n\
+         audio_player alsa,null\n\
+         audio_alert alsa,null\n\
+         rtp_ports {rtp_lo}-{rtp_hi}\n\
+         module_path /usr/lib/baresip/modules\n\
+         module g711.so\n\
+         module aufile.so\n\
+         module alsa.so\n\
+         module sndfile.so\n\
+         snd_path {dir}\n\
+         module account.so\n\
+         module_app menu.so\n\
+         module_app ctrl_tcp.so\n\
+         ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n",
+        wav = wav.display(),
+        dir = dir.display(),
+        rtp_hi = rtp_lo + 19,
+    )
+}
