@@ -13,8 +13,11 @@ pub fn init(config: &LogConfig) -> anyhow::Result<()> {
         _ => EnvFilter::try_new(&config.level)
             .map_err(|e| anyhow::anyhow!("log.level: {:?}: {e}", config.level))?,
     };
+    // Colours only for a person at a terminal; files and journald get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init()
         .map_err(|e| anyhow::anyhow!("cannot install the log subscriber: {e}"))

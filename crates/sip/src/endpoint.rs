@@ -377,7 +377,14 @@ impl Endpoint {
         match event {
             TuEvent::Request(request) => self.on_request(now, key, *request),
             TuEvent::Ack(request) => self.on_ack(now, &request),
-            // Responses to our BYE: the transaction's end (on_terminated) finishes the call.
+            // A final answer to our BYE ends the dialog at once; the transaction lingers on
+            // Timer K only to absorb retransmitted answers.
+            TuEvent::Response(response) if response.status.is_final() => {
+                if let Some(handle) = self.byes.remove(key) {
+                    self.forget(handle);
+                }
+            }
+            // A BYE that times out or cannot be sent ends the call in on_terminated.
             TuEvent::Response(_) | TuEvent::Timeout | TuEvent::TransportError => {}
             _ => {}
         }

@@ -254,10 +254,14 @@ fn our_bye_answered_with_200_forgets_the_call() {
         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={branch};rport\r\nFrom: <sip:800@127.0.0.1:5060>;tag={tag}\r\nTo: \"Alice\" <sip:alice@127.0.0.1:5070>;tag=ph1\r\nCall-ID: call-1@phone\r\nCSeq: {cseq} BYE\r\nContent-Length: 0\r\n\r\n"
     );
     h.udp(&ok);
+    assert_eq!(
+        h.endpoint.call_count(),
+        0,
+        "the final answer ends the dialog at once"
+    );
     // 40 s: past Timer L of the INVITE transaction (RFC 6026) and Timer K of the BYE.
     h.advance(ms(40_000));
     assert_eq!(h.requests().len(), 1, "no retransmission after the 200");
-    assert_eq!(h.endpoint.call_count(), 0);
     assert_eq!(h.endpoint.transaction_count(), (0, 0));
 }
 

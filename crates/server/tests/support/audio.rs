@@ -183,3 +183,42 @@ mod tests {
         assert!(tone_present(&s, rate, 600.0) && tone_absent(&s, rate, 1000.0));
     }
 }
+
+/// Counts the `window_ms` windows between `from_s` and `to_s` seconds whose RMS is below a
+/// tenth of the median window RMS: drop-outs in audio that should be continuous.
+pub fn dropouts(samples: &[i16], rate: u32, window_ms: u32, from_s: f64, to_s: f64) -> usize {
+    let w = (rate * window_ms / 1000) as usize;
+    let start = (from_s * rate as f64) as usize;
+    let end = ((to_s * rate as f64) as usize).min(samples.len());
+    if w == 0 || end <= start + w {
+        return 0;
+    }
+    let rms: Vec<f64> = samples[start..end]
+        .chunks_exact(w)
+        .map(|c| (c.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / w as f64).sqrt())
+        .collect();
+    let mut sorted = rms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    rms.iter().filter(|&&r| r < median / 10.0).count()
+}
+
+#[cfg(test)]
+mod dropout_tests {
+    use super::dropouts;
+
+    #[test]
+    fn a_silent_frame_in_a_tone_is_one_dropout() {
+        let rate = 8000;
+        let mut s: Vec<i16> = (0..rate * 3)
+            .map(|n| {
+                (10_000.0 * (n as f64 * 2.0 * std::f64::consts::PI * 790.0 / 8000.0).sin()) as i16
+            })
+            .collect();
+        assert_eq!(dropouts(&s, rate, 20, 0.5, 2.5), 0);
+        for x in &mut s[12_000..12_160] {
+            *x = 0;
+        }
+        assert_eq!(dropouts(&s, rate, 20, 0.5, 2.5), 1);
+    }
+}

@@ -1,6 +1,6 @@
 //! Shared scenario: N phones dial room 800, talk, hang up; check who heard which tone.
 
-use super::audio::{describe, read_wav, tone_absent, tone_present};
+use super::audio::{describe, dropouts, read_wav, tone_absent, tone_present};
 use super::{Codec, Phone, PhoneConfig, Server};
 use std::time::Duration;
 
@@ -44,6 +44,17 @@ pub fn talk_and_check(server: &Server, phones: &[(f64, Codec)]) {
             p.cfg.name, p.cfg.tone_hz, p.cfg.codec
         );
         eprintln!("{}", describe(&label, &heard, rate, &all));
+        // The others talk the whole time: no 20 ms window may drop out (skip the first
+        // second of setup and the last of hang-up).
+        let seconds = heard.len() as f64 / f64::from(rate);
+        let gaps = dropouts(&heard, rate, 20, 1.0, seconds - 1.0);
+        eprintln!(
+            "{label}: {gaps} silent 20 ms windows in {:.1} s",
+            seconds - 2.0
+        );
+        if gaps > 0 {
+            failures.push(format!("{label} {gaps} drop-outs"));
+        }
         for &hz in &all {
             if hz == p.cfg.tone_hz {
                 if !tone_absent(&heard, rate, hz) {

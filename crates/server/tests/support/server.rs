@@ -158,6 +158,15 @@ impl Server {
         }
     }
 
+    /// SIGTERM (as systemd stops it) and wait up to `grace`; the exit status if it exited.
+    pub fn terminate(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        // SAFETY: plain kill(2) on our own child's pid, which has not been reaped yet.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        super::poll_until(grace, || self.child.try_wait().ok().flatten())
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir
             .as_ref()
