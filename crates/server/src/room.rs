@@ -295,3 +295,6 @@ pub async fn run(
     }
     debug!(room = %room.number, stats = ?room.stats, "room closed");
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+//! The room driver on loopback sockets with virtual time: who hears whom, symmetric RTP
+//! latching and dead-call detection.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use konferenz_media::{Codec, LegConfig};
+use konferenz_media::{linear_to_ulaw, ulaw_to_linear};
+use konferenz_sip::CallHandle;
+
+use super::*;
+use crate::rtp_ports::PortPool;
+
+struct TestPhone {
+    socket: UdpSocket,
+    seq: u16,
+    ts: u32,
+    ssrc: u32,
+    level: i16,
+}
+
+impl TestPhone {
+    fn new(ssrc: u32, level: i16) -> Self {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        Self {
+            socket,
+            seq: 1,
+            ts: 0,
+            ssrc,
+            level,
+        }
+    }
+
+    fn send_frame(&mut self, to: SocketAddr) {
+        let mut p = vec![0x80, 0];
+        p.extend_from_slice(&self.seq.to_be_bytes());
+        p.extend_from_slice(&self.ts.to_be_bytes());
+        p.extend_from_slice(&self.ssrc.to_be_bytes());
+        p.extend(std::iter::repeat_n(linear_to_ulaw(self.level), 160));
+        self.socket.send_to(&p, to).unwrap();
+        self.seq = self.seq.wrapping_add(1);
+        self.ts = self.ts.wrapping_add(160);
+    }
+
+    /// The level of the newest RTP packet waiting, if any.
+    fn heard(&self) -> Option<i16> {
+        let mut buf = [0u8; 1500];
+        let mut last = None;
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            if n == 172 {
+                last = Some(ulaw_to_linear(buf[100]));
+            }
+        }
+        last
+    }
+}
+
+fn target(phone: &TestPhone, ssrc: u32) -> MediaTarget {
+    MediaTarget {
+        config: LegConfig {
+            codec: Codec::Pcmu,
+            payload_type: 0,
+            dtmf_payload_type: None,
+            ssrc,
+        },
+        remote: Some(phone.socket.local_addr().unwrap()),
+        send: true,
+    }
+}
+
+fn pool() -> PortPool {
+    let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let base = probe.local_addr().unwrap().port() & !1;
+    drop(probe);
+    PortPool::new(
+        Ipv4Addr::LOCALHOST.into(),
+        base.saturating_sub(200).max(1024),
+        base,
+    )
+}
+
+fn settings(timeout_ms: u64) -> RoomSettings {
+    RoomSettings {
+        media_timeout: Duration::from_millis(timeout_ms),
+        jitter_min: Duration::from_millis(20),
+        jitter_max: Duration::from_millis(200),
+    }
+}
+
+#[test]
+fn each_participant_hears_the_others_summed_and_not_itself() {
+    let mut ports = pool();
+    let mut room = Room::new("800".into(), settings(0));
+    let t0 = Instant::now();
+    let mut phones = [
+        TestPhone::new(1, 1000),
+        TestPhone::new(2, 3000),
+        TestPhone::new(3, 5000),
+    ];
+    let mut addrs = Vec::new();
+    for (i, phone) in phones.iter().enumerate() {
+        let sockets = ports.allocate().unwrap();
+        addrs.push(sockets.rtp.local_addr().unwrap());
+        let media = target(phone, 100 + i as u32);
+        room.command(
+            t0,
+            RoomCommand::Join {
+                call: CallHandle(i as u64),
+                sockets,
+                media,
+            },
+        );
+    }
+    let mut events = Vec::new();
+    for n in 0..20u32 {
+        for (phone, addr) in phones.iter_mut().zip(&addrs) {
+            phone.send_frame(*addr);
+        }
+        room.tick(t0 + Duration::from_millis(20 * u64::from(n)), &mut events);
+    }
+    let heard: Vec<i16> = phones
+        .iter()
+        .map(|p| p.heard().expect("audio arrives"))
+        .collect();
+    // G.711 is within a few percent of the linear value at these levels.
+    for (got, want) in heard.iter().zip([8000, 6000, 4000]) {
+        assert!(
+            (i32::from(*got) - want).abs() < want / 20,
+            "heard {heard:?}"
+        );
+    }
+    assert!(events.is_empty());
+}
+
+#[test]
+fn silent_participant_is_reported_once_after_the_timeout() {
+    let mut ports = pool();
+    let mut room = Room::new("800".into(), settings(1000));
+    let t0 = Instant::now();
+    let mut talker = TestPhone::new(1, 1000);
+    let mute = TestPhone::new(2, 0);
+    let talker_sockets = ports.allocate().unwrap();
+    let talker_addr = talker_sockets.rtp.local_addr().unwrap();
+    let talker_media = target(&talker, 10);
+    room.command(
+        t0,
+        RoomCommand::Join {
+            call: CallHandle(1),
+            sockets: talker_sockets,
+            media: talker_media,
+        },
+    );
+    let mute_media = target(&mute, 11);
+    room.command(
+        t0,
+        RoomCommand::Join {
+            call: CallHandle(2),
+            sockets: ports.allocate().unwrap(),
+            media: mute_media,
+        },
+    );
+    let mut events = Vec::new();
+    for n in 0..100u64 {
+        talker.send_frame(talker_addr);
+        room.tick(t0 + Duration::from_millis(20 * n), &mut events);
+    }
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(matches!(
+        events[0],
+        RoomEvent::MediaTimeout {
+            call: CallHandle(2)
+        }
+    ));
+}
+
+#[test]
+fn audio_goes_to_where_packets_come_from() {
+    let mut ports = pool();
+    let mut room = Room::new("800".into(), settings(0));
+    let t0 = Instant::now();
+    let mut a = TestPhone::new(1, 4000);
+    let b = TestPhone::new(2, 0);
+    // B's SDP names a port nobody listens on; B's packets come from its real socket.
+    let mut wrong = target(&b, 21);
+    wrong.remote = Some("127.0.0.1:9".parse().unwrap());
+    let a_sockets = ports.allocate().unwrap();
+    let a_addr = a_sockets.rtp.local_addr().unwrap();
+    let b_sockets = ports.allocate().unwrap();
+    let b_addr = b_sockets.rtp.local_addr().unwrap();
+    let a_media = target(&a, 20);
+    room.command(
+        t0,
+        RoomCommand::Join {
+            call: CallHandle(1),
+            sockets: a_sockets,
+            media: a_media,
+        },
+    );
+    room.command(
+        t0,
+        RoomCommand::Join {
+            call: CallHandle(2),
+            sockets: b_sockets,
+            media: wrong,
+        },
+    );
+    let mut b = b;
+    let mut events = Vec::new();
+    for n in 0..10u64 {
+        a.send_frame(a_addr);
+        b.send_frame(b_addr);
+        room.tick(t0 + Duration::from_millis(20 * n), &mut events);
+    }
+    let heard = b.heard().expect("B hears A at its real address");
+    assert!((i32::from(heard) - 4000).abs() < 200, "{heard}");
+}
