@@ -50,6 +50,8 @@ pub(crate) struct Call {
     /// The INVITE that is waiting for the application's answer (only in `Offered`).
     pub invite: Option<(TransactionKey, Request)>,
     pub call_id: Bytes,
+    /// The caller's From tag.
+    pub remote_tag: Bytes,
     pub local_tag: String,
     /// Our From / their To in requests we send: the INVITE's To with our tag.
     pub local_party: Bytes,

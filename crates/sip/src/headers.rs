@@ -17,6 +17,7 @@ pub(crate) const ACCEPT: &str = "application/sdp";
 #[derive(Debug, Clone)]
 pub(crate) struct RequestIds {
     pub call_id: Bytes,
+    pub from_tag: Bytes,
     pub to_tag: Option<Bytes>,
     pub cseq: u32,
 }
@@ -27,10 +28,11 @@ impl RequestIds {
     pub(crate) fn of(request: &Request) -> Option<Self> {
         let call_id = request.headers.typed::<CallId>()?.ok()?;
         let cseq = request.headers.typed::<CSeq>()?.ok()?;
-        request.headers.typed::<From>()?.ok()?;
+        let from = request.headers.typed::<From>()?.ok()?;
         let to = request.headers.typed::<To>()?.ok()?;
         Some(Self {
             call_id: Bytes::from(call_id.0),
+            from_tag: Bytes::copy_from_slice(from.tag().unwrap_or_default()),
             to_tag: to.tag().map(Bytes::copy_from_slice),
             cseq: cseq.sequence,
         })

@@ -346,3 +346,27 @@ fn tcp_calls_are_not_retransmitted() {
     let contact = r.headers.value(&sipx_sip::HeaderName::Contact).unwrap();
     assert!(String::from_utf8_lossy(&contact).contains("transport=tcp"));
 }
+
+#[test]
+fn merged_request_by_another_path_gets_482() {
+    let mut h = Harness::new();
+    let body = pcmu_offer();
+    h.udp(
+        &Req {
+            body: &body,
+            ..Default::default()
+        }
+        .text(),
+    );
+    // The same request (Call-ID, From tag, CSeq) with another branch: it forked upstream.
+    h.udp(
+        &Req {
+            body: &body,
+            branch: "z9hG4bK-other-path",
+            ..Default::default()
+        }
+        .text(),
+    );
+    h.incoming();
+    assert_eq!(h.statuses(), vec![482]);
+}
