@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    konferenz_media::fuzz_receive(data);
+    konferenz_media::fuzz_receive(data, std::time::Instant::now());
 });

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    konferenz_sip::fuzz_datagram(data);
+    konferenz_sip::fuzz_datagram(data, std::time::Instant::now());
 });

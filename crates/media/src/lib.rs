@@ -103,9 +103,9 @@ pub enum MediaError {
 /// Drives a PCMU leg (telephone-event on payload type 101) with arbitrary bytes, for the
 /// fuzz target. `data` is a sequence of records `[ticks, len, len bytes…]`: each datagram is
 /// received, then `ticks & 3` mixer ticks pass (pull, encode, RTCP, DTMF), so bursts occur.
+/// `t0` is the virtual start time (the caller reads the clock; this crate never does).
 #[doc(hidden)]
-pub fn fuzz_receive(data: &[u8]) {
-    let t0 = Instant::now();
+pub fn fuzz_receive(data: &[u8], t0: Instant) {
     let config = LegConfig {
         codec: Codec::Pcmu,
         payload_type: 0,

@@ -74,7 +74,7 @@ fn the_fuzz_entry_point_survives_random_input() {
     for _ in 0..500 {
         let len = rng.next() as usize % 2000;
         let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-        fuzz_receive(&data);
+        fuzz_receive(&data, Instant::now());
     }
     // A well-formed record stream: one packet per tick.
     let mut data = vec![];
@@ -84,5 +84,5 @@ fn the_fuzz_entry_point_survives_random_input() {
         data.extend_from_slice(&[1, 172]);
         data.extend_from_slice(&p[..172]);
     }
-    fuzz_receive(&data);
+    fuzz_receive(&data, Instant::now());
 }

@@ -30,11 +30,12 @@ pub const PCMA: CodecSpec = CodecSpec {
 };
 
 /// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
-/// announces, and runs its timers to the end. Must never panic.
+/// announces, and runs its timers to the end. Must never panic. `now` is the virtual start
+/// time (the caller reads the clock; this crate never does).
 #[doc(hidden)]
-pub fn fuzz_datagram(data: &[u8]) {
+pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
     use std::net::{Ipv4Addr, SocketAddr};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 5060));
     let mut endpoint = Endpoint::new(
         EndpointConfig {
@@ -45,7 +46,6 @@ pub fn fuzz_datagram(data: &[u8]) {
         },
         1,
     );
-    let now = Instant::now();
     let from = SocketAddr::from((Ipv4Addr::LOCALHOST, 5070));
     endpoint.handle_datagram(now, from, data);
     let rtp = LocalMedia {

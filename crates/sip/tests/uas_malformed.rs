@@ -132,8 +132,8 @@ fn fuzz_corpus_runs_clean() {
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).expect("corpus folder") {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        konferenz_sip::fuzz_datagram(&bytes);
         let mut h = Harness::new();
+        konferenz_sip::fuzz_datagram(&bytes, h.now);
         h.endpoint.handle_datagram(h.now, support::PHONE, &bytes);
         h.drain();
         h.advance(std::time::Duration::from_secs(60));
