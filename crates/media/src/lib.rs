@@ -9,17 +9,27 @@ use std::time::{Duration, Instant};
 mod conceal;
 mod dtmf;
 mod g711;
+pub mod inband;
 mod jitter;
 mod leg;
 mod mixer;
+mod player;
+mod prompt;
 pub mod rtcp;
 pub mod rtp;
 mod source;
+mod tones;
+mod wav;
 
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
+pub use inband::InbandDetector;
 pub use leg::MediaLeg;
 pub use mixer::Mixer;
+pub use player::{LoopPlayer, PROMPT_QUEUE, PromptPlayer};
+pub use prompt::Prompt;
 pub use rtp::is_rtcp;
+pub use tones::{join_tone, leave_tone};
+pub use wav::{AudioFileError, MAX_SECONDS, decode_wav};
 
 /// Samples per second of the mixer (narrowband).
 pub const SAMPLE_RATE: u32 = 8000;

@@ -10,10 +10,19 @@ pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Each phone `(tone_hz, codec)` dials `room 800`; all talk ~6 s, then hang up. Every phone
 /// must hear every other phone's tone and not its own (the server mixes sum − own).
 pub fn talk_and_check(server: &Server, phones: &[(f64, Codec)]) {
+    talk_and_check_for(server, phones, Duration::from_secs(6));
+}
+
+/// [`talk_and_check`] with a chosen talk time (a soak test talks for minutes).
+pub fn talk_and_check_for(server: &Server, phones: &[(f64, Codec)], talk: Duration) {
     let mut ps: Vec<Phone> = phones
         .iter()
         .enumerate()
-        .map(|(i, &(hz, codec))| Phone::start(PhoneConfig::new(&format!("p{i}"), hz).codec(codec)))
+        .map(|(i, &(hz, codec))| {
+            let mut cfg = PhoneConfig::new(&format!("p{i}"), hz).codec(codec);
+            cfg.tone_seconds = cfg.tone_seconds.max(talk.as_secs_f64() + 30.0);
+            Phone::start(cfg)
+        })
         .collect();
     let room = server.uri("800");
     for p in &mut ps {
@@ -31,7 +40,7 @@ pub fn talk_and_check(server: &Server, phones: &[(f64, Codec)]) {
             p.cfg.name
         );
     }
-    std::thread::sleep(Duration::from_secs(6)); // talk time, not synchronisation
+    std::thread::sleep(talk); // talk time, not synchronisation
     for p in &mut ps {
         p.hangup();
     }
