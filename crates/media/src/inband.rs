@@ -245,11 +245,10 @@ fn classify(power: &[f32; 8], total: f32) -> Option<char> {
 }
 
 fn strongest(group: &[f32]) -> (usize, f32) {
-    group
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, f32::MIN), |best, (k, p)| if p > best.1 { (k, p) } else { best })
+    group.iter().copied().enumerate().fold(
+        (0, f32::MIN),
+        |best, (k, p)| if p > best.1 { (k, p) } else { best },
+    )
 }
 
 const _: () = assert!(FRAME_SAMPLES == WINDOW);

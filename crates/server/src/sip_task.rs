@@ -180,6 +180,8 @@ impl State {
             Event::Established { call } => debug!(call = %call, "call established"),
             Event::MediaChanged { call, media } => self.on_media(call, media),
             Event::Ended { call, reason } => self.on_ended(call, reason),
+            // Digits are never logged (they may be a PIN); the voice menu consumes them.
+            Event::Dtmf { call, .. } => debug!(call = %call, "DTMF key via SIP INFO"),
         }
     }
 

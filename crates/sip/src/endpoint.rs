@@ -94,6 +94,8 @@ pub enum Event {
         call: CallHandle,
         media: NegotiatedMedia,
     },
+    /// A DTMF key arrived in a SIP INFO (RFC 4733 digits come with the RTP instead).
+    Dtmf { call: CallHandle, digit: char },
     /// The call is over; the handle is dead. Sent exactly once per announced call.
     Ended { call: CallHandle, reason: EndReason },
 }
@@ -404,16 +406,40 @@ impl Endpoint {
             Method::Cancel => self.on_cancel(now, key, &request),
             Method::Update => self.on_update(now, key, &request),
             Method::Options => self.respond(now, key, &request, 200, "OK"),
-            Method::Info => {
-                let known = self.dialog_of(&request).is_some();
-                let (code, reason) = if known {
-                    (200, "OK")
-                } else {
-                    (481, "Call/Transaction Does Not Exist")
-                };
-                self.respond(now, key, &request, code, reason);
-            }
+            Method::Info => self.on_info(now, key, &request),
             _ => self.respond(now, key, &request, 405, "Method Not Allowed"),
+        }
+    }
+
+    /// INFO in a dialog: DTMF bodies become [`Event::Dtmf`]; an empty INFO (a keep-alive
+    /// probe) is fine; other bodies get 415 naming what we take.
+    fn on_info(&mut self, now: Instant, key: &TransactionKey, request: &Request) {
+        let Some(call) = self.dialog_of(request) else {
+            return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
+        };
+        if request.body().is_empty() {
+            return self.respond(now, key, request, 200, "OK");
+        }
+        let content_type = request
+            .headers
+            .typed::<sipx_sip::headers::ContentType>()
+            .and_then(Result::ok);
+        let subtype = content_type
+            .filter(|ct| ct.is("application", "dtmf-relay") || ct.is("application", "dtmf"))
+            .map(|ct| {
+                if ct.is("application", "dtmf") {
+                    "dtmf"
+                } else {
+                    "dtmf-relay"
+                }
+            });
+        let Some(subtype) = subtype else {
+            return self.respond(now, key, request, 415, "Unsupported Media Type");
+        };
+        self.respond(now, key, request, 200, "OK");
+        if let Some(digit) = crate::info::dtmf_digit(subtype, request.body()) {
+            self.output
+                .push_back(Output::Event(Event::Dtmf { call, digit }));
         }
     }
 

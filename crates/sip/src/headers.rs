@@ -12,6 +12,8 @@ use sipx_sip::{
 pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
 /// What we accept as bodies.
 pub(crate) const ACCEPT: &str = "application/sdp";
+/// What an INFO may carry.
+pub(crate) const ACCEPT_INFO: &str = "application/dtmf-relay, application/dtmf";
 
 /// The dialog-relevant values of a request, parsed once.
 #[derive(Debug, Clone)]
@@ -115,7 +117,9 @@ pub(crate) fn simple_response(
     if code == 405 || code == 200 && request.method == Method::Options {
         b = b.header(HeaderName::Allow, ALLOW).ok()?;
     }
-    if code == 415 || code == 200 && request.method == Method::Options {
+    if code == 415 && request.method == Method::Info {
+        b = b.header(HeaderName::Accept, ACCEPT_INFO).ok()?;
+    } else if code == 415 || code == 200 && request.method == Method::Options {
         b = b.header(HeaderName::Accept, ACCEPT).ok()?;
     }
     Some(b.build())

@@ -5,6 +5,7 @@
 mod call;
 mod endpoint;
 mod headers;
+mod info;
 pub mod sdp;
 mod timer_queue;
 

@@ -423,3 +423,52 @@ fn hangup_all_sends_bye_to_every_call() {
         "the unanswered call is rejected"
     );
 }
+
+#[test]
+fn dtmf_in_info_becomes_an_event_and_other_bodies_get_415() {
+    let mut h = Harness::new();
+    let (call, tag) = established(&mut h);
+    let relay = Req {
+        method: "INFO",
+        branch: "z9hG4bK-i1",
+        cseq: 2,
+        to_tag: Some(&tag),
+        body: "Signal=4\r\nDuration=160\r\n",
+        ..Default::default()
+    }
+    .text()
+    .replace("application/sdp", "application/dtmf-relay");
+    h.udp(&relay);
+    let bare = Req {
+        method: "INFO",
+        branch: "z9hG4bK-i2",
+        cseq: 3,
+        to_tag: Some(&tag),
+        body: "#",
+        ..Default::default()
+    }
+    .text()
+    .replace("application/sdp", "application/dtmf");
+    h.udp(&bare);
+    let other = Req {
+        method: "INFO",
+        branch: "z9hG4bK-i3",
+        cseq: 4,
+        to_tag: Some(&tag),
+        body: "<xml/>",
+        ..Default::default()
+    }
+    .text()
+    .replace("application/sdp", "application/xml");
+    h.udp(&other);
+    let digits: Vec<char> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Dtmf { call: c, digit } if *c == call => Some(*digit),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(digits, vec!['4', '#']);
+    assert_eq!(&h.statuses()[1..], &[200, 200, 415]);
+}
