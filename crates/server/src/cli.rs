@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use konferenz_conference::RoomNumber;
-use konferenz_store::{Room, Store};
+use konferenz_conference::{Language, Pin, RoomNumber};
+use konferenz_store::{NewRoom, Room, Store};
 
 use crate::config::{Config, KEYS_HELP};
 use crate::http::RoomJson;
@@ -51,6 +51,24 @@ pub enum RoomCommand {
         /// A display name, e.g. "Weekly sync".
         #[arg(long)]
         name: Option<String>,
+        /// The PIN callers must enter (4-12 digits); unique among rooms.
+        #[arg(long)]
+        pin: Option<Pin>,
+        /// Prompt language of the room (en, de); default from the config.
+        #[arg(long, value_parser = parse_language)]
+        language: Option<Language>,
+    },
+    /// Set or clear a room's PIN.
+    Pin {
+        /// The room's number.
+        #[arg(long)]
+        number: RoomNumber,
+        /// The new PIN (4-12 digits).
+        #[arg(long, conflicts_with = "clear", required_unless_present = "clear")]
+        pin: Option<Pin>,
+        /// Remove the PIN: the room is open to everyone who dials it.
+        #[arg(long)]
+        clear: bool,
     },
     /// List the rooms.
     #[command(alias = "ls")]
@@ -82,12 +100,39 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {}", config.database.url))
 }
 
+fn parse_language(code: &str) -> Result<Language, String> {
+    Language::parse(code).map_err(|e| e.to_string())
+}
+
 /// Runs `konferenz room ...`, printing results to stdout.
 pub async fn room(command: RoomCommand, store: &Store) -> anyhow::Result<()> {
     match command {
-        RoomCommand::Add { number, name } => {
-            let room = store.add_room(&number, name.as_deref()).await?;
-            println!("room {} added", room.number);
+        RoomCommand::Add {
+            number,
+            name,
+            pin,
+            language,
+        } => {
+            let new = NewRoom {
+                number: &number,
+                name: name.as_deref(),
+                pin: pin.as_ref(),
+                language,
+            };
+            let room = store.add_room(&new).await?;
+            let with_pin = if room.pin.is_some() {
+                " with a PIN"
+            } else {
+                ""
+            };
+            println!("room {} added{with_pin}", room.number);
+        }
+        RoomCommand::Pin { number, pin, clear } => {
+            store
+                .set_room_pin(&number, if clear { None } else { pin.as_ref() })
+                .await?;
+            let what = if clear { "cleared" } else { "set" };
+            println!("PIN of room {number} {what}");
         }
         RoomCommand::List { json } => {
             let rooms = store.list_rooms().await?;
@@ -117,17 +162,19 @@ pub fn config(command: Option<ConfigCommand>, config: &Config) {
 
 /// Rooms as an aligned text table with a header line.
 fn room_table(rooms: &[Room]) -> String {
-    let rows: Vec<[String; 3]> = rooms
+    let rows: Vec<[String; 4]> = rooms
         .iter()
         .map(|r| {
             [
                 r.number.to_string(),
                 r.name.clone().unwrap_or_else(|| "-".to_owned()),
+                // PINs stay off screens and terminal logs; `yes` says one is set.
+                if r.pin.is_some() { "yes" } else { "-" }.to_owned(),
                 utc_timestamp(r.created_at),
             ]
         })
         .collect();
-    let header = ["NUMBER", "NAME", "CREATED"].map(str::to_owned);
+    let header = ["NUMBER", "NAME", "PIN", "CREATED"].map(str::to_owned);
     let width = |col: usize| {
         std::iter::once(&header)
             .chain(&rows)
@@ -135,10 +182,10 @@ fn room_table(rooms: &[Room]) -> String {
             .max()
             .unwrap_or(0)
     };
-    let (w0, w1) = (width(0), width(1));
+    let (w0, w1, w2) = (width(0), width(1), width(2));
     let mut out = String::new();
-    for [number, name, created] in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(out, "{number:<w0$}  {name:<w1$}  {created}");
+    for [number, name, pin, created] in std::iter::once(&header).chain(&rows) {
+        let _ = writeln!(out, "{number:<w0$}  {name:<w1$}  {pin:<w2$}  {created}");
     }
     out
 }
@@ -188,18 +235,22 @@ mod tests {
                 number: RoomNumber::parse("800").unwrap(),
                 name: Some("Weekly sync".to_owned()),
                 created_at: 0,
+                pin: Some(Pin::parse("4711").unwrap()),
+                language: None,
             },
             Room {
                 number: RoomNumber::parse("12345678").unwrap(),
                 name: None,
                 created_at: 0,
+                pin: None,
+                language: None,
             },
         ];
         assert_eq!(
             room_table(&rooms),
-            "NUMBER    NAME         CREATED\n\
-             800       Weekly sync  1970-01-01 00:00:00Z\n\
-             12345678  -            1970-01-01 00:00:00Z\n"
+            "NUMBER    NAME         PIN  CREATED\n\
+             800       Weekly sync  yes  1970-01-01 00:00:00Z\n\
+             12345678  -            -    1970-01-01 00:00:00Z\n"
         );
     }
 }

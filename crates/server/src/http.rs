@@ -61,6 +61,10 @@ pub struct RoomJson {
     pub name: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
+    /// Whether callers must enter a PIN (the PIN itself is not shown here).
+    pub has_pin: bool,
+    /// Prompt language code (`en`, `de`), `null` for the configured default.
+    pub language: Option<&'static str>,
 }
 
 impl From<&Room> for RoomJson {
@@ -69,6 +73,8 @@ impl From<&Room> for RoomJson {
             number: room.number.to_string(),
             name: room.name.clone(),
             created_at: room.created_at,
+            has_pin: room.pin.is_some(),
+            language: room.language.map(|l| l.code()),
         }
     }
 }
@@ -155,11 +161,21 @@ mod tests {
         assert_eq!((status, body), (StatusCode::OK, serde_json::json!([])));
 
         let room = store
-            .add_room(&RoomNumber::parse("800").unwrap(), Some("Weekly sync"))
+            .add_room(&konferenz_store::NewRoom {
+                number: &RoomNumber::parse("800").unwrap(),
+                name: Some("Weekly sync"),
+                pin: None,
+                language: None,
+            })
             .await
             .unwrap();
         store
-            .add_room(&RoomNumber::parse("801").unwrap(), None)
+            .add_room(&konferenz_store::NewRoom {
+                number: &RoomNumber::parse("801").unwrap(),
+                name: None,
+                pin: None,
+                language: None,
+            })
             .await
             .unwrap();
         let (status, body) = get_json(&store, "/api/rooms").await;

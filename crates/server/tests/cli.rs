@@ -238,3 +238,54 @@ fn long_help_lists_every_config_key() {
         assert!(help.contains(var), "--help lacks {var}");
     }
 }
+
+#[test]
+fn room_pins_are_unique_never_listed_and_can_be_changed() {
+    let s = Setup::new();
+    assert_eq!(
+        s.ok(&["room", "add", "--number", "800", "--pin", "4711"]),
+        "room 800 added with a PIN\n"
+    );
+    let dup = s.run(&["room", "add", "--number", "801", "--pin", "4711"]);
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(
+        text(&dup.stderr).contains("another room already has this PIN"),
+        "{}",
+        text(&dup.stderr)
+    );
+    assert!(!text(&dup.stderr).contains("4711"), "the PIN is not echoed");
+    let list = s.ok(&["room", "list"]);
+    assert!(
+        list.contains("800") && list.contains("yes") && !list.contains("4711"),
+        "{list}"
+    );
+    assert!(!s.ok(&["room", "list", "--json"]).contains("4711"));
+    assert_eq!(
+        s.ok(&["room", "pin", "--number", "800", "--clear"]),
+        "PIN of room 800 cleared\n"
+    );
+    assert_eq!(
+        s.ok(&[
+            "room",
+            "add",
+            "--number",
+            "801",
+            "--pin",
+            "4711",
+            "--language",
+            "de"
+        ]),
+        "room 801 added with a PIN\n"
+    );
+    let bad = s.run(&["room", "add", "--number", "802", "--pin", "12"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a malformed PIN is a usage error"
+    );
+    let json = s.ok(&["room", "list", "--json"]);
+    assert!(
+        json.contains("\"language\": \"de\"") && json.contains("\"has_pin\": true"),
+        "{json}"
+    );
+}

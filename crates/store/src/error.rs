@@ -35,6 +35,12 @@ pub enum StoreError {
     /// A room with this number already exists.
     #[error("room {0} already exists")]
     RoomExists(RoomNumber),
+    /// Another room already has this PIN (PINs valid at the same time are unique).
+    #[error("another room already has this PIN; choose a different one")]
+    PinInUse,
+    /// A stored PIN is not valid (the row was written by something else). The PIN is not shown.
+    #[error("the stored PIN of room {0} is invalid")]
+    BadStoredPin(RoomNumber),
     /// No room has this number.
     #[error("no room {0}")]
     NoSuchRoom(RoomNumber),

@@ -8,7 +8,7 @@ mod error;
 mod room;
 
 pub use error::StoreError;
-pub use room::Room;
+pub use room::{NewRoom, Room};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,6 +1,7 @@
-//! Rooms: the conference numbers people dial, with an optional display name.
+//! Rooms: the conference numbers people dial, with an optional display name, PIN and
+//! prompt language.
 
-use konferenz_conference::RoomNumber;
+use konferenz_conference::{Language, Pin, RoomNumber};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -15,49 +16,105 @@ pub struct Room {
     pub name: Option<String>,
     /// When the room was created, in seconds since the Unix epoch.
     pub created_at: i64,
+    /// The PIN callers must enter, if any. Unique among rooms.
+    pub pin: Option<Pin>,
+    /// The language of the room's prompts; None = the configured default.
+    pub language: Option<Language>,
 }
+
+/// What it takes to create a room.
+#[derive(Clone, Debug)]
+pub struct NewRoom<'a> {
+    pub number: &'a RoomNumber,
+    pub name: Option<&'a str>,
+    pub pin: Option<&'a Pin>,
+    pub language: Option<Language>,
+}
+
+const COLUMNS: &str = "number, name, created_at, pin, language";
 
 impl Room {
     fn from_row(row: &SqliteRow) -> Result<Room, StoreError> {
         let number: String = row.try_get("number")?;
         let number = RoomNumber::parse(&number)
             .map_err(|source| StoreError::BadStoredNumber { number, source })?;
+        let pin: Option<String> = row.try_get("pin")?;
+        let pin = pin
+            .map(|p| Pin::parse(&p).map_err(|_| StoreError::BadStoredPin(number.clone())))
+            .transpose()?;
+        let language: Option<String> = row.try_get("language")?;
         Ok(Room {
-            number,
             name: row.try_get("name")?,
             created_at: row.try_get("created_at")?,
+            pin,
+            // An unknown stored code falls back to the default rather than losing the room.
+            language: language.and_then(|l| Language::parse(&l).ok()),
+            number,
         })
     }
 }
 
 impl Store {
-    /// Creates a room; refuses a number that is taken with [`StoreError::RoomExists`].
-    pub async fn add_room(
-        &self,
-        number: &RoomNumber,
-        name: Option<&str>,
-    ) -> Result<Room, StoreError> {
+    /// Creates a room; refuses a number that is taken with [`StoreError::RoomExists`] and a
+    /// PIN another room has with [`StoreError::PinInUse`] (the other room stays as it was).
+    pub async fn add_room(&self, new: &NewRoom<'_>) -> Result<Room, StoreError> {
         // The database clock stamps the row, so every writer agrees on one time source.
-        let result = sqlx::query(
-            "INSERT INTO rooms (number, name, created_at) VALUES (?1, ?2, unixepoch()) \
-             RETURNING number, name, created_at",
-        )
-        .bind(number.as_str())
-        .bind(name)
+        let result = sqlx::query(&format!(
+            "INSERT INTO rooms (number, name, created_at, pin, language) \
+             VALUES (?1, ?2, unixepoch(), ?3, ?4) RETURNING {COLUMNS}"
+        ))
+        .bind(new.number.as_str())
+        .bind(new.name)
+        .bind(new.pin.map(Pin::reveal))
+        .bind(new.language.map(Language::code))
         .fetch_one(self.pool())
         .await;
         match result {
             Ok(row) => Room::from_row(&row),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::RoomExists(number.clone()))
+                if e.message().contains("rooms.pin") {
+                    Err(StoreError::PinInUse)
+                } else {
+                    Err(StoreError::RoomExists(new.number.clone()))
+                }
             }
             Err(e) => Err(e.into()),
         }
     }
 
+    /// Sets or clears a room's PIN; [`StoreError::PinInUse`] if another room has it.
+    pub async fn set_room_pin(
+        &self,
+        number: &RoomNumber,
+        pin: Option<&Pin>,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE rooms SET pin = ?2 WHERE number = ?1")
+            .bind(number.as_str())
+            .bind(pin.map(Pin::reveal))
+            .execute(self.pool())
+            .await;
+        match result {
+            Ok(done) if done.rows_affected() == 0 => Err(StoreError::NoSuchRoom(number.clone())),
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::PinInUse),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The room whose PIN this is (for a shared dial-in number).
+    pub async fn find_room_by_pin(&self, pin: &Pin) -> Result<Option<Room>, StoreError> {
+        sqlx::query(&format!("SELECT {COLUMNS} FROM rooms WHERE pin = ?1"))
+            .bind(pin.reveal())
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(Room::from_row)
+            .transpose()
+    }
+
     /// All rooms, ordered by number.
     pub async fn list_rooms(&self) -> Result<Vec<Room>, StoreError> {
-        sqlx::query("SELECT number, name, created_at FROM rooms ORDER BY number")
+        sqlx::query(&format!("SELECT {COLUMNS} FROM rooms ORDER BY number"))
             .fetch_all(self.pool())
             .await?
             .iter()
@@ -67,7 +124,7 @@ impl Store {
 
     /// The room with this number, if there is one.
     pub async fn find_room(&self, number: &RoomNumber) -> Result<Option<Room>, StoreError> {
-        sqlx::query("SELECT number, name, created_at FROM rooms WHERE number = ?1")
+        sqlx::query(&format!("SELECT {COLUMNS} FROM rooms WHERE number = ?1"))
             .bind(number.as_str())
             .fetch_optional(self.pool())
             .await?

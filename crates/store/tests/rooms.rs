@@ -1,11 +1,20 @@
 //! Black-box tests of the store against real SQLite files in a temp directory.
 
-use konferenz_conference::RoomNumber;
-use konferenz_store::{Store, StoreError};
+use konferenz_conference::{Language, Pin, RoomNumber};
+use konferenz_store::{NewRoom, Store, StoreError};
 use tempfile::TempDir;
 
 fn number(text: &str) -> RoomNumber {
     RoomNumber::parse(text).unwrap()
+}
+
+fn plain<'a>(number: &'a RoomNumber, name: Option<&'a str>) -> NewRoom<'a> {
+    NewRoom {
+        number,
+        name,
+        pin: None,
+        language: None,
+    }
 }
 
 fn db_url(dir: &TempDir) -> String {
@@ -20,7 +29,7 @@ async fn rooms_are_added_listed_found_and_removed() {
     assert!(store.list_rooms().await.unwrap().is_empty());
 
     let weekly = store
-        .add_room(&number("800"), Some("Weekly sync"))
+        .add_room(&plain(&number("800"), Some("Weekly sync")))
         .await
         .unwrap();
     assert_eq!(weekly.number, number("800"));
@@ -30,7 +39,7 @@ async fn rooms_are_added_listed_found_and_removed() {
         "created_at {}",
         weekly.created_at
     );
-    let unnamed = store.add_room(&number("700"), None).await.unwrap();
+    let unnamed = store.add_room(&plain(&number("700"), None)).await.unwrap();
     assert_eq!(unnamed.name, None);
 
     let rooms = store.list_rooms().await.unwrap();
@@ -52,12 +61,12 @@ async fn duplicate_room_is_refused_and_original_kept() {
     let dir = TempDir::new().unwrap();
     let store = Store::open(&db_url(&dir)).await.unwrap();
     let original = store
-        .add_room(&number("800"), Some("Original"))
+        .add_room(&plain(&number("800"), Some("Original")))
         .await
         .unwrap();
 
     let err = store
-        .add_room(&number("800"), Some("Impostor"))
+        .add_room(&plain(&number("800"), Some("Impostor")))
         .await
         .unwrap_err();
     assert!(
@@ -86,7 +95,7 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
     let room = {
         let store = Store::open(&url).await.unwrap();
         store
-            .add_room(&number("800"), Some("Weekly sync"))
+            .add_room(&plain(&number("800"), Some("Weekly sync")))
             .await
             .unwrap()
     };
@@ -99,7 +108,7 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
 #[tokio::test]
 async fn in_memory_database_works_across_pool_connections() {
     let store = Store::open("sqlite::memory:").await.unwrap();
-    store.add_room(&number("800"), None).await.unwrap();
+    store.add_room(&plain(&number("800"), None)).await.unwrap();
     let clone = store.clone();
     let (a, b) = tokio::join!(store.list_rooms(), clone.list_rooms());
     assert_eq!(a.unwrap().len(), 1);
@@ -116,4 +125,65 @@ async fn unsupported_url_scheme_is_refused() {
         err.to_string().contains("postgres://localhost/konferenz"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn pins_are_unique_and_select_their_room() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_url(&dir)).await.unwrap();
+    let pin = Pin::parse("4711").unwrap();
+    let n800 = number("800");
+    let room = store
+        .add_room(&NewRoom {
+            number: &n800,
+            name: None,
+            pin: Some(&pin),
+            language: Some(Language::German),
+        })
+        .await
+        .unwrap();
+    assert_eq!(room.pin.as_ref(), Some(&pin));
+    assert_eq!(room.language, Some(Language::German));
+    let n801 = number("801");
+    let refused = store
+        .add_room(&NewRoom {
+            number: &n801,
+            name: None,
+            pin: Some(&pin),
+            language: None,
+        })
+        .await;
+    assert!(matches!(refused, Err(StoreError::PinInUse)), "{refused:?}");
+    assert!(
+        store.find_room(&n801).await.unwrap().is_none(),
+        "nothing half-written"
+    );
+    assert_eq!(
+        store.find_room_by_pin(&pin).await.unwrap().unwrap().number,
+        n800
+    );
+    assert!(
+        store
+            .find_room_by_pin(&Pin::parse("1234").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    store.add_room(&plain(&n801, None)).await.unwrap();
+    assert!(matches!(
+        store.set_room_pin(&n801, Some(&pin)).await,
+        Err(StoreError::PinInUse)
+    ));
+    store.set_room_pin(&n800, None).await.unwrap();
+    store.set_room_pin(&n801, Some(&pin)).await.unwrap();
+    assert_eq!(
+        store.find_room_by_pin(&pin).await.unwrap().unwrap().number,
+        n801
+    );
+    assert_eq!(store.find_room(&n800).await.unwrap().unwrap().pin, None);
+    assert!(matches!(
+        store.set_room_pin(&number("999"), None).await,
+        Err(StoreError::NoSuchRoom(_))
+    ));
 }
