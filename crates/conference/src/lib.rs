@@ -1,5 +1,48 @@
 //! konferenz-conference: the product's model types and conference rules, without I/O.
+//!
+//! Dial-in with a PIN (issue 3) is three pieces: [`Pin`], the per-call voice [`Menu`] and
+//! the shared guessing [`Throttle`]. A driver wires them like this:
+//!
+//! ```
+//! # use konferenz_conference::*;
+//! # use std::time::Instant;
+//! # let now = Instant::now();
+//! # let caller = CallerKey::new("192.0.2.1".parse().unwrap(), "alice");
+//! # let dialled = RoomNumber::parse("800").unwrap();
+//! # let room_pin = Pin::parse("4711").unwrap();
+//! let mut throttle = Throttle::new(ThrottleConfig::default());
+//! let entry = match throttle.admit(now, &caller, &dialled) {
+//!     Ok(()) => Entry::Room { room: dialled.clone(), pin_required: true },
+//!     Err(refusal) => Entry::Refused(refusal),
+//! };
+//! let mut menu = Menu::new(entry, MenuConfig::default());
+//! menu.start(now);
+//! # menu.prompt_finished(now); menu.prompt_finished(now);
+//! # for key in "4711#".chars() { menu.digit(now, key); }
+//! while let Some(output) = menu.poll_output() {
+//!     match output {
+//!         Output::CheckPin(pin) => {
+//!             // Here after a database lookup, possibly much later.
+//!             let found = (pin == room_pin).then_some(&dialled);
+//!             let verdict = throttle.settle(now, &caller, &dialled, found);
+//!             menu.pin_checked(now, verdict);
+//!         }
+//!         Output::Join { room, language } => { /* hand the call to the room */ }
+//!         _ => { /* play, stop, hang up */ }
+//!     }
+//! }
+//! # assert!(menu.is_done());
+//! while let Some(event) = throttle.poll_event() { /* warn!(?event) */ }
+//! ```
 
+mod menu;
+mod pin;
+mod prompt;
 mod room_number;
+mod throttle;
 
+pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusal};
+pub use pin::{PIN_MAX_DIGITS, PIN_MIN_DIGITS, Pin, PinError};
+pub use prompt::{Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement};
 pub use room_number::{RoomNumber, RoomNumberError};
+pub use throttle::{CallerKey, Limit, Throttle, ThrottleConfig, ThrottleEvent};

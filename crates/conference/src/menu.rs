@@ -39,132 +39,14 @@ use crate::pin::{PIN_MAX_DIGITS, Pin};
 use crate::prompt::{Language, Phrase, PromptId};
 use crate::room_number::RoomNumber;
 
+mod types;
+
+pub use types::{Entry, HangUpReason, MenuConfig, Output, PinVerdict, Refusal};
+
 /// How long the goodbye sequence may take before the line is cut anyway.
 const GOODBYE_GRACE: Duration = Duration::from_secs(30);
 /// Longest accepted configured duration; keeps `Instant` arithmetic far from overflow.
 const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
-
-/// The rules of one menu; the defaults are the product's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MenuConfig {
-    /// The prompts' language at the start: the room's, or the configured default.
-    pub language: Language,
-    /// Whether the caller may switch language with `*` and a digit before the PIN.
-    pub language_switch: bool,
-    /// Silence after a prompt or a key before the prompt is repeated. Default 10 s.
-    pub digit_timeout: Duration,
-    /// How often the prompt is repeated after silence before goodbye. Default 2.
-    pub repeats: u8,
-    /// Wrong PINs per call before goodbye. Default 3 (at least 1 is used).
-    pub attempts: u8,
-    /// The whole menu, answer to join, may take at most this long. Default 3 min.
-    pub time_limit: Duration,
-}
-
-impl Default for MenuConfig {
-    fn default() -> Self {
-        Self {
-            language: Language::English,
-            language_switch: true,
-            digit_timeout: Duration::from_secs(10),
-            repeats: 2,
-            attempts: 3,
-            time_limit: Duration::from_secs(180),
-        }
-    }
-}
-
-/// How the call entered: decided by the driver from the dialled number when the call arrives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Entry {
-    /// A room dialled directly; without a PIN the caller joins at once.
-    Room {
-        /// The room.
-        room: RoomNumber,
-        /// Whether the room asks for a PIN.
-        pin_required: bool,
-    },
-    /// The shared dial-in number: no room of its own, the PIN entered selects the room.
-    Shared,
-    /// Refused before any PIN entry (throttled caller or room, outside the schedule …):
-    /// the caller hears why, then goodbye.
-    Refused(Refusal),
-}
-
-/// Why a caller is turned away; each reason has its own prompt ([`Refusal::phrase`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Refusal {
-    /// Too many failed tries from this caller recently ([`crate::Throttle`]).
-    CallerLocked,
-    /// Too many failed tries against this room recently ([`crate::Throttle`]).
-    RoomLocked,
-    /// Before the room's schedule window opens.
-    NotStarted,
-    /// After the room's schedule window closed.
-    Ended,
-    /// A moderator locked the room.
-    Locked,
-    /// The room has no place left.
-    Full,
-}
-
-impl Refusal {
-    /// What the caller hears. Both lockouts sound the same: a guesser learns nothing about
-    /// which limit he hit.
-    pub fn phrase(self) -> Phrase {
-        match self {
-            Refusal::CallerLocked | Refusal::RoomLocked => Phrase::TryLater,
-            Refusal::NotStarted => Phrase::NotStarted,
-            Refusal::Ended => Phrase::ConferenceEnded,
-            Refusal::Locked => Phrase::ConferenceLocked,
-            Refusal::Full => Phrase::ConferenceFull,
-        }
-    }
-}
-
-/// The driver's answer to [`Output::CheckPin`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PinVerdict {
-    /// The PIN opens this room.
-    Admit(RoomNumber),
-    /// The PIN opens nothing here (for the shared number: no room has it).
-    Wrong,
-    /// The PIN is not looked at, or its room may not be entered now.
-    Refused(Refusal),
-}
-
-/// Why the menu hung up; for the call's event and log line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HangUpReason {
-    /// No key pressed after the prompt and its repeats.
-    NoInput,
-    /// Wrong PIN as often as [`MenuConfig::attempts`] allows.
-    TooManyAttempts,
-    /// Turned away for this reason.
-    Refused(Refusal),
-    /// The menu ran longer than [`MenuConfig::time_limit`].
-    TimeLimit,
-}
-
-/// What the menu asks the driver to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
-    /// Play this prompt to the caller; report [`Menu::prompt_finished`] when it ends.
-    Play(PromptId),
-    /// Stop the prompt playing now (the caller pressed a key).
-    StopPrompt,
-    /// Look this PIN up and answer with [`Menu::pin_checked`].
-    CheckPin(Pin),
-    /// Put the caller into the room; the menu is done.
-    Join {
-        /// The room to join.
-        room: RoomNumber,
-        /// The caller's language, for the join announcement and later prompts.
-        language: Language,
-    },
-    /// End the call (the goodbye prompt has finished); the menu is done.
-    HangUp(HangUpReason),
-}
 
 /// Where the menu stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,10 +170,10 @@ impl Menu {
         self.interrupt();
         self.silences = 0;
         self.digit_deadline = Some(now + self.config.digit_timeout);
-        if std::mem::take(&mut self.choosing_language) {
-            if let Some(language) = Language::from_switch_digit(key) {
-                return self.switch_language(language);
-            }
+        if std::mem::take(&mut self.choosing_language)
+            && let Some(language) = Language::from_switch_digit(key)
+        {
+            return self.switch_language(language);
         }
         match key {
             '*' if self.typed.is_empty() && self.config.language_switch => {
@@ -363,7 +245,8 @@ impl Menu {
         if offer_languages && self.config.language_switch {
             let current = self.language;
             for other in Language::ALL.into_iter().filter(|&l| l != current) {
-                self.queue.push_back(Phrase::LanguageOffer.in_language(other));
+                self.queue
+                    .push_back(Phrase::LanguageOffer.in_language(other));
             }
         }
     }
@@ -446,12 +329,12 @@ impl Menu {
         let language = self.language;
         self.queue
             .extend(phrases.iter().map(|p| p.in_language(language)));
-        if !self.playing {
-            if let Some(prompt) = self.queue.pop_front() {
-                self.playing = true;
-                self.digit_deadline = None;
-                self.outputs.push_back(Output::Play(prompt));
-            }
+        if !self.playing
+            && let Some(prompt) = self.queue.pop_front()
+        {
+            self.playing = true;
+            self.digit_deadline = None;
+            self.outputs.push_back(Output::Play(prompt));
         }
     }
 

@@ -1,4 +1,5 @@
-//! `Pin`: the digits that admit a caller to a room; printed only as `****`, compared in constant time.
+//! `Pin`: the digits that admit a caller to a room; shown only as `****`, compared in
+//! constant time.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -151,14 +152,21 @@ mod tests {
         assert_eq!(format!("{pin}"), "****");
         assert_eq!(format!("{:?}", Some(pin)), "Some(Pin(****))");
         let long = Pin::parse("123456789012").unwrap();
-        assert_eq!(format!("{long:?}"), format!("{pin:?}"), "length is hidden too");
+        assert_eq!(
+            format!("{long:?}"),
+            format!("{pin:?}"),
+            "length is hidden too"
+        );
     }
 
     #[test]
     fn errors_never_show_digits() {
         for text in ["4", "47a11", "1234567890123"] {
             let message = Pin::parse(text).unwrap_err().to_string();
-            assert!(!message.contains("47") && !message.contains("123"), "{message}");
+            assert!(
+                !message.contains("47") && !message.contains("123"),
+                "{message}"
+            );
         }
     }
 

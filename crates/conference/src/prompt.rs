@@ -128,9 +128,7 @@ impl Phrase {
             ConferenceFull,
             EndsSoon,
         ];
-        fixed
-            .into_iter()
-            .chain((0..=MAX_SPOKEN_NUMBER).map(Number))
+        fixed.into_iter().chain((0..=MAX_SPOKEN_NUMBER).map(Number))
     }
 
     /// The stable file name without extension: `enter-pin`, `number-7`.
@@ -213,7 +211,7 @@ impl PromptId {
             (TooManyAttempts, German) => "Zu viele falsche Versuche.",
             (TryLater, English) => "PIN entry is blocked for now. Please try again later.",
             (TryLater, German) => {
-                "Die PIN-Eingabe ist vorübergehend gesperrt. Bitte versuchen Sie es später noch einmal."
+                "Die PIN-Eingabe ist gesperrt. Bitte versuchen Sie es später noch einmal."
             }
             (Goodbye, English) => "Goodbye.",
             (Goodbye, German) => "Auf Wiederhören.",
@@ -280,10 +278,15 @@ mod tests {
 
     #[test]
     fn file_stems_are_stable_and_unique() {
-        assert_eq!(Phrase::EnterPin.in_language(Language::English).file_stem(), "enter-pin");
+        assert_eq!(
+            Phrase::EnterPin.in_language(Language::English).file_stem(),
+            "enter-pin"
+        );
         assert_eq!(Phrase::Number(7).file_stem(), "number-7");
         assert_eq!(
-            Phrase::Goodbye.in_language(Language::German).relative_path(),
+            Phrase::Goodbye
+                .in_language(Language::German)
+                .relative_path(),
             "de/goodbye.wav"
         );
         let paths: HashSet<String> = PromptId::all().map(|p| p.relative_path()).collect();
@@ -296,7 +299,12 @@ mod tests {
         for prompt in PromptId::all() {
             assert!(!prompt.default_text().is_empty(), "{prompt}");
         }
-        assert_eq!(Phrase::Number(21).in_language(Language::German).default_text(), "21");
+        assert_eq!(
+            Phrase::Number(21)
+                .in_language(Language::German)
+                .default_text(),
+            "21"
+        );
     }
 
     #[test]
@@ -325,8 +333,10 @@ mod tests {
         assert_eq!(phrases(2), [YouAreIn, Number(2), OtherParticipants]);
         assert_eq!(phrases(99), [YouAreIn, Number(99), OtherParticipants]);
         assert_eq!(phrases(100), [YouAreIn, ManyOtherParticipants]);
-        assert!(join_announcement(Language::German, 5)
-            .iter()
-            .all(|p| p.language == Language::German));
+        assert!(
+            join_announcement(Language::German, 5)
+                .iter()
+                .all(|p| p.language == Language::German)
+        );
     }
 }

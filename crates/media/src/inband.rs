@@ -10,13 +10,17 @@
 //! - one row and one column at least [`PEER_RATIO`] above every other row/column;
 //! - twist: the high-group tone at most 8 dB above the low one (normal twist), at most
 //!   4 dB below it (reverse twist);
-//! - purity: the two tones carry at least [`TONE_TO_TOTAL`] of the window's energy, which
-//!   rejects speech and music whose harmonics happen to touch a row and a column.
+//! - frequency: the phase advance between the two halves puts each tone within
+//!   [`MAX_DEVIATION`] of its nominal frequency;
+//! - purity: the two tones (their power corrected for the measured frequency offset) carry
+//!   at least [`TONE_TO_TOTAL`] of the window's energy, which rejects speech and music
+//!   whose harmonics happen to touch a row and a column.
 //!
-//! A digit counts after [`ON_WINDOWS`] consecutive windows agree (the tone has lasted about
-//! 40 ms) and is reported once per key press; the press ends after [`OFF_WINDOWS`]
-//! windows without it (a 40 ms pause always contains two), so the same key pressed again
-//! counts again. One window's drop-out inside a press is tolerated.
+//! A digit counts after [`ON_WINDOWS`] consecutive windows agree with both tones steady in
+//! level (the tone has lasted about 40 ms) and is reported once per key press; the press
+//! ends after [`OFF_WINDOWS`] windows without it (a 40 ms pause always contains two), so
+//! the same key pressed again counts again. One window's drop-out inside a press is
+//! tolerated.
 
 use crate::{DtmfDigit, FRAME_SAMPLES, Frame, SAMPLE_RATE};
 use std::time::Duration;
@@ -43,9 +47,15 @@ pub const PEER_RATIO: f32 = 3.98;
 pub const NORMAL_TWIST: f32 = 6.31;
 /// Largest power ratio low group / high group (reverse twist, 4 dB).
 pub const REVERSE_TWIST: f32 = 2.51;
+/// Largest deviation from the nominal frequency accepted (Q.24 asks for ±1.5 % to be
+/// accepted; ±3.5 % should not be).
+pub const MAX_DEVIATION: f32 = 0.02;
 /// Smallest share of the window's energy that the two tones must carry.
-pub const TONE_TO_TOTAL: f32 = 0.6;
-/// Consecutive windows with the same digit before it counts (10 ms apart, 20 ms long).
+pub const TONE_TO_TOTAL: f32 = 0.85;
+/// Largest change of either tone's power between consecutive windows of one press (3 dB):
+/// a key's tones are steady, while speech and music glide through a filter's passband.
+pub const STEADY_RATIO: f32 = 2.0;
+/// Consecutive steady windows with the same digit before it counts (10 ms apart, 20 ms long).
 pub const ON_WINDOWS: u8 = 3;
 /// Consecutive windows without the digit that end a key press.
 pub const OFF_WINDOWS: u8 = 2;
@@ -59,6 +69,8 @@ struct Coefficients {
     last: [(f32, f32); 8],
     /// e^{−jωN}: also the phase step from one sub-block to the next.
     step: [(f32, f32); 8],
+    /// Largest phase drift per sub-block that [`MAX_DEVIATION`] allows, in radians.
+    max_drift: [f32; 8],
 }
 
 impl Coefficients {
@@ -67,6 +79,7 @@ impl Coefficients {
             feedback: [0.0; 8],
             last: [(0.0, 0.0); 8],
             step: [(0.0, 0.0); 8],
+            max_drift: [0.0; 8],
         };
         for (k, f) in FREQS.iter().enumerate() {
             let w = 2.0 * std::f64::consts::PI * f64::from(*f) / f64::from(SAMPLE_RATE);
@@ -74,6 +87,8 @@ impl Coefficients {
             c.feedback[k] = (2.0 * w.cos()) as f32;
             c.last[k] = phase((BLOCK - 1) as f64);
             c.step[k] = phase(BLOCK as f64);
+            let drift = w * f64::from(MAX_DEVIATION) * BLOCK as f64;
+            c.max_drift[k] = drift as f32;
         }
         c
     }
@@ -90,6 +105,8 @@ pub struct InbandDetector {
     previous_energy: f32,
     /// Digit seen in the latest windows and in how many in a row.
     candidate: Option<char>,
+    /// Row and column power of the latest window that held `candidate`.
+    candidate_power: (f32, f32),
     candidate_windows: u8,
     /// The key press already reported, and how many windows it has been missing.
     pressed: Option<char>,
@@ -110,6 +127,7 @@ impl InbandDetector {
             previous: [(0.0, 0.0); 8],
             previous_energy: 0.0,
             candidate: None,
+            candidate_power: (0.0, 0.0),
             candidate_windows: 0,
             pressed: None,
             missing: 0,
@@ -150,10 +168,17 @@ impl InbandDetector {
             window[k] = re * re + im * im;
         }
         let total = self.previous_energy + energy;
+        let hit = classify(&window).filter(|h| {
+            let c = &self.coefficients;
+            let row = drift(c, &self.previous, &current, h.row);
+            let col = drift(c, &self.previous, &current, 4 + h.col);
+            row.abs() <= c.max_drift[h.row]
+                && col.abs() <= c.max_drift[4 + h.col]
+                && pure(h.row_power, row, h.col_power, col, total)
+        });
         self.previous = current;
         self.previous_energy = energy;
-        let digit = classify(&window, total);
-        self.track(digit)
+        self.track(hit)
     }
 
     /// Goertzel over one sub-block: each frequency's DFT value and the block's energy.
@@ -181,12 +206,20 @@ impl InbandDetector {
     }
 
     /// Debounces window decisions into one report per key press.
-    fn track(&mut self, digit: Option<char>) -> Option<DtmfDigit> {
-        if digit.is_some() && digit == self.candidate {
+    fn track(&mut self, hit: Option<Hit>) -> Option<DtmfDigit> {
+        let digit = hit.map(|h| h.digit);
+        let steady = hit.is_some_and(|h| {
+            let (row, col) = self.candidate_power;
+            within(h.row_power, row, STEADY_RATIO) && within(h.col_power, col, STEADY_RATIO)
+        });
+        if digit.is_some() && digit == self.candidate && steady {
             self.candidate_windows = self.candidate_windows.saturating_add(1);
         } else {
             self.candidate = digit;
             self.candidate_windows = u8::from(digit.is_some());
+        }
+        if let Some(h) = hit {
+            self.candidate_power = (h.row_power, h.col_power);
         }
         if let Some(pressed) = self.pressed {
             if digit == Some(pressed) {
@@ -214,9 +247,55 @@ impl InbandDetector {
     }
 }
 
-/// The digit one 20 ms window holds, if it passes every check. `power` is |X|² per
-/// frequency, `total` the window's sum of squares.
-fn classify(power: &[f32; 8], total: f32) -> Option<char> {
+/// A window that passed every check.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    digit: char,
+    row: usize,
+    col: usize,
+    row_power: f32,
+    col_power: f32,
+}
+
+/// How far the tone at frequency `k` advanced in phase from the previous sub-block to this
+/// one beyond what the nominal frequency gives, in radians: 2π·Δf·10 ms. This measures
+/// frequency far finer than the filters' 50 Hz resolution, so a speech harmonic 3 % off a
+/// DTMF frequency and a sweep passing through one are told apart from a key's tone.
+fn drift(c: &Coefficients, previous: &[(f32, f32); 8], current: &[(f32, f32); 8], k: usize) -> f32 {
+    // z = current · conj(previous) · e^{−jωN}.
+    let (pr, pi) = previous[k];
+    let (cr, ci) = current[k];
+    let (ar, ai) = (cr * pr + ci * pi, ci * pr - cr * pi);
+    let (sr, si) = c.step[k];
+    let (zr, zi) = (ar * sr - ai * si, ar * si + ai * sr);
+    zi.atan2(zr)
+}
+
+/// True if the two tones carry at least [`TONE_TO_TOTAL`] of the window's energy. Each
+/// tone's power is first corrected for the loss of a filter tuned `drift` away from it
+/// (|X|² falls as sinc²(π·Δf·20 ms), and π·Δf·20 ms is exactly the drift angle), so a key
+/// 2 % off frequency measures as pure as one on frequency.
+fn pure(row_power: f32, row_drift: f32, col_power: f32, col_drift: f32, total: f32) -> bool {
+    let sinc2 = |x: f32| {
+        if x.abs() < 1e-3 {
+            1.0
+        } else {
+            (x.sin() / x).powi(2)
+        }
+    };
+    let tones = row_power / sinc2(row_drift) + col_power / sinc2(col_drift);
+    // A sine's energy over the window is A²·N/2 = 2·|X|²/N.
+    2.0 * tones / WINDOW as f32 >= TONE_TO_TOTAL * total
+}
+
+/// True if `a` and `b` differ by at most the factor `ratio`.
+fn within(a: f32, b: f32, ratio: f32) -> bool {
+    a <= b * ratio && b <= a * ratio
+}
+
+/// The digit one 20 ms window may hold: the level, twist and peer checks on `power`, |X|²
+/// per frequency. Frequency and purity are checked by the caller.
+fn classify(power: &[f32; 8]) -> Option<Hit> {
     let (row, row_power) = strongest(&power[..4]);
     let (col, col_power) = strongest(&power[4..]);
     // A sine of amplitude A over N samples gives |X| ≈ A·N/2.
@@ -236,12 +315,13 @@ fn classify(power: &[f32; 8], total: f32) -> Option<char> {
     if !peers_below(&power[..4], row, row_power) || !peers_below(&power[4..], col, col_power) {
         return None;
     }
-    // A sine's energy over the window is A²·N/2 = 2·|X|²/N.
-    let tone_energy = 2.0 * (row_power + col_power) / WINDOW as f32;
-    if tone_energy < TONE_TO_TOTAL * total {
-        return None;
-    }
-    Some(KEYS[row][col])
+    Some(Hit {
+        digit: KEYS[row][col],
+        row,
+        col,
+        row_power,
+        col_power,
+    })
 }
 
 fn strongest(group: &[f32]) -> (usize, f32) {

@@ -126,3 +126,73 @@ impl LoopPlayer {
         &self.prompt
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt(samples: std::ops::Range<i16>) -> Prompt {
+        Prompt::from_samples(samples.collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn prompt_player_plays_a_queue_back_to_back_then_goes_idle() {
+        let mut player = PromptPlayer::new();
+        assert!(player.is_idle());
+        player.enqueue(prompt(1..101)).unwrap();
+        player.enqueue(prompt(101..301)).unwrap();
+        let mut out = [0i16; FRAME_SAMPLES];
+        let mut played = Vec::new();
+        while player.next_frame(&mut out) {
+            played.extend_from_slice(&out);
+        }
+        assert_eq!(played.len(), 2 * FRAME_SAMPLES);
+        assert_eq!(&played[..300], &(1..301).collect::<Vec<i16>>()[..]);
+        assert!(played[300..].iter().all(|&s| s == 0));
+        assert!(player.is_idle());
+        assert!(out.iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn stop_interrupts_and_a_full_queue_hands_the_prompt_back() {
+        let mut player = PromptPlayer::new();
+        for _ in 0..PROMPT_QUEUE {
+            player.enqueue(prompt(1..2001)).unwrap();
+        }
+        assert!(player.enqueue(prompt(1..2)).is_err());
+        assert_eq!(player.queued(), PROMPT_QUEUE);
+        let mut out = [0i16; FRAME_SAMPLES];
+        assert!(player.next_frame(&mut out));
+        player.stop();
+        assert!(player.is_idle());
+        assert!(!player.next_frame(&mut out));
+        player.enqueue(Prompt::from_samples(Vec::new())).unwrap();
+        assert!(
+            !player.next_frame(&mut out),
+            "an empty prompt plays as nothing"
+        );
+    }
+
+    #[test]
+    fn loop_player_wraps_seamlessly() {
+        let mut player = LoopPlayer::new(prompt(0..250));
+        let mut out = [0i16; FRAME_SAMPLES];
+        let mut played = Vec::new();
+        for _ in 0..10 {
+            player.next_frame(&mut out);
+            played.extend_from_slice(&out);
+        }
+        assert!(
+            played
+                .iter()
+                .enumerate()
+                .all(|(i, &s)| s == (i % 250) as i16)
+        );
+        player.rewind();
+        player.next_frame(&mut out);
+        assert_eq!(out[0], 0);
+        let mut silent = LoopPlayer::new(Prompt::from_samples(Vec::new()));
+        silent.next_frame(&mut out);
+        assert!(out.iter().all(|&s| s == 0));
+    }
+}

@@ -57,3 +57,74 @@ fn render(notes: &[Note], gain: f64) -> Vec<i16> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FRAME_SAMPLES;
+    use std::time::Duration;
+
+    /// |DFT|/(N/2) at `freq`: the amplitude of a sine at that frequency.
+    fn goertzel_amplitude(samples: &[i16], freq: f64) -> f64 {
+        let w = 2.0 * PI * freq / 8000.0;
+        let (re, im) = samples
+            .iter()
+            .enumerate()
+            .fold((0.0, 0.0), |(re, im), (n, &x)| {
+                let x = f64::from(x);
+                (re + x * (w * n as f64).cos(), im - x * (w * n as f64).sin())
+            });
+        (re * re + im * im).sqrt() / (samples.len() as f64 / 2.0)
+    }
+
+    #[test]
+    fn join_and_leave_tones_are_short_soft_and_click_free() {
+        for (name, tone) in [("join", join_tone()), ("leave", leave_tone())] {
+            let d = tone.duration();
+            assert!(
+                d >= Duration::from_millis(200) && d <= Duration::from_millis(500),
+                "{name} {d:?}"
+            );
+            // About −12 dBFS peak.
+            let peak = f64::from(tone.peak());
+            assert!((7000.0..=9000.0).contains(&peak), "{name} peak {peak}");
+            // Faded: it starts and ends near zero, and no sample jumps like a click.
+            let s = tone.samples();
+            assert!(s[0].abs() < 100 && s[s.len() - 1].abs() < 100, "{name}");
+            let max_step = s.windows(2).map(|w| (w[1] - w[0]).abs()).max().unwrap();
+            assert!(max_step < 4000, "{name} step {max_step}");
+        }
+        // Rising versus falling: the join tone ends higher than it starts.
+        let pitch = |s: &[i16]| {
+            let f = |hz| goertzel_amplitude(s, hz);
+            if f(523.25) > f(392.0) { 523 } else { 392 }
+        };
+        let (join, leave) = (join_tone(), leave_tone());
+        let half = join.len() / 2;
+        assert_eq!(
+            (
+                pitch(&join.samples()[..half]),
+                pitch(&join.samples()[half..])
+            ),
+            (392, 523)
+        );
+        assert_eq!(
+            (
+                pitch(&leave.samples()[..half]),
+                pitch(&leave.samples()[half..])
+            ),
+            (523, 392)
+        );
+    }
+
+    #[test]
+    fn fallback_is_a_short_audible_beep() {
+        let beep = Prompt::tone_fallback();
+        assert!(beep.duration() <= Duration::from_secs(1));
+        assert!(beep.peak() > 1000);
+        assert_eq!(
+            Prompt::silence(Duration::from_millis(20)).len(),
+            FRAME_SAMPLES
+        );
+    }
+}

@@ -11,15 +11,18 @@ use rubato::{Async, FixedAsync, Resampler, SincInterpolationParameters, WindowFu
 /// Longest clip accepted, in seconds: prompts are seconds long, music a few minutes.
 pub const MAX_SECONDS: u32 = 600;
 
+/// Sample rates accepted, in Hz.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 4000..=384_000;
+
 /// Why a WAV file could not be turned into a [`Prompt`].
 #[derive(Debug, thiserror::Error)]
 pub enum AudioFileError {
     /// Not a WAV file, truncated, or a sample format hound does not read (e.g. 64-bit float).
     #[error("not a readable WAV file: {0}")]
     Wav(#[from] hound::Error),
-    /// The header declares a sample rate of zero.
-    #[error("WAV header declares a sample rate of 0 Hz")]
-    ZeroSampleRate,
+    /// A sample rate outside [`SAMPLE_RATES`] (no real recording uses one).
+    #[error("WAV sample rate {0} Hz is outside 4000..=384000 Hz")]
+    UnsupportedSampleRate(u32),
     /// The header declares zero channels.
     #[error("WAV header declares no channels")]
     NoChannels,
@@ -45,8 +48,8 @@ pub enum AudioFileError {
 pub fn decode_wav(bytes: &[u8]) -> Result<Prompt, AudioFileError> {
     let mut reader = hound::WavReader::new(bytes)?;
     let spec = reader.spec();
-    if spec.sample_rate == 0 {
-        return Err(AudioFileError::ZeroSampleRate);
+    if !SAMPLE_RATES.contains(&spec.sample_rate) {
+        return Err(AudioFileError::UnsupportedSampleRate(spec.sample_rate));
     }
     if spec.channels == 0 {
         return Err(AudioFileError::NoChannels);

@@ -38,6 +38,18 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ConfigCommand>,
     },
+    /// The voice prompts.
+    Prompts {
+        #[command(subcommand)]
+        command: PromptsCommand,
+    },
+}
+
+/// `konferenz prompts ...`
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// Every recording as `<lang>/<name>.wav<TAB>default text` (input for scripts/make-prompts).
+    List,
 }
 
 /// `konferenz room ...`

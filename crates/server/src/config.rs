@@ -10,6 +10,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod dialin;
+
+pub use dialin::{DialinConfig, PromptsConfig, ThrottleSettings};
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -54,6 +58,36 @@ overridden by the environment variable shown; defaults in brackets):
       A tracing EnvFilter directive, e.g. \"debug\" or \"info,konferenz_sip=trace\";
       RUST_LOG overrides it. Logs go to stderr.
 
+  [dialin]
+  shared_numbers      KONFERENZ_DIALIN__SHARED_NUMBERS      [[]]
+      Entry numbers with no room of their own: the PIN entered selects the room.
+  digit_timeout_secs  KONFERENZ_DIALIN__DIGIT_TIMEOUT_SECS  [10]
+  prompt_repeats      KONFERENZ_DIALIN__PROMPT_REPEATS      [2]
+  attempts            KONFERENZ_DIALIN__ATTEMPTS            [3]
+      Wrong PINs per call before goodbye.
+  time_limit_secs     KONFERENZ_DIALIN__TIME_LIMIT_SECS     [180]
+
+  [prompts]
+  language            KONFERENZ_PROMPTS__LANGUAGE           [en]
+      Default prompt language (en, de); a room may set its own.
+  language_switch     KONFERENZ_PROMPTS__LANGUAGE_SWITCH    [true]
+      Callers may press * 1 (English) or * 2 (German) before the PIN.
+  directory           KONFERENZ_PROMPTS__DIRECTORY          [built-in set]
+      Replacement recordings as <dir>/<lang>/<name>.wav (any rate, mono/stereo).
+  music               KONFERENZ_PROMPTS__MUSIC              [built-in tune]
+      On-hold music WAV played while someone is alone in a room.
+
+  [throttle]
+  caller_failures     KONFERENZ_THROTTLE__CALLER_FAILURES   [6]
+  caller_window_secs  KONFERENZ_THROTTLE__CALLER_WINDOW_SECS [600]
+  caller_lockout_secs KONFERENZ_THROTTLE__CALLER_LOCKOUT_SECS [900]
+      A caller (address + caller ID) with that many wrong PINs in the window is
+      refused for the lockout time.
+  room_failures       KONFERENZ_THROTTLE__ROOM_FAILURES     [20]
+  room_window_secs    KONFERENZ_THROTTLE__ROOM_WINDOW_SECS  [600]
+  room_lockout_secs   KONFERENZ_THROTTLE__ROOM_LOCKOUT_SECS [600]
+      A room with that many wrong PINs in the window refuses PIN entry for a while.
+
 `konferenz config` prints the effective configuration.";
 
 /// The whole configuration.
@@ -70,6 +104,12 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Shared dial-in numbers and the PIN menu.
+    pub dialin: DialinConfig,
+    /// Prompt language and recordings.
+    pub prompts: PromptsConfig,
+    /// PIN-guessing limits.
+    pub throttle: ThrottleSettings,
 }
 
 /// `[sip]`: the SIP endpoint.
@@ -359,6 +399,9 @@ impl Config {
                 ),
             ));
         }
+        self.dialin.validate()?;
+        self.prompts.validate()?;
+        self.throttle.validate()?;
         if self.database.url.trim().is_empty() {
             return Err(ConfigError::key("database.url", "must not be empty"));
         }

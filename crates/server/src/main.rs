@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod http;
 mod logging;
+mod prompts;
 mod room;
 mod rtp_ports;
 mod serve;
@@ -58,6 +59,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Config { command } => {
             cli::config(command, &config);
+            Ok(())
+        }
+        Command::Prompts {
+            command: cli::PromptsCommand::List,
+        } => {
+            print!("{}", prompts::list());
             Ok(())
         }
     }

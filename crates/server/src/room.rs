@@ -1,32 +1,56 @@
-//! One task per conference room: drains its participants' RTP sockets, mixes on an absolute
-//! 20 ms clock and sends each participant everyone else. The tick allocates nothing, takes
-//! no lock and never awaits I/O (sockets are non-blocking and drained in a batch).
+//! One task per conference room: drains its participants' RTP sockets, runs the voice menu
+//! of callers who are not in yet, mixes on an absolute 20 ms clock and sends each participant
+//! everyone else — plus prompts, join/leave tones, and on-hold music while someone is alone.
+//! The tick allocates nothing per packet, takes no lock and never awaits I/O (sockets are
+//! non-blocking and drained in a batch).
 
-use std::net::{SocketAddr, UdpSocket};
+mod participant;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use konferenz_conference::{
+    Entry, HangUpReason, Menu, MenuConfig, Output as MenuOutput, Pin, PinVerdict, RoomNumber,
+    join_announcement,
+};
 use konferenz_media::{
-    FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, LegConfig, MAX_PACKET, MediaLeg, Mixer,
+    FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, LegConfig, LoopPlayer, MAX_PACKET, MediaLeg,
+    Mixer,
 };
 use konferenz_sip::CallHandle;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use participant::Mode;
+pub use participant::Participant;
+
+use crate::prompts::PromptLibrary;
 use crate::rtp_ports::PortPair;
 
 /// What the SIP side tells a room.
 #[derive(Debug)]
 pub enum RoomCommand {
-    /// A participant's media starts.
+    /// A caller's media starts; it enters through the voice menu.
     Join {
         call: CallHandle,
         sockets: PortPair,
         media: MediaTarget,
+        entry: Entry,
+        menu: MenuConfig,
     },
+    /// A caller whose PIN (entered elsewhere, on a shared number) opened this room.
+    Adopt { participant: Box<Participant> },
     /// Re-negotiated media (re-INVITE/UPDATE, hold/resume).
     Update {
         call: CallHandle,
         media: MediaTarget,
+    },
+    /// A key from a SIP INFO.
+    Dtmf { call: CallHandle, digit: char },
+    /// The answer to a `RoomEvent::CheckPin`.
+    PinChecked {
+        call: CallHandle,
+        verdict: PinVerdict,
     },
     /// The participant left; its sockets are dropped.
     Leave { call: CallHandle },
@@ -39,7 +63,7 @@ pub enum RoomCommand {
 pub struct MediaTarget {
     pub config: LegConfig,
     /// The peer's RTP address from SDP; replaced by where its packets actually come from.
-    pub remote: Option<SocketAddr>,
+    pub remote: Option<std::net::SocketAddr>,
     /// False while the peer holds the call (sendonly/inactive) or gave no address.
     pub send: bool,
 }
@@ -49,6 +73,20 @@ pub struct MediaTarget {
 pub enum RoomEvent {
     /// No RTP/RTCP from this participant for the configured time: hang it up.
     MediaTimeout { call: CallHandle },
+    /// The caller typed a PIN: look it up (and count it) and answer with `PinChecked`.
+    CheckPin { call: CallHandle, pin: Pin },
+    /// The voice menu is done with this caller: hang up.
+    HangUp {
+        call: CallHandle,
+        reason: HangUpReason,
+    },
+    /// The caller's PIN opened another room: hand the participant over.
+    Transfer {
+        participant: Box<Participant>,
+        room: RoomNumber,
+    },
+    /// The caller is in the conference now.
+    Joined { call: CallHandle },
 }
 
 /// Room settings from the config.
@@ -59,17 +97,6 @@ pub struct RoomSettings {
     /// Bounds of the adaptive jitter buffer (`rtp.jitter_min_ms`, `rtp.jitter_max_ms`).
     pub jitter_min: Duration,
     pub jitter_max: Duration,
-}
-
-struct Participant {
-    call: CallHandle,
-    sockets: PortPair,
-    leg: MediaLeg,
-    target: MediaTarget,
-    /// The RTCP destination: latched from received RTCP, else RTP port + 1.
-    rtcp_remote: Option<SocketAddr>,
-    joined: Instant,
-    timed_out: bool,
 }
 
 /// Counters a room keeps about its own clock.
@@ -84,30 +111,38 @@ pub struct TickStats {
 
 /// The room's state, separate from the task so a test can tick it by hand.
 pub struct Room {
-    number: String,
+    number: RoomNumber,
     settings: RoomSettings,
+    library: Arc<PromptLibrary>,
     participants: Vec<Participant>,
     mixer: Mixer,
     mixer_capacity: usize,
     inputs: Vec<Frame>,
     outputs: Vec<Frame>,
     talking: Vec<bool>,
+    music: LoopPlayer,
+    scratch: Box<Frame>,
     packet: Box<[u8; MAX_PACKET]>,
+    events: Vec<RoomEvent>,
     pub stats: TickStats,
 }
 
 impl Room {
-    pub fn new(number: String, settings: RoomSettings) -> Self {
+    pub fn new(number: RoomNumber, settings: RoomSettings, library: Arc<PromptLibrary>) -> Self {
         Self {
             number,
             settings,
+            music: LoopPlayer::new(library.music.clone()),
+            library,
             participants: Vec::new(),
             mixer: Mixer::with_capacity(16),
             mixer_capacity: 16,
             inputs: Vec::new(),
             outputs: Vec::new(),
             talking: Vec::new(),
+            scratch: Box::new([0; FRAME_SAMPLES]),
             packet: Box::new([0; MAX_PACKET]),
+            events: Vec::with_capacity(8),
             stats: TickStats::default(),
         }
     }
@@ -119,21 +154,62 @@ impl Room {
                 call,
                 sockets,
                 media,
-            } => self.join(now, call, sockets, media),
+                entry,
+                menu,
+            } => {
+                let mut leg = MediaLeg::new(media.config, now);
+                leg.set_jitter_bounds(self.settings.jitter_min, self.settings.jitter_max);
+                // RTCP sender reports carry wall-clock (NTP) time; the room is a driver and
+                // may read it.
+                if let Ok(epoch) =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)
+                {
+                    leg.set_wallclock(now, epoch);
+                }
+                let language = menu.language;
+                let mut menu = Box::new(Menu::new(entry, menu));
+                menu.start(now);
+                let mode = Mode::Menu {
+                    menu,
+                    playing: false,
+                };
+                self.add(Participant::new(
+                    call, sockets, leg, media, now, mode, language,
+                ));
+                let i = self.participants.len() - 1;
+                self.run_menu(now, i);
+            }
+            RoomCommand::Adopt { participant } => {
+                self.add(*participant);
+                let i = self.participants.len() - 1;
+                self.enter(i);
+            }
             RoomCommand::Update { call, media } => {
-                if let Some(p) = self.participants.iter_mut().find(|p| p.call == call) {
-                    p.leg.reconfigure(media.config);
-                    p.rtcp_remote = media.remote.map(rtcp_of);
-                    p.target = media;
+                if let Some(p) = self.find(call) {
+                    p.update(media);
+                }
+            }
+            RoomCommand::Dtmf { call, digit } => {
+                if let Some(i) = self.index(call) {
+                    self.digit(now, i, digit);
+                }
+            }
+            RoomCommand::PinChecked { call, verdict } => {
+                if let Some(i) = self.index(call) {
+                    if let Mode::Menu { menu, .. } = &mut self.participants[i].mode {
+                        menu.pin_checked(now, verdict);
+                    }
+                    self.run_menu(now, i);
                 }
             }
             RoomCommand::Leave { call } => {
-                if let Some(i) = self.participants.iter().position(|p| p.call == call) {
-                    let p = self.participants.swap_remove(i);
-                    let stats = p.leg.stats();
-                    info!(room = %self.number, call = %call, participants = self.participants.len(), "left");
-                    debug!(call = %call, ?stats, "media statistics");
-                    self.resize();
+                if let Some(p) = self.remove(call) {
+                    debug!(call = %call, stats = ?p.leg.stats(), "media statistics");
+                    if p.is_joined() {
+                        info!(room = %self.number, call = %call, participants = self.joined_count(), "left");
+                        let tone = self.library.leave_tone.clone();
+                        self.tell_joined(|_| true, tone);
+                    }
                 }
             }
             RoomCommand::Close => return false,
@@ -141,29 +217,31 @@ impl Room {
         true
     }
 
-    fn join(&mut self, now: Instant, call: CallHandle, sockets: PortPair, target: MediaTarget) {
-        let mut leg = MediaLeg::new(target.config, now);
-        leg.set_jitter_bounds(self.settings.jitter_min, self.settings.jitter_max);
-        // RTCP sender reports carry wall-clock (NTP) time; the room is the one place that
-        // may read it.
-        if let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)
-        {
-            leg.set_wallclock(now, since_epoch);
-        }
-        self.participants.push(Participant {
-            call,
-            sockets,
-            leg,
-            rtcp_remote: target.remote.map(rtcp_of),
-            target,
-            joined: now,
-            timed_out: false,
-        });
-        info!(room = %self.number, call = %call, participants = self.participants.len(), "joined");
+    fn add(&mut self, participant: Participant) {
+        self.participants.push(participant);
         self.resize();
     }
 
-    /// Buffers grow only on join, never in the tick.
+    fn remove(&mut self, call: CallHandle) -> Option<Participant> {
+        let i = self.index(call)?;
+        let p = self.participants.swap_remove(i);
+        self.resize();
+        Some(p)
+    }
+
+    fn index(&self, call: CallHandle) -> Option<usize> {
+        self.participants.iter().position(|p| p.call == call)
+    }
+
+    fn find(&mut self, call: CallHandle) -> Option<&mut Participant> {
+        self.participants.iter_mut().find(|p| p.call == call)
+    }
+
+    fn joined_count(&self) -> usize {
+        self.participants.iter().filter(|p| p.is_joined()).count()
+    }
+
+    /// Buffers grow only on join/leave, never in the tick.
     fn resize(&mut self) {
         let n = self.participants.len();
         self.inputs.resize(n, [0; FRAME_SAMPLES]);
@@ -175,82 +253,177 @@ impl Room {
         }
     }
 
-    /// One 20 ms step: receive, mix, send. Reports calls whose media went silent.
-    pub fn tick(&mut self, now: Instant, events: &mut Vec<RoomEvent>) {
-        self.stats.ticks += 1;
-        for p in &mut self.participants {
-            drain(
-                &p.sockets.rtp,
-                &mut p.leg,
-                now,
-                self.packet.as_mut(),
-                &mut p.target.remote,
-            );
-            drain(
-                &p.sockets.rtcp,
-                &mut p.leg,
-                now,
-                self.packet.as_mut(),
-                &mut p.rtcp_remote,
-            );
+    /// Queues `prompt` for every joined participant that `filter` picks.
+    fn tell_joined(
+        &mut self,
+        filter: impl Fn(&Participant) -> bool,
+        prompt: konferenz_media::Prompt,
+    ) {
+        for p in self
+            .participants
+            .iter_mut()
+            .filter(|p| p.is_joined() && filter(p))
+        {
+            let _ = p.prompts.enqueue(prompt.clone());
         }
-        for (i, p) in self.participants.iter_mut().enumerate() {
-            let kind = p.leg.pull_frame(now, &mut self.inputs[i]);
-            self.talking[i] = kind != FrameKind::Silence;
+    }
+
+    /// Puts participant `i` into the conference: the others hear the join tone, the
+    /// newcomer "you are now in the conference, N other participants".
+    fn enter(&mut self, i: usize) {
+        let others = self.joined_count();
+        let call = self.participants[i].call;
+        let tone = self.library.join_tone.clone();
+        self.tell_joined(|p| p.call != call, tone);
+        let p = &mut self.participants[i];
+        p.mode = Mode::Joined;
+        p.prompts.stop();
+        for id in join_announcement(p.language, others) {
+            let _ = p.prompts.enqueue(self.library.get(id));
         }
-        self.mixer
-            .mix(&self.inputs, &self.talking, &mut self.outputs);
-        let timeout = self.settings.media_timeout;
-        for (i, p) in self.participants.iter_mut().enumerate() {
-            if p.target.send
-                && let Some(remote) = p.target.remote
-            {
-                let n = p.leg.encode_frame(&self.outputs[i], &mut self.packet);
-                if let Err(e) = p.sockets.rtp.send_to(&self.packet[..n], remote) {
-                    debug!(call = %p.call, error = %e, "RTP send failed");
+        info!(room = %self.number, call = %call, participants = others + 1, "joined");
+        self.events.push(RoomEvent::Joined { call });
+    }
+
+    fn digit(&mut self, now: Instant, i: usize, digit: char) {
+        if let Mode::Menu { menu, .. } = &mut self.participants[i].mode {
+            menu.digit(now, digit);
+            self.run_menu(now, i);
+        }
+    }
+
+    /// Carries out what participant `i`'s menu asks for. May remove the participant
+    /// (transfer), so callers must not use `i` afterwards.
+    fn run_menu(&mut self, now: Instant, i: usize) {
+        loop {
+            let p = &mut self.participants[i];
+            let Mode::Menu { menu, playing } = &mut p.mode else {
+                return;
+            };
+            if menu.poll_timeout().is_some_and(|at| now >= at) {
+                menu.handle_timeout(now);
+            }
+            let Some(output) = menu.poll_output() else {
+                return;
+            };
+            match output {
+                MenuOutput::Play(id) => {
+                    *playing = true;
+                    let _ = p.prompts.enqueue(self.library.get(id));
                 }
-            }
-            if let Some(n) = p.leg.poll_rtcp(now, &mut self.packet)
-                && let Some(remote) = p.rtcp_remote
-            {
-                let _ = p.sockets.rtcp.send_to(&self.packet[..n], remote);
-            }
-            if !timeout.is_zero() && !p.timed_out {
-                let last = p.leg.last_received().unwrap_or(p.joined);
-                if now.saturating_duration_since(last) >= timeout {
-                    p.timed_out = true;
-                    events.push(RoomEvent::MediaTimeout { call: p.call });
+                MenuOutput::StopPrompt => {
+                    *playing = false;
+                    p.prompts.stop();
+                }
+                MenuOutput::CheckPin(pin) => {
+                    self.events.push(RoomEvent::CheckPin { call: p.call, pin })
+                }
+                MenuOutput::HangUp(reason) => self.events.push(RoomEvent::HangUp {
+                    call: p.call,
+                    reason,
+                }),
+                MenuOutput::Join { room, language } => {
+                    p.language = language;
+                    if room == self.number {
+                        return self.enter(i);
+                    }
+                    let participant = self.participants.swap_remove(i);
+                    self.resize();
+                    return self.events.push(RoomEvent::Transfer {
+                        participant: Box::new(participant),
+                        room,
+                    });
                 }
             }
         }
     }
-}
 
-/// The RTCP address that goes with an RTP address (RFC 3550 §11).
-fn rtcp_of(rtp: SocketAddr) -> SocketAddr {
-    SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1))
-}
-
-/// Reads every datagram waiting on `socket` into the leg. Symmetric RTP: the source of
-/// valid packets becomes the destination (phones behind NAT send from elsewhere than SDP says).
-fn drain(
-    socket: &UdpSocket,
-    leg: &mut MediaLeg,
-    now: Instant,
-    buf: &mut [u8; MAX_PACKET],
-    remote: &mut Option<SocketAddr>,
-) {
-    // Bounded so a flood on one socket cannot starve the tick.
-    for _ in 0..64 {
-        match socket.recv_from(buf) {
-            Ok((n, from)) => {
-                if leg.receive(now, &buf[..n]).is_ok() && *remote != Some(from) {
-                    *remote = Some(from);
+    /// One 20 ms step: receive, run menus, mix, send. Events go to `events`.
+    pub fn tick(&mut self, now: Instant, events: &mut Vec<RoomEvent>) {
+        self.stats.ticks += 1;
+        for p in &mut self.participants {
+            p.receive(now, &mut self.packet);
+        }
+        // Menus first: a transfer removes a participant, so walk from the end.
+        for i in (0..self.participants.len()).rev() {
+            self.menu_input(now, i);
+        }
+        for (i, p) in self.participants.iter_mut().enumerate() {
+            let kind = p.leg.pull_frame(now, &mut self.inputs[i]);
+            self.talking[i] = p.is_joined() && kind != FrameKind::Silence;
+            // In-band digits only matter in the menu (and cost a Goertzel bank per frame).
+            if let Mode::Menu { menu, .. } = &mut p.mode
+                && let Some(d) = p.inband.push_frame(&self.inputs[i])
+            {
+                menu.digit(now, d.digit);
+            }
+        }
+        self.mixer
+            .mix(&self.inputs, &self.talking, &mut self.outputs);
+        let alone = self.joined_count() == 1;
+        if alone {
+            self.music.next_frame(&mut self.scratch);
+        } else {
+            self.music.rewind();
+        }
+        let timeout = self.settings.media_timeout;
+        for i in 0..self.participants.len() {
+            let p = &mut self.participants[i];
+            let out = &mut self.outputs[i];
+            let prompt_playing = p.prompts.next_frame(&mut self.inputs[i]);
+            match &mut p.mode {
+                Mode::Joined if prompt_playing => add_into(out, &self.inputs[i]),
+                Mode::Joined if alone => out.copy_from_slice(&*self.scratch),
+                Mode::Joined => {}
+                Mode::Menu { menu, playing } => {
+                    out.copy_from_slice(&self.inputs[i]);
+                    if *playing && !prompt_playing {
+                        *playing = false;
+                        menu.prompt_finished(now);
+                    }
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(_) => break,
+            p.send(now, &self.outputs[i], &mut self.packet);
+            if !timeout.is_zero() && !p.timed_out {
+                let last = p.leg.last_received().unwrap_or(p.joined);
+                if now.saturating_duration_since(last) >= timeout {
+                    p.timed_out = true;
+                    self.events.push(RoomEvent::MediaTimeout { call: p.call });
+                }
+            }
         }
+        for i in (0..self.participants.len()).rev() {
+            self.run_menu(now, i);
+        }
+        events.append(&mut self.events);
+    }
+
+    /// RFC 4733 digits (in the menu; ignored in the conference for now) and menu timers.
+    fn menu_input(&mut self, now: Instant, i: usize) {
+        while let Some(d) = self.participants[i].leg.poll_dtmf() {
+            if self.participants[i].is_joined() {
+                continue;
+            }
+            self.digit(now, i, d.digit);
+            if self.participants.get(i).is_none_or(|p| p.is_joined()) {
+                return;
+            }
+        }
+        if !self.participants[i].is_joined() {
+            self.run_menu(now, i);
+        }
+    }
+
+    /// Events produced outside `tick` (by commands).
+    pub fn take_events(&mut self, events: &mut Vec<RoomEvent>) {
+        events.append(&mut self.events);
+    }
+}
+
+/// `out += add`, saturating (a tone over the conference).
+fn add_into(out: &mut Frame, add: &Frame) {
+    for (o, a) in out.iter_mut().zip(add) {
+        *o = o.saturating_add(*a);
     }
 }
 
@@ -271,6 +444,7 @@ pub async fn run(
                 if !room.command(Instant::now(), command) {
                     break;
                 }
+                room.take_events(&mut pending);
             }
             _ = tokio::time::sleep_until(deadline) => {
                 let now = tokio::time::Instant::now();
@@ -279,9 +453,6 @@ pub async fn run(
                     room.stats.late += 1;
                 }
                 room.tick(now.into_std(), &mut pending);
-                for event in pending.drain(..) {
-                    let _ = events.send(event);
-                }
                 deadline += FRAME_DURATION;
                 if lateness > FRAME_DURATION * 5 {
                     // A stall (suspend, overload): re-anchor instead of bursting ticks.
@@ -291,6 +462,9 @@ pub async fn run(
                     deadline = now + FRAME_DURATION;
                 }
             }
+        }
+        for event in pending.drain(..) {
+            let _ = events.send(event);
         }
     }
     debug!(room = %room.number, stats = ?room.stats, "room closed");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use konferenz_conference::Throttle;
 use konferenz_sip::{Endpoint, EndpointConfig, PCMA, PCMU, Timers};
 use konferenz_store::Store;
 use tokio::net::{TcpListener, UdpSocket};
@@ -13,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::config::Config;
+use crate::prompts::PromptLibrary;
 use crate::room::RoomSettings;
 use crate::rtp_ports::PortPool;
 use crate::sip_task::SipTask;
@@ -47,6 +49,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         "konferenz listening"
     );
 
+    let library = Arc::new(PromptLibrary::load(&config.prompts));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let sip = tokio::spawn(
         SipTask {
@@ -61,6 +64,10 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
                 jitter_min: Duration::from_millis(config.rtp.jitter_min_ms.into()),
                 jitter_max: Duration::from_millis(config.rtp.jitter_max_ms.into()),
             },
+            library,
+            dialin: config.dialin.clone(),
+            prompts: config.prompts.clone(),
+            throttle: Throttle::new(config.throttle.to_config()),
             shutdown: shutdown_rx.clone(),
         }
         .run(),

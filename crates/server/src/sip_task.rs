@@ -1,5 +1,10 @@
 //! The SIP task: owns the endpoint machine, the UDP socket and the TCP connections, turns
-//! the endpoint's events into room commands and carries out what rooms report.
+//! the endpoint's events into room commands and carries out what rooms report. Admission
+//! (room lookup, PIN checks, the guessing throttle) is in `admission.rs`, the registry of
+//! room tasks in `rooms.rs`.
+
+mod admission;
+mod rooms;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -7,19 +12,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use konferenz_conference::RoomNumber;
+use konferenz_conference::{CallerKey, Entry, MenuConfig, RoomNumber, Throttle};
 use konferenz_media::{Codec, LegConfig};
-use konferenz_sip::{
-    CallHandle, Direction, Endpoint, Event, LocalMedia, NegotiatedMedia, Output, Transport,
-};
+use konferenz_sip::{CallHandle, Direction, Endpoint, Event, NegotiatedMedia, Output, Transport};
 use konferenz_store::Store;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
-use crate::room::{self, MediaTarget, Room, RoomCommand, RoomEvent, RoomSettings};
-use crate::rtp_ports::PortPool;
+use crate::config::{DialinConfig, PromptsConfig};
+use crate::prompts::PromptLibrary;
+use crate::room::{MediaTarget, RoomCommand, RoomEvent, RoomSettings};
+use crate::rtp_ports::{PortPair, PortPool};
 use crate::tcp::TcpEvent;
+use admission::{Lookup, PinLookup};
+use rooms::Rooms;
 
 /// Everything the SIP task needs from `serve`.
 pub struct SipTask {
@@ -30,29 +37,29 @@ pub struct SipTask {
     pub media_ip: IpAddr,
     pub store: Store,
     pub room_settings: RoomSettings,
+    pub library: Arc<PromptLibrary>,
+    pub dialin: DialinConfig,
+    pub prompts: PromptsConfig,
+    pub throttle: Throttle,
     pub shutdown: watch::Receiver<bool>,
 }
 
-struct RoomEntry {
-    commands: mpsc::UnboundedSender<RoomCommand>,
-    members: usize,
-}
-
+/// What the SIP task knows about one call.
 struct CallEntry {
-    room: String,
+    /// What the caller dialled (a room or a shared number).
+    dialled: String,
+    /// The room task hosting the caller's media (the dialled one until a transfer).
+    room: Option<RoomNumber>,
+    caller: CallerKey,
+    shared: bool,
     port: Option<u16>,
     /// Sockets bound at accept, handed to the room when media is known.
-    sockets: Option<crate::rtp_ports::PortPair>,
+    sockets: Option<PortPair>,
+    /// How the caller enters, decided at admission; taken at join.
+    entry: Option<(Entry, MenuConfig)>,
     joined: bool,
     /// Our SSRC towards this caller, stable across re-INVITEs.
     ssrc: u32,
-}
-
-/// The outcome of looking a dialled room up in the database.
-struct Lookup {
-    call: CallHandle,
-    media: Option<NegotiatedMedia>,
-    found: Result<bool, String>,
 }
 
 struct State {
@@ -62,11 +69,14 @@ struct State {
     ports: PortPool,
     media_ip: IpAddr,
     store: Store,
-    room_settings: RoomSettings,
-    rooms: HashMap<String, RoomEntry>,
+    dialin: DialinConfig,
+    shared_numbers: Vec<RoomNumber>,
+    prompts: PromptsConfig,
+    throttle: Throttle,
+    rooms: Rooms,
     calls: HashMap<CallHandle, CallEntry>,
-    room_events: mpsc::UnboundedSender<RoomEvent>,
     lookups: mpsc::UnboundedSender<Lookup>,
+    pin_lookups: mpsc::UnboundedSender<PinLookup>,
 }
 
 impl SipTask {
@@ -74,6 +84,7 @@ impl SipTask {
     pub async fn run(self) {
         let (room_events_tx, mut room_events) = mpsc::unbounded_channel();
         let (lookups_tx, mut lookups) = mpsc::unbounded_channel();
+        let (pin_tx, mut pin_lookups) = mpsc::unbounded_channel();
         let mut tcp_events = self.tcp_events;
         let mut shutdown = self.shutdown;
         let mut state = State {
@@ -83,14 +94,18 @@ impl SipTask {
             ports: self.ports,
             media_ip: self.media_ip,
             store: self.store,
-            room_settings: self.room_settings,
-            rooms: HashMap::new(),
+            shared_numbers: self.dialin.shared(),
+            dialin: self.dialin,
+            prompts: self.prompts,
+            throttle: self.throttle,
+            rooms: Rooms::new(self.room_settings, self.library, room_events_tx),
             calls: HashMap::new(),
-            room_events: room_events_tx,
             lookups: lookups_tx,
+            pin_lookups: pin_tx,
         };
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
+        let mut prune = tokio::time::interval(Duration::from_secs(60));
         loop {
             let wake = state
                 .endpoint
@@ -109,9 +124,11 @@ impl SipTask {
                 Some(event) = tcp_events.recv() => state.on_tcp(event),
                 Some(event) = room_events.recv() => state.on_room_event(event),
                 Some(lookup) = lookups.recv() => state.on_lookup(lookup),
+                Some(lookup) = pin_lookups.recv() => state.on_pin_lookup(lookup),
                 _ = tokio::time::sleep_until(wake.unwrap_or(far)) => {
                     state.endpoint.handle_timeout(Instant::now());
                 }
+                _ = prune.tick() => state.throttle.prune(Instant::now()),
                 changed = shutdown.changed(), if stopping_until.is_none() => {
                     let _ = changed;
                     let ended = state.endpoint.hangup_all(Instant::now());
@@ -125,9 +142,7 @@ impl SipTask {
                 break;
             }
         }
-        for (_, room) in state.rooms.drain() {
-            let _ = room.commands.send(RoomCommand::Close);
-        }
+        state.rooms.close_all();
     }
 }
 
@@ -175,122 +190,61 @@ impl State {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::IncomingCall {
-                call, room, media, ..
-            } => self.on_incoming(call, room, media),
+                call,
+                room,
+                caller,
+                source,
+                media,
+            } => self.on_incoming(call, room, &caller, source, media),
             Event::Established { call } => debug!(call = %call, "call established"),
             Event::MediaChanged { call, media } => self.on_media(call, media),
             Event::Ended { call, reason } => self.on_ended(call, reason),
-            // Digits are never logged (they may be a PIN); the voice menu consumes them.
-            Event::Dtmf { call, .. } => debug!(call = %call, "DTMF key via SIP INFO"),
+            // Digits are never logged (they may be a PIN); the caller's menu takes them.
+            Event::Dtmf { call, digit } => {
+                if let Some(room) = self.calls.get(&call).and_then(|c| c.room.as_ref()) {
+                    self.rooms.send(room, RoomCommand::Dtmf { call, digit });
+                }
+            }
         }
     }
 
-    /// Looks the room up off the SIP loop; the answer comes back as a `Lookup`.
-    fn on_incoming(&mut self, call: CallHandle, room: String, media: Option<NegotiatedMedia>) {
-        self.calls.insert(
-            call,
-            CallEntry {
-                room: room.clone(),
-                port: None,
-                sockets: None,
-                joined: false,
-                ssrc: rand::random(),
-            },
-        );
-        let store = self.store.clone();
-        let lookups = self.lookups.clone();
-        tokio::spawn(async move {
-            let found = match RoomNumber::parse(&room) {
-                Err(_) => Ok(false),
-                Ok(number) => store
-                    .find_room(&number)
-                    .await
-                    .map(|r| r.is_some())
-                    .map_err(|e| e.to_string()),
-            };
-            let _ = lookups.send(Lookup { call, media, found });
-        });
-    }
-
-    fn on_lookup(&mut self, lookup: Lookup) {
-        let now = Instant::now();
-        let call = lookup.call;
-        let Some(entry) = self.calls.get_mut(&call) else {
-            return;
-        };
-        match lookup.found {
-            Ok(true) => {}
-            Ok(false) => {
-                info!(call = %call, room = %entry.room, "no such room");
-                let _ = self.endpoint.reject(now, call, 404);
-                return;
-            }
-            Err(error) => {
-                warn!(call = %call, %error, "room lookup failed");
-                let _ = self.endpoint.reject(now, call, 503);
-                return;
-            }
-        }
-        let sockets = match self.ports.allocate() {
-            Ok(s) => s,
-            Err(error) => {
-                warn!(call = %call, %error, "no RTP port for the call");
-                let _ = self.endpoint.reject(now, call, 503);
-                return;
-            }
-        };
-        let local = LocalMedia {
-            rtp: SocketAddr::new(self.media_ip, sockets.port),
-        };
-        entry.port = Some(sockets.port);
-        entry.sockets = Some(sockets);
-        if self.endpoint.accept(now, call, local).is_err() {
-            // The caller cancelled while we looked the room up.
-            return;
-        }
-        if let Some(media) = lookup.media {
-            self.on_media(call, media);
-        }
-    }
-
+    /// Starts the caller's media in its room (at accept, or when the ACK brings the answer).
     fn on_media(&mut self, call: CallHandle, media: NegotiatedMedia) {
         let Some(entry) = self.calls.get_mut(&call) else {
             return;
         };
         let Some(target) = media_target(entry.ssrc, &media) else {
-            warn!(call = %call, codec = media.codec.name, "negotiated a codec the mixer cannot use");
+            tracing::warn!(call = %call, codec = media.codec.name, "negotiated a codec the mixer cannot use");
             return;
         };
         if entry.joined {
-            if let Some(room) = self.rooms.get(&entry.room) {
-                let _ = room.commands.send(RoomCommand::Update {
-                    call,
-                    media: target,
-                });
+            if let Some(room) = &entry.room {
+                self.rooms.send(
+                    room,
+                    RoomCommand::Update {
+                        call,
+                        media: target,
+                    },
+                );
             }
             return;
         }
-        let Some(sockets) = entry.sockets.take() else {
+        let (Some(sockets), Some((entry_kind, menu)), Some(room)) =
+            (entry.sockets.take(), entry.entry.take(), entry.room.clone())
+        else {
             return;
         };
         entry.joined = true;
-        let number = entry.room.clone();
-        let settings = self.room_settings;
-        let events = self.room_events.clone();
-        let room = self.rooms.entry(number.clone()).or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(room::run(Room::new(number, settings), rx, events));
-            RoomEntry {
-                commands: tx,
-                members: 0,
-            }
-        });
-        room.members += 1;
-        let _ = room.commands.send(RoomCommand::Join {
-            call,
-            sockets,
-            media: target,
-        });
+        self.rooms.join(
+            &room,
+            RoomCommand::Join {
+                call,
+                sockets,
+                media: target,
+                entry: entry_kind,
+                menu,
+            },
+        );
     }
 
     fn on_ended(&mut self, call: CallHandle, reason: konferenz_sip::EndReason) {
@@ -300,14 +254,9 @@ impl State {
         };
         drop(entry.sockets);
         if entry.joined
-            && let Some(room) = self.rooms.get_mut(&entry.room)
+            && let Some(room) = &entry.room
         {
-            let _ = room.commands.send(RoomCommand::Leave { call });
-            room.members -= 1;
-            if room.members == 0 {
-                let _ = room.commands.send(RoomCommand::Close);
-                self.rooms.remove(&entry.room);
-            }
+            self.rooms.leave(room, call);
         }
         if let Some(port) = entry.port {
             self.ports.release(port);
@@ -315,10 +264,27 @@ impl State {
     }
 
     fn on_room_event(&mut self, event: RoomEvent) {
+        let now = Instant::now();
         match event {
             RoomEvent::MediaTimeout { call } => {
                 info!(call = %call, "no media from the caller; hanging up");
-                let _ = self.endpoint.hangup(Instant::now(), call);
+                let _ = self.endpoint.hangup(now, call);
+            }
+            RoomEvent::HangUp { call, reason } => {
+                info!(call = %call, ?reason, "voice menu ended the call");
+                let _ = self.endpoint.hangup(now, call);
+            }
+            RoomEvent::CheckPin { call, pin } => self.check_pin(call, pin),
+            RoomEvent::Joined { call } => debug!(call = %call, "in the conference"),
+            RoomEvent::Transfer { participant, room } => {
+                let call = participant.call;
+                let Some(entry) = self.calls.get_mut(&call) else {
+                    return;
+                };
+                if let Some(old) = entry.room.replace(room.clone()) {
+                    self.rooms.leave_without_command(&old);
+                }
+                self.rooms.join(&room, RoomCommand::Adopt { participant });
             }
         }
     }

@@ -1,0 +1,148 @@
+//! One participant of a room task: its sockets and media leg, and where it stands — still
+//! in the voice menu (hearing prompts, typing the PIN) or in the conference (mixed).
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Instant;
+
+use konferenz_conference::{Language, Menu};
+use konferenz_media::{Frame, InbandDetector, MAX_PACKET, MediaLeg, PromptPlayer};
+use konferenz_sip::CallHandle;
+
+use super::MediaTarget;
+use crate::rtp_ports::PortPair;
+
+/// Where a participant stands.
+#[derive(Debug)]
+pub enum Mode {
+    /// In the voice menu: hears prompts, is not mixed; `playing` while a menu prompt plays.
+    Menu { menu: Box<Menu>, playing: bool },
+    /// In the conference.
+    Joined,
+}
+
+/// A caller's media inside a room task. Moves between room tasks whole (a shared dial-in
+/// number's lobby hands callers to the room their PIN opened).
+pub struct Participant {
+    pub call: CallHandle,
+    pub sockets: PortPair,
+    pub leg: MediaLeg,
+    pub target: MediaTarget,
+    /// The RTCP destination: latched from received RTCP, else RTP port + 1.
+    pub rtcp_remote: Option<SocketAddr>,
+    pub joined: Instant,
+    pub timed_out: bool,
+    pub mode: Mode,
+    /// Prompts for this caller: the menu's, the join announcement, join/leave tones.
+    pub prompts: PromptPlayer,
+    /// In-band DTMF, for phones that send neither RFC 4733 nor INFO (menu only).
+    pub inband: InbandDetector,
+    pub language: Language,
+}
+
+impl std::fmt::Debug for Participant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Participant")
+            .field("call", &self.call)
+            .field("joined", &self.is_joined())
+            .finish()
+    }
+}
+
+impl Participant {
+    pub fn new(
+        call: CallHandle,
+        sockets: PortPair,
+        leg: MediaLeg,
+        target: MediaTarget,
+        now: Instant,
+        mode: Mode,
+        language: Language,
+    ) -> Self {
+        Self {
+            call,
+            rtcp_remote: target.remote.map(rtcp_of),
+            sockets,
+            leg,
+            target,
+            joined: now,
+            timed_out: false,
+            mode,
+            prompts: PromptPlayer::new(),
+            inband: InbandDetector::new(),
+            language,
+        }
+    }
+
+    pub fn is_joined(&self) -> bool {
+        matches!(self.mode, Mode::Joined)
+    }
+
+    /// Applies renegotiated media.
+    pub fn update(&mut self, target: MediaTarget) {
+        self.leg.reconfigure(target.config);
+        self.rtcp_remote = target.remote.map(rtcp_of);
+        self.target = target;
+    }
+
+    /// Reads every datagram waiting on both sockets into the leg.
+    pub fn receive(&mut self, now: Instant, buf: &mut [u8; MAX_PACKET]) {
+        drain(
+            &self.sockets.rtp,
+            &mut self.leg,
+            now,
+            buf,
+            &mut self.target.remote,
+        );
+        drain(
+            &self.sockets.rtcp,
+            &mut self.leg,
+            now,
+            buf,
+            &mut self.rtcp_remote,
+        );
+    }
+
+    /// Sends one frame of audio (if sending) and an RTCP report when due.
+    pub fn send(&mut self, now: Instant, frame: &Frame, buf: &mut [u8; MAX_PACKET]) {
+        if self.target.send
+            && let Some(remote) = self.target.remote
+        {
+            let n = self.leg.encode_frame(frame, buf);
+            if let Err(e) = self.sockets.rtp.send_to(&buf[..n], remote) {
+                tracing::debug!(call = %self.call, error = %e, "RTP send failed");
+            }
+        }
+        if let Some(n) = self.leg.poll_rtcp(now, buf)
+            && let Some(remote) = self.rtcp_remote
+        {
+            let _ = self.sockets.rtcp.send_to(&buf[..n], remote);
+        }
+    }
+}
+
+/// The RTCP address that goes with an RTP address (RFC 3550 §11).
+fn rtcp_of(rtp: SocketAddr) -> SocketAddr {
+    SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1))
+}
+
+/// Reads every datagram waiting on `socket` into the leg. Symmetric RTP: the source of
+/// valid packets becomes the destination (phones behind NAT send from elsewhere than SDP says).
+fn drain(
+    socket: &UdpSocket,
+    leg: &mut MediaLeg,
+    now: Instant,
+    buf: &mut [u8; MAX_PACKET],
+    remote: &mut Option<SocketAddr>,
+) {
+    // Bounded so a flood on one socket cannot starve the tick.
+    for _ in 0..64 {
+        match socket.recv_from(buf) {
+            Ok((n, from)) => {
+                if leg.receive(now, &buf[..n]).is_ok() && *remote != Some(from) {
+                    *remote = Some(from);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The registry of room tasks: spawned on the first participant, closed with the last.
+//! Each entry counts the participants the SIP task has placed there.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use konferenz_conference::RoomNumber;
+use konferenz_sip::CallHandle;
+use tokio::sync::mpsc;
+
+use crate::prompts::PromptLibrary;
+use crate::room::{self, Room, RoomCommand, RoomEvent, RoomSettings};
+
+struct RoomEntry {
+    commands: mpsc::UnboundedSender<RoomCommand>,
+    members: usize,
+}
+
+pub(super) struct Rooms {
+    settings: RoomSettings,
+    library: Arc<PromptLibrary>,
+    events: mpsc::UnboundedSender<RoomEvent>,
+    rooms: HashMap<RoomNumber, RoomEntry>,
+}
+
+impl Rooms {
+    pub(super) fn new(
+        settings: RoomSettings,
+        library: Arc<PromptLibrary>,
+        events: mpsc::UnboundedSender<RoomEvent>,
+    ) -> Self {
+        Self {
+            settings,
+            library,
+            events,
+            rooms: HashMap::new(),
+        }
+    }
+
+    /// Sends a `Join`/`Adopt` to the room, spawning its task first if needed.
+    pub(super) fn join(&mut self, number: &RoomNumber, command: RoomCommand) {
+        let room = self.rooms.entry(number.clone()).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let room = Room::new(number.clone(), self.settings, self.library.clone());
+            tokio::spawn(room::run(room, rx, self.events.clone()));
+            RoomEntry {
+                commands: tx,
+                members: 0,
+            }
+        });
+        room.members += 1;
+        let _ = room.commands.send(command);
+    }
+
+    pub(super) fn send(&self, number: &RoomNumber, command: RoomCommand) {
+        if let Some(room) = self.rooms.get(number) {
+            let _ = room.commands.send(command);
+        }
+    }
+
+    /// The call left the room: `Leave`, and close the task if it was the last.
+    pub(super) fn leave(&mut self, number: &RoomNumber, call: CallHandle) {
+        self.send(number, RoomCommand::Leave { call });
+        self.leave_without_command(number);
+    }
+
+    /// The room already let the participant go (a transfer): only count it.
+    pub(super) fn leave_without_command(&mut self, number: &RoomNumber) {
+        if let Some(room) = self.rooms.get_mut(number) {
+            room.members = room.members.saturating_sub(1);
+            if room.members == 0 {
+                let _ = room.commands.send(RoomCommand::Close);
+                self.rooms.remove(number);
+            }
+        }
+    }
+
+    pub(super) fn close_all(&mut self) {
+        for (_, room) in self.rooms.drain() {
+            let _ = room.commands.send(RoomCommand::Close);
+        }
+    }
+}
