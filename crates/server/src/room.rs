@@ -472,3 +472,6 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod menu_tests;

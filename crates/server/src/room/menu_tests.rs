@@ -1,0 +1,277 @@
+//! The room with callers in the voice menu, on loopback sockets and virtual time: the PIN
+//! prompt, digits from INFO, the PIN check round trip, music while alone, the join tone,
+//! and a shared number's lobby handing a caller over.
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use konferenz_conference::{Entry, MenuConfig, PinVerdict, RoomNumber};
+use konferenz_media::{Codec, LegConfig, linear_to_ulaw, ulaw_to_linear};
+use konferenz_sip::CallHandle;
+
+use super::*;
+use crate::prompts::PromptLibrary;
+use crate::rtp_ports::PortPool;
+
+const PROMPT: i16 = 500;
+const MUSIC: i16 = 1000;
+const JOIN: i16 = 2000;
+
+/// A phone that sends silence and reports the level it hears.
+struct Ear {
+    socket: UdpSocket,
+    seq: u16,
+}
+
+impl Ear {
+    fn new() -> Self {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        Self { socket, seq: 1 }
+    }
+
+    fn speak(&mut self, to: std::net::SocketAddr, level: i16) {
+        let mut p = vec![0x80, 0];
+        p.extend_from_slice(&self.seq.to_be_bytes());
+        p.extend_from_slice(&(u32::from(self.seq) * 160).to_be_bytes());
+        p.extend_from_slice(&7u32.to_be_bytes());
+        p.extend(std::iter::repeat_n(linear_to_ulaw(level), 160));
+        self.socket.send_to(&p, to).unwrap();
+        self.seq += 1;
+    }
+
+    /// Levels of every packet received since the last call (sample 80 of each).
+    fn heard(&self) -> Vec<i16> {
+        let mut buf = [0u8; 1500];
+        let mut levels = Vec::new();
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            if n == 172 {
+                levels.push(ulaw_to_linear(buf[12 + 80]));
+            }
+        }
+        levels
+    }
+}
+
+struct Bench {
+    room: Room,
+    ports: PortPool,
+    t0: Instant,
+    n: u64,
+    events: Vec<RoomEvent>,
+}
+
+impl Bench {
+    fn new(number: &str) -> Self {
+        let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let base = probe.local_addr().unwrap().port() & !1;
+        drop(probe);
+        let settings = RoomSettings {
+            media_timeout: Duration::ZERO,
+            jitter_min: Duration::from_millis(20),
+            jitter_max: Duration::from_millis(200),
+        };
+        let library = Arc::new(PromptLibrary::for_tests(PROMPT, MUSIC, JOIN, 3000));
+        Self {
+            room: Room::new(RoomNumber::parse(number).unwrap(), settings, library),
+            ports: PortPool::new(
+                Ipv4Addr::LOCALHOST.into(),
+                base.saturating_sub(200).max(1024),
+                base,
+            ),
+            t0: Instant::now(),
+            n: 0,
+            events: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Instant {
+        self.t0 + Duration::from_millis(20 * self.n)
+    }
+
+    /// Adds a caller entering this way; returns its phone and the room's address for it.
+    fn call(&mut self, call: u64, entry: Entry) -> (Ear, std::net::SocketAddr) {
+        let ear = Ear::new();
+        let sockets = self.ports.allocate().unwrap();
+        let addr = sockets.rtp.local_addr().unwrap();
+        let media = MediaTarget {
+            config: LegConfig {
+                codec: Codec::Pcmu,
+                payload_type: 0,
+                dtmf_payload_type: None,
+                ssrc: call as u32,
+            },
+            remote: Some(ear.socket.local_addr().unwrap()),
+            send: true,
+        };
+        let now = self.now();
+        self.room.command(
+            now,
+            RoomCommand::Join {
+                call: CallHandle(call),
+                sockets,
+                media,
+                entry,
+                menu: MenuConfig::default(),
+            },
+        );
+        self.room.take_events(&mut self.events);
+        (ear, addr)
+    }
+
+    fn command(&mut self, command: RoomCommand) {
+        let now = self.now();
+        self.room.command(now, command);
+        self.room.take_events(&mut self.events);
+    }
+
+    fn ticks(&mut self, n: u64) {
+        for _ in 0..n {
+            let now = self.now();
+            self.room.tick(now, &mut self.events);
+            self.n += 1;
+        }
+    }
+
+    fn keys(&mut self, call: u64, keys: &str) {
+        for digit in keys.chars() {
+            self.command(RoomCommand::Dtmf {
+                call: CallHandle(call),
+                digit,
+            });
+        }
+    }
+}
+
+/// Equal within G.711's quantisation.
+fn near(level: i16, want: i16) -> bool {
+    (i32::from(level) - i32::from(want)).abs() <= i32::from(want.abs()) / 20 + 10
+}
+
+fn room_800(pin_required: bool) -> Entry {
+    Entry::Room {
+        room: RoomNumber::parse("800").unwrap(),
+        pin_required,
+    }
+}
+
+#[test]
+fn pin_caller_hears_the_prompt_and_joins_after_the_check() {
+    let mut b = Bench::new("800");
+    let (ear, _) = b.call(1, room_800(true));
+    b.ticks(3);
+    assert!(
+        ear.heard().iter().any(|&l| near(l, PROMPT)),
+        "the PIN prompt plays"
+    );
+    b.keys(1, "4711#");
+    let pin = b.events.iter().find_map(|e| match e {
+        RoomEvent::CheckPin { pin, .. } => Some(*pin),
+        _ => None,
+    });
+    assert_eq!(pin.expect("a PIN to check").reveal(), "4711");
+    b.command(RoomCommand::PinChecked {
+        call: CallHandle(1),
+        verdict: PinVerdict::Admit(RoomNumber::parse("800").unwrap()),
+    });
+    assert!(b.events.iter().any(|e| matches!(
+        e,
+        RoomEvent::Joined {
+            call: CallHandle(1)
+        }
+    )));
+}
+
+#[test]
+fn alone_hears_music_until_a_second_joins_with_a_join_tone() {
+    let mut b = Bench::new("800");
+    let (first, _) = b.call(1, room_800(false));
+    // The announcement (stand-in prompts: 100 ms each) plays, then the music.
+    b.ticks(30);
+    let heard = first.heard();
+    assert!(
+        heard[..10].iter().all(|&l| near(l, PROMPT)),
+        "announcement first: {heard:?}"
+    );
+    assert!(
+        heard[heard.len() - 5..].iter().all(|&l| near(l, MUSIC)),
+        "then music: {heard:?}"
+    );
+    let (_second, _) = b.call(2, room_800(false));
+    b.ticks(10);
+    let heard = first.heard();
+    assert!(near(heard[0], JOIN), "the join tone: {heard:?}");
+    assert!(
+        heard[heard.len() - 3..].iter().all(|&l| l.abs() < 10),
+        "no music with two: {heard:?}"
+    );
+}
+
+#[test]
+fn callers_in_the_menu_are_not_heard_by_the_conference() {
+    let mut b = Bench::new("800");
+    let (inside, _) = b.call(1, room_800(false));
+    let (_other, _) = b.call(2, room_800(false));
+    let (mut typing, addr) = b.call(3, room_800(true));
+    for _ in 0..40 {
+        typing.speak(addr, 8000);
+        b.ticks(1);
+    }
+    let heard = inside.heard();
+    assert!(
+        heard[heard.len() - 10..].iter().all(|&l| l.abs() < 100),
+        "{heard:?}"
+    );
+}
+
+#[test]
+fn shared_number_lobby_hands_the_caller_to_the_room_its_pin_opens() {
+    let mut b = Bench::new("8000");
+    let _ear = b.call(1, Entry::Shared);
+    b.ticks(2);
+    b.keys(1, "5555#");
+    assert!(
+        b.events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::CheckPin { .. }))
+    );
+    b.command(RoomCommand::PinChecked {
+        call: CallHandle(1),
+        verdict: PinVerdict::Admit(RoomNumber::parse("900").unwrap()),
+    });
+    let moved = b.events.iter().find_map(|e| match e {
+        RoomEvent::Transfer { participant, room } => Some((participant.call, room.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        moved,
+        Some((CallHandle(1), RoomNumber::parse("900").unwrap()))
+    );
+    b.ticks(2);
+}
+
+#[test]
+fn three_wrong_pins_end_in_a_hang_up() {
+    let mut b = Bench::new("800");
+    let _ear = b.call(1, room_800(true));
+    for _ in 0..3 {
+        b.keys(1, "1111#");
+        b.command(RoomCommand::PinChecked {
+            call: CallHandle(1),
+            verdict: PinVerdict::Wrong,
+        });
+        b.ticks(20);
+    }
+    b.ticks(100);
+    assert!(
+        b.events.iter().any(|e| matches!(
+            e,
+            RoomEvent::HangUp {
+                call: CallHandle(1),
+                ..
+            }
+        )),
+        "{:?}",
+        b.events
+    );
+}
