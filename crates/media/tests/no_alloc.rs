@@ -2,34 +2,13 @@
 //! poll_dtmf are counted by a global allocator on this thread after warm-up.
 
 mod common;
+mod counting;
 
 use common::*;
 use konferenz_media::*;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Instant;
 
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            COUNT.with(|c| c.set(c.get() + 1));
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+use counting::allocations;
 
 #[test]
 fn the_tick_path_does_not_allocate() {
@@ -66,10 +45,10 @@ fn the_tick_path_does_not_allocate() {
     for k in 0..100 {
         tick_once(k, &mut legs);
     }
-    COUNTING.with(|c| c.set(true));
-    for k in 100..2000 {
-        tick_once(k, &mut legs);
-    }
-    COUNTING.with(|c| c.set(false));
-    assert_eq!(COUNT.with(|c| c.get()), 0);
+    let n = allocations(|| {
+        for k in 100..2000 {
+            tick_once(k, &mut legs);
+        }
+    });
+    assert_eq!(n, 0);
 }
