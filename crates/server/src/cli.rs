@@ -69,6 +69,12 @@ pub enum RoomCommand {
         /// Prompt language of the room (en, de); default from the config.
         #[arg(long, value_parser = parse_language)]
         language: Option<Language>,
+        /// The room's own on-hold music: a WAV file on the server (any rate, mono/stereo).
+        #[arg(long, value_name = "WAV")]
+        music: Option<PathBuf>,
+        /// Callers of this room may not switch the prompt language.
+        #[arg(long)]
+        no_language_switch: bool,
     },
     /// Set or clear a room's PIN.
     Pin {
@@ -112,6 +118,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {}", config.database.url))
 }
 
+/// The music file must exist and decode now, not fail silently when someone is alone.
+fn check_music(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("--music {}", path.display()))?;
+    konferenz_media::decode_wav(&bytes).with_context(|| format!("--music {}", path.display()))?;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    Ok(absolute.to_string_lossy().into_owned())
+}
+
 fn parse_language(code: &str) -> Result<Language, String> {
     Language::parse(code).map_err(|e| e.to_string())
 }
@@ -124,12 +138,20 @@ pub async fn room(command: RoomCommand, store: &Store) -> anyhow::Result<()> {
             name,
             pin,
             language,
+            music,
+            no_language_switch,
         } => {
+            let music = match music {
+                Some(path) => Some(check_music(&path)?),
+                None => None,
+            };
             let new = NewRoom {
-                number: &number,
                 name: name.as_deref(),
                 pin: pin.as_ref(),
                 language,
+                music: music.as_deref(),
+                language_switch: no_language_switch.then_some(false),
+                ..NewRoom::new(&number)
             };
             let room = store.add_room(&new).await?;
             let with_pin = if room.pin.is_some() {
@@ -249,6 +271,8 @@ mod tests {
                 created_at: 0,
                 pin: Some(Pin::parse("4711").unwrap()),
                 language: None,
+                music: None,
+                language_switch: None,
             },
             Room {
                 number: RoomNumber::parse("12345678").unwrap(),
@@ -256,6 +280,8 @@ mod tests {
                 created_at: 0,
                 pin: None,
                 language: None,
+                music: None,
+                language_switch: None,
             },
         ];
         assert_eq!(

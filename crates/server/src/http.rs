@@ -162,20 +162,15 @@ mod tests {
 
         let room = store
             .add_room(&konferenz_store::NewRoom {
-                number: &RoomNumber::parse("800").unwrap(),
                 name: Some("Weekly sync"),
-                pin: None,
-                language: None,
+                ..konferenz_store::NewRoom::new(&RoomNumber::parse("800").unwrap())
             })
             .await
             .unwrap();
         store
-            .add_room(&konferenz_store::NewRoom {
-                number: &RoomNumber::parse("801").unwrap(),
-                name: None,
-                pin: None,
-                language: None,
-            })
+            .add_room(&konferenz_store::NewRoom::new(
+                &RoomNumber::parse("801").unwrap(),
+            ))
             .await
             .unwrap();
         let (status, body) = get_json(&store, "/api/rooms").await;

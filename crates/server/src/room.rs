@@ -128,11 +128,17 @@ pub struct Room {
 }
 
 impl Room {
-    pub fn new(number: RoomNumber, settings: RoomSettings, library: Arc<PromptLibrary>) -> Self {
+    /// A room playing `music` to a participant who is alone.
+    pub fn new(
+        number: RoomNumber,
+        settings: RoomSettings,
+        library: Arc<PromptLibrary>,
+        music: konferenz_media::Prompt,
+    ) -> Self {
         Self {
             number,
             settings,
-            music: LoopPlayer::new(library.music.clone()),
+            music: LoopPlayer::new(music),
             library,
             participants: Vec::new(),
             mixer: Mixer::with_capacity(16),

@@ -289,3 +289,47 @@ fn room_pins_are_unique_never_listed_and_can_be_changed() {
         "{json}"
     );
 }
+
+#[test]
+fn room_music_must_be_a_readable_wav() {
+    let s = Setup::new();
+    let bad = s.dir.path().join("bad.wav");
+    std::fs::write(&bad, b"not audio").unwrap();
+    let out = s.run(&[
+        "room",
+        "add",
+        "--number",
+        "800",
+        "--music",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--music"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(s.ok(&["room", "list"]), "no rooms\n", "nothing stored");
+    let good = s.dir.path().join("music.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&good, spec).unwrap();
+    for n in 0..16_000 {
+        w.write_sample(((n % 40) * 100) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    let args = [
+        "room",
+        "add",
+        "--number",
+        "800",
+        "--music",
+        good.to_str().unwrap(),
+        "--no-language-switch",
+    ];
+    assert_eq!(s.ok(&args), "room 800 added\n");
+}

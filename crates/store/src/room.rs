@@ -20,6 +20,10 @@ pub struct Room {
     pub pin: Option<Pin>,
     /// The language of the room's prompts; None = the configured default.
     pub language: Option<Language>,
+    /// The room's own on-hold music (a WAV file on the server); None = the default.
+    pub music: Option<String>,
+    /// Whether callers may switch the prompt language; None = the configured default.
+    pub language_switch: Option<bool>,
 }
 
 /// What it takes to create a room.
@@ -29,9 +33,25 @@ pub struct NewRoom<'a> {
     pub name: Option<&'a str>,
     pub pin: Option<&'a Pin>,
     pub language: Option<Language>,
+    pub music: Option<&'a str>,
+    pub language_switch: Option<bool>,
 }
 
-const COLUMNS: &str = "number, name, created_at, pin, language";
+impl<'a> NewRoom<'a> {
+    /// A room with just a number; set the other fields with struct update syntax.
+    pub fn new(number: &'a RoomNumber) -> Self {
+        Self {
+            number,
+            name: None,
+            pin: None,
+            language: None,
+            music: None,
+            language_switch: None,
+        }
+    }
+}
+
+const COLUMNS: &str = "number, name, created_at, pin, language, music, language_switch";
 
 impl Room {
     fn from_row(row: &SqliteRow) -> Result<Room, StoreError> {
@@ -49,6 +69,8 @@ impl Room {
             pin,
             // An unknown stored code falls back to the default rather than losing the room.
             language: language.and_then(|l| Language::parse(&l).ok()),
+            music: row.try_get("music")?,
+            language_switch: row.try_get("language_switch")?,
             number,
         })
     }
@@ -60,13 +82,15 @@ impl Store {
     pub async fn add_room(&self, new: &NewRoom<'_>) -> Result<Room, StoreError> {
         // The database clock stamps the row, so every writer agrees on one time source.
         let result = sqlx::query(&format!(
-            "INSERT INTO rooms (number, name, created_at, pin, language) \
-             VALUES (?1, ?2, unixepoch(), ?3, ?4) RETURNING {COLUMNS}"
+            "INSERT INTO rooms (number, name, created_at, pin, language, music, language_switch) \
+             VALUES (?1, ?2, unixepoch(), ?3, ?4, ?5, ?6) RETURNING {COLUMNS}"
         ))
         .bind(new.number.as_str())
         .bind(new.name)
         .bind(new.pin.map(Pin::reveal))
         .bind(new.language.map(Language::code))
+        .bind(new.music)
+        .bind(new.language_switch)
         .fetch_one(self.pool())
         .await;
         match result {

@@ -10,10 +10,8 @@ fn number(text: &str) -> RoomNumber {
 
 fn plain<'a>(number: &'a RoomNumber, name: Option<&'a str>) -> NewRoom<'a> {
     NewRoom {
-        number,
         name,
-        pin: None,
-        language: None,
+        ..NewRoom::new(number)
     }
 }
 
@@ -135,22 +133,20 @@ async fn pins_are_unique_and_select_their_room() {
     let n800 = number("800");
     let room = store
         .add_room(&NewRoom {
-            number: &n800,
-            name: None,
             pin: Some(&pin),
             language: Some(Language::German),
+            ..NewRoom::new(&n800)
         })
         .await
         .unwrap();
     assert_eq!(room.pin.as_ref(), Some(&pin));
     assert_eq!(room.language, Some(Language::German));
+    assert_eq!((room.music.as_deref(), room.language_switch), (None, None));
     let n801 = number("801");
     let refused = store
         .add_room(&NewRoom {
-            number: &n801,
-            name: None,
             pin: Some(&pin),
-            language: None,
+            ..NewRoom::new(&n801)
         })
         .await;
     assert!(matches!(refused, Err(StoreError::PinInUse)), "{refused:?}");
@@ -186,4 +182,20 @@ async fn pins_are_unique_and_select_their_room() {
         store.set_room_pin(&number("999"), None).await,
         Err(StoreError::NoSuchRoom(_))
     ));
+}
+
+#[tokio::test]
+async fn a_rooms_music_and_language_switch_round_trip() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(&db_url(&dir)).await.unwrap();
+    let n = number("800");
+    let new = NewRoom {
+        music: Some("/srv/music/jazz.wav"),
+        language_switch: Some(false),
+        ..NewRoom::new(&n)
+    };
+    store.add_room(&new).await.unwrap();
+    let room = store.find_room(&n).await.unwrap().unwrap();
+    assert_eq!(room.music.as_deref(), Some("/srv/music/jazz.wav"));
+    assert_eq!(room.language_switch, Some(false));
 }

@@ -73,7 +73,12 @@ impl Bench {
         };
         let library = Arc::new(PromptLibrary::for_tests(PROMPT, MUSIC, JOIN, 3000));
         Self {
-            room: Room::new(RoomNumber::parse(number).unwrap(), settings, library),
+            room: Room::new(
+                RoomNumber::parse(number).unwrap(),
+                settings,
+                library.clone(),
+                library.music.clone(),
+            ),
             ports: PortPool::new(
                 Ipv4Addr::LOCALHOST.into(),
                 base.saturating_sub(200).max(1024),

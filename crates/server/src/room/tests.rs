@@ -84,10 +84,12 @@ fn pool() -> PortPool {
 }
 
 fn room(timeout_ms: u64, library: PromptLibrary) -> Room {
+    let music = library.music.clone();
     Room::new(
         RoomNumber::parse("800").unwrap(),
         settings(timeout_ms),
         Arc::new(library),
+        music,
     )
 }
 

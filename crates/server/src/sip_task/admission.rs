@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use konferenz_conference::{CallerKey, Entry, Pin, PinVerdict, RoomNumber, ThrottleEvent};
+use konferenz_media::{Prompt, decode_wav};
 use konferenz_sip::{CallHandle, LocalMedia, NegotiatedMedia};
 use tracing::{debug, info, warn};
 
@@ -17,12 +18,32 @@ pub(super) struct Lookup {
     call: CallHandle,
     media: Option<NegotiatedMedia>,
     found: Result<Option<konferenz_store::Room>, String>,
+    /// The room's own on-hold music, decoded off the loop.
+    music: Option<Prompt>,
 }
 
-/// The outcome of a PIN check: the room it opens, if any.
+/// The outcome of a PIN check: the room it opens (with its own music), if any.
 pub(super) struct PinLookup {
     call: CallHandle,
-    found: Result<Option<RoomNumber>, String>,
+    found: Result<Option<(RoomNumber, Option<Prompt>)>, String>,
+}
+
+/// Decodes a room's own music file (blocking file I/O and resampling, so not on the loop).
+async fn room_music(room: &konferenz_store::Room) -> Option<Prompt> {
+    let path = room.music.clone()?;
+    let result = tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        decode_wav(&bytes).map_err(|e| e.to_string())
+    })
+    .await;
+    match result {
+        Ok(Ok(prompt)) => Some(prompt),
+        Ok(Err(error)) => {
+            warn!(room = %room.number, file = room.music.as_deref().unwrap_or_default(), %error, "cannot use the room's music; playing the default");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 impl State {
@@ -60,7 +81,16 @@ impl State {
                 (Some(_), true) => Ok(None),
                 (Some(n), false) => store.find_room(&n).await.map_err(|e| e.to_string()),
             };
-            let _ = lookups.send(Lookup { call, media, found });
+            let music = match &found {
+                Ok(Some(room)) => room_music(room).await,
+                _ => None,
+            };
+            let _ = lookups.send(Lookup {
+                call,
+                media,
+                found,
+                music,
+            });
         });
     }
 
@@ -71,6 +101,7 @@ impl State {
             return;
         };
         let default_language = self.prompts.default_language();
+        let mut language_switch = self.prompts.language_switch;
         let (kind, language) = match (&lookup.found, entry.shared, &entry.room) {
             (Err(error), _, _) => {
                 warn!(call = %call, %error, "room lookup failed");
@@ -99,6 +130,8 @@ impl State {
                         Err(refusal) => Entry::Refused(refusal),
                     }
                 };
+                language_switch = room.language_switch.unwrap_or(language_switch);
+                self.rooms.set_music(number, lookup.music);
                 (kind, room.language.unwrap_or(default_language))
             }
             _ => {
@@ -110,7 +143,7 @@ impl State {
         if matches!(kind, Entry::Refused(_)) {
             info!(call = %call, "caller or room locked out; refusing PIN entry");
         }
-        let menu = self.dialin.menu(language, self.prompts.language_switch);
+        let menu = self.dialin.menu(language, language_switch);
         let sockets = match self.ports.allocate() {
             Ok(s) => s,
             Err(error) => {
@@ -143,21 +176,24 @@ impl State {
         let dialled = RoomNumber::parse(&entry.dialled).ok();
         let shared = entry.shared;
         tokio::spawn(async move {
-            let found = match (shared, dialled) {
-                (true, _) => store
-                    .find_room_by_pin(&pin)
-                    .await
-                    .map(|r| r.map(|r| r.number)),
+            let room = match (shared, dialled) {
+                (true, _) => store.find_room_by_pin(&pin).await,
                 (false, Some(n)) => store
                     .find_room(&n)
                     .await
-                    .map(|r| r.filter(|r| r.pin.as_ref() == Some(&pin)).map(|r| r.number)),
+                    .map(|r| r.filter(|r| r.pin.as_ref() == Some(&pin))),
                 (false, None) => Ok(None),
             };
-            let _ = lookups.send(PinLookup {
-                call,
-                found: found.map_err(|e| e.to_string()),
-            });
+            let found = match room {
+                // Only a shared number's caller moves to another room, whose music may differ.
+                Ok(Some(room)) if shared => {
+                    Ok(Some((room.number.clone(), room_music(&room).await)))
+                }
+                Ok(Some(room)) => Ok(Some((room.number, None))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = lookups.send(PinLookup { call, found });
         });
     }
 
@@ -171,9 +207,16 @@ impl State {
             return;
         };
         let verdict = match lookup.found {
-            Ok(found) => self
-                .throttle
-                .settle(now, &entry.caller, &dialled, found.as_ref()),
+            Ok(found) => {
+                let room = found.map(|(number, music)| {
+                    if entry.shared {
+                        self.rooms.set_music(&number, music);
+                    }
+                    number
+                });
+                self.throttle
+                    .settle(now, &entry.caller, &dialled, room.as_ref())
+            }
             Err(error) => {
                 // Not the caller's fault: not counted by the throttle.
                 warn!(call = %call, %error, "PIN lookup failed");

@@ -21,6 +21,8 @@ pub(super) struct Rooms {
     library: Arc<PromptLibrary>,
     events: mpsc::UnboundedSender<RoomEvent>,
     rooms: HashMap<RoomNumber, RoomEntry>,
+    /// Rooms' own on-hold music, for when their task is (re)started.
+    music: HashMap<RoomNumber, konferenz_media::Prompt>,
 }
 
 impl Rooms {
@@ -34,14 +36,33 @@ impl Rooms {
             library,
             events,
             rooms: HashMap::new(),
+            music: HashMap::new(),
         }
+    }
+
+    /// Remembers a room's own music, or forgets it (`None`: the default plays). A running
+    /// room keeps what it started with.
+    pub(super) fn set_music(
+        &mut self,
+        number: &RoomNumber,
+        music: Option<konferenz_media::Prompt>,
+    ) {
+        match music {
+            Some(music) => self.music.insert(number.clone(), music),
+            None => self.music.remove(number),
+        };
     }
 
     /// Sends a `Join`/`Adopt` to the room, spawning its task first if needed.
     pub(super) fn join(&mut self, number: &RoomNumber, command: RoomCommand) {
         let room = self.rooms.entry(number.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            let room = Room::new(number.clone(), self.settings, self.library.clone());
+            let music = self
+                .music
+                .get(number)
+                .cloned()
+                .unwrap_or_else(|| self.library.music.clone());
+            let room = Room::new(number.clone(), self.settings, self.library.clone(), music);
             tokio::spawn(room::run(room, rx, self.events.clone()));
             RoomEntry {
                 commands: tx,
