@@ -222,3 +222,217 @@ mod dropout_tests {
         assert_eq!(dropouts(&s, rate, 20, 0.5, 2.5), 1);
     }
 }
+
+/// Writes `samples` as an 8 kHz mono s16 WAV (what baresip's aufile and pjsua's player send).
+pub fn write_wav(path: &Path, samples: &[i16]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for &s in samples {
+        w.write_sample(s).expect("write wav sample");
+    }
+    w.finalize().expect("finalize wav");
+}
+
+/// A sine of `freq_hz` at half scale for `seconds` at 8 kHz (as [`tone_wav`] writes).
+pub fn tone_samples(freq_hz: f64, seconds: f64) -> Vec<i16> {
+    let n = (seconds * 8000.0) as usize;
+    (0..n)
+        .map(|i| ((2.0 * PI * freq_hz * i as f64 / 8000.0).sin() * 16384.0) as i16)
+        .collect()
+}
+
+/// `seconds` of digital silence at 8 kHz.
+pub fn silence(seconds: f64) -> Vec<i16> {
+    vec![0; (seconds * 8000.0) as usize]
+}
+
+/// The (row, column) frequencies of a DTMF key (`0-9 * # A-D`).
+pub fn dtmf_freqs(key: char) -> (f64, f64) {
+    const ROWS: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
+    const COLS: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    const KEYS: [&str; 4] = ["123A", "456B", "789C", "*0#D"];
+    for (r, row) in KEYS.iter().enumerate() {
+        if let Some(c) = row.find(key.to_ascii_uppercase()) {
+            return (ROWS[r], COLS[c]);
+        }
+    }
+    panic!("not a DTMF key: {key:?}");
+}
+
+/// In-band DTMF at 8 kHz: each key `on_ms` of its two sines (each at `dbfs`, e.g. −10.0),
+/// then `off_ms` of silence.
+pub fn dtmf_samples(keys: &str, on_ms: u32, off_ms: u32, dbfs: f64) -> Vec<i16> {
+    let amp = 32767.0 * 10f64.powf(dbfs / 20.0);
+    let mut out = Vec::new();
+    for key in keys.chars() {
+        let (lo, hi) = dtmf_freqs(key);
+        let n = (on_ms * 8) as usize;
+        out.extend((0..n).map(|i| {
+            let t = i as f64 / 8000.0;
+            (amp * ((2.0 * PI * lo * t).sin() + (2.0 * PI * hi * t).sin())).round() as i16
+        }));
+        out.extend(std::iter::repeat_n(0i16, (off_ms * 8) as usize));
+    }
+    out
+}
+
+/// Fraction of the energy between `from_s` and `to_s` seconds that is a tone at `freq`,
+/// in 100 ms blocks (0.0 for a near-silent stretch).
+pub fn fraction_between(samples: &[i16], rate: u32, freq: f64, from_s: f64, to_s: f64) -> f64 {
+    let (tone, total) = span_energy(samples, rate, from_s, to_s, |b| {
+        goertzel_power(b, rate, freq) / (b.len() as f64 / 2.0)
+    });
+    if total < 100.0 * (to_s - from_s).max(0.0) * f64::from(rate) {
+        return 0.0;
+    }
+    tone / total
+}
+
+/// Fraction of the energy between `from_s` and `to_s` seconds that lies between `lo_hz` and
+/// `hi_hz` (sum of 10 Hz-spaced DFT bins of 100 ms blocks; Parseval), e.g. the on-hold
+/// music below 600 Hz. 0.0 for a near-silent stretch.
+pub fn band_fraction(
+    samples: &[i16],
+    rate: u32,
+    lo_hz: f64,
+    hi_hz: f64,
+    from_s: f64,
+    to_s: f64,
+) -> f64 {
+    let (band, total) = span_energy(samples, rate, from_s, to_s, |b| {
+        let bin = f64::from(rate) / b.len() as f64;
+        let mut sum = 0.0;
+        let mut k = (lo_hz / bin).ceil();
+        while k * bin <= hi_hz {
+            sum += goertzel_power(b, rate, k * bin);
+            k += 1.0;
+        }
+        // Σ|X_k|² over positive bins ≈ (N/2)·Σx² for a signal without DC.
+        sum / (b.len() as f64 / 2.0)
+    });
+    if total < 100.0 * (to_s - from_s).max(0.0) * f64::from(rate) {
+        return 0.0;
+    }
+    band / total
+}
+
+/// Sums `measure(block)` and the block energy over 100 ms blocks between the two times.
+fn span_energy(
+    samples: &[i16],
+    rate: u32,
+    from_s: f64,
+    to_s: f64,
+    mut measure: impl FnMut(&[f64]) -> f64,
+) -> (f64, f64) {
+    let block = (rate / 10) as usize;
+    let start = ((from_s.max(0.0)) * f64::from(rate)) as usize;
+    let end = ((to_s.max(0.0) * f64::from(rate)) as usize).min(samples.len());
+    let (mut part, mut total) = (0.0, 0.0);
+    let mut buf = Vec::with_capacity(block);
+    if end <= start {
+        return (0.0, 0.0);
+    }
+    for chunk in samples[start..end].chunks_exact(block) {
+        buf.clear();
+        buf.extend(chunk.iter().map(|&s| f64::from(s)));
+        part += measure(&buf);
+        total += buf.iter().map(|x| x * x).sum::<f64>();
+    }
+    (part, total)
+}
+
+/// The time (s) at which a tone at `freq` starts and stays: the start of the first run of
+/// `hold_blocks` consecutive 100 ms blocks in each of which it is ≥ `min_fraction` of the
+/// energy. `None` if it never does.
+pub fn tone_onset(
+    samples: &[i16],
+    rate: u32,
+    freq: f64,
+    min_fraction: f64,
+    hold_blocks: usize,
+) -> Option<f64> {
+    let block = (rate / 10) as usize;
+    let mut run = 0usize;
+    for (i, chunk) in samples.chunks_exact(block).enumerate() {
+        let x: Vec<f64> = chunk.iter().map(|&s| f64::from(s)).collect();
+        let energy: f64 = x.iter().map(|v| v * v).sum();
+        let frac = if energy < 100.0 * block as f64 {
+            0.0
+        } else {
+            goertzel_power(&x, rate, freq) / (block as f64 / 2.0) / energy
+        };
+        if frac >= min_fraction {
+            run += 1;
+            if run >= hold_blocks {
+                return Some((i + 1 - run) as f64 * 0.1);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    None
+}
+
+/// The 50 ms blocks (start time, fraction at `freq`) between two times: for short events such
+/// as the join tone's two 150 ms notes.
+pub fn fraction_track(
+    samples: &[i16],
+    rate: u32,
+    freq: f64,
+    from_s: f64,
+    to_s: f64,
+) -> Vec<(f64, f64)> {
+    let block = (rate / 20) as usize;
+    let start = (from_s.max(0.0) * f64::from(rate)) as usize;
+    let end = ((to_s.max(0.0) * f64::from(rate)) as usize).min(samples.len());
+    if end <= start {
+        return Vec::new();
+    }
+    samples[start..end]
+        .chunks_exact(block)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let x: Vec<f64> = chunk.iter().map(|&s| f64::from(s)).collect();
+            let energy: f64 = x.iter().map(|v| v * v).sum();
+            let frac = if energy < 100.0 * block as f64 {
+                0.0
+            } else {
+                goertzel_power(&x, rate, freq) / (block as f64 / 2.0) / energy
+            };
+            (from_s + i as f64 * 0.05, frac)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod pin_audio_tests {
+    use super::*;
+
+    #[test]
+    fn dtmf_keys_have_their_two_tones() {
+        let s = dtmf_samples("5", 100, 100, -10.0);
+        assert_eq!(s.len(), 1600);
+        let on: Vec<f64> = s[..800].iter().map(|&v| f64::from(v)).collect();
+        let e: f64 = on.iter().map(|v| v * v).sum();
+        for f in [770.0, 1336.0] {
+            let frac = goertzel_power(&on, 8000, f) / 400.0 / e;
+            assert!((frac - 0.5).abs() < 0.05, "{f}: {frac}");
+        }
+    }
+
+    #[test]
+    fn band_fraction_and_onset() {
+        let mut s = tone_samples(261.63, 2.0);
+        s.extend(tone_samples(1190.0, 2.0));
+        assert!(band_fraction(&s, 8000, 50.0, 600.0, 0.2, 1.8) > 0.9);
+        assert!(band_fraction(&s, 8000, 50.0, 600.0, 2.2, 3.8) < 0.05);
+        let t = tone_onset(&s, 8000, 1190.0, 0.5, 5).unwrap();
+        assert!((t - 2.0).abs() < 0.11, "{t}");
+        assert!(fraction_between(&s, 8000, 1190.0, 2.2, 3.8) > 0.9);
+    }
+}

@@ -9,6 +9,8 @@ pub mod conference;
 pub mod ctrl;
 pub mod phone;
 pub mod phone_config;
+pub mod pin;
+pub mod pjsua;
 pub mod ports;
 pub mod server;
 
@@ -16,7 +18,7 @@ pub use audio::{goertzel_power, read_wav, tone_fraction, tone_present, tone_wav}
 pub use phone::Phone;
 pub use phone_config::{Codec, PhoneConfig};
 pub use ports::{free_port_pair, free_port_range, free_tcp_port, free_udp_port};
-pub use server::Server;
+pub use server::{Server, ServerOptions};
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -31,7 +31,13 @@ impl Phone {
             .tempdir()
             .expect("temp dir");
         let wav = dir.path().join("tone.wav");
-        super::audio::tone_wav(&wav, cfg.tone_hz, cfg.tone_seconds);
+        if cfg.lead_in.is_empty() {
+            super::audio::tone_wav(&wav, cfg.tone_hz, cfg.tone_seconds);
+        } else {
+            let mut samples = cfg.lead_in.clone();
+            samples.extend(super::audio::tone_samples(cfg.tone_hz, cfg.tone_seconds));
+            super::audio::write_wav(&wav, &samples);
+        }
         let (sip_port, _) = free_port_pair();
         let ctrl_port = free_tcp_port();
         let rtp_lo = free_port_range(20, 2);

@@ -34,6 +34,8 @@ pub struct PhoneConfig {
     pub auto_answer: bool,
     /// Length of the tone file; the phone hangs up by itself when it ends.
     pub tone_seconds: f64,
+    /// 8 kHz samples sent before the tone (e.g. silence and in-band DTMF keys); empty: none.
+    pub lead_in: Vec<i16>,
 }
 
 impl PhoneConfig {
@@ -44,6 +46,7 @@ impl PhoneConfig {
             codec: Codec::Pcmu,
             auto_answer: false,
             tone_seconds: 120.0,
+            lead_in: Vec::new(),
         }
     }
     pub fn codec(mut self, codec: Codec) -> PhoneConfig {
@@ -52,6 +55,11 @@ impl PhoneConfig {
     }
     pub fn auto_answer(mut self) -> PhoneConfig {
         self.auto_answer = true;
+        self
+    }
+    /// Sends `samples` (8 kHz) before the tone, e.g. silence and in-band DTMF keys.
+    pub fn lead_in(mut self, samples: Vec<i16>) -> PhoneConfig {
+        self.lead_in = samples;
         self
     }
 }

@@ -24,6 +24,18 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_konferenz")
 }
 
+/// `konferenz` without the test harness's own `KONFERENZ_E2E_*` variables in its environment:
+/// the server reads every `KONFERENZ_*` variable as config and rejects unknown keys.
+fn konferenz_command() -> Command {
+    let mut cmd = Command::new(binary());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KONFERENZ_E2E_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
 /// SIGTERM, wait up to `grace`, then SIGKILL and reap. No-op if it already exited.
 pub fn stop_child(child: &mut Child, grace: Duration) {
     if matches!(child.try_wait(), Ok(Some(_))) {
@@ -71,6 +83,33 @@ pub fn sip_options_answered(port: u16, wait: Duration) -> bool {
     matches!(sock.recv(&mut buf), Ok(n) if buf[..n].starts_with(b"SIP/2.0 "))
 }
 
+/// What [`Server::start_with`] sets up: rooms (number, optional PIN) and config text appended
+/// to the generated file (whole TOML sections, e.g. `[dialin]\nshared_numbers = [\"8000\"]`).
+#[derive(Clone, Debug, Default)]
+pub struct ServerOptions {
+    pub rooms: Vec<(String, Option<String>)>,
+    pub extra_config: String,
+}
+
+impl ServerOptions {
+    /// A room without a PIN.
+    pub fn room(mut self, number: &str) -> ServerOptions {
+        self.rooms.push((number.into(), None));
+        self
+    }
+    /// A room with a PIN.
+    pub fn room_with_pin(mut self, number: &str, pin: &str) -> ServerOptions {
+        self.rooms.push((number.into(), Some(pin.into())));
+        self
+    }
+    /// Appends TOML text (whole sections) to the server's config file.
+    pub fn config(mut self, text: &str) -> ServerOptions {
+        self.extra_config.push_str(text);
+        self.extra_config.push('\n');
+        self
+    }
+}
+
 impl Server {
     /// Writes the config, adds room 800, starts `konferenz serve` and waits until it answers
     /// SIP OPTIONS (deadline `START_TIMEOUT`).
@@ -79,6 +118,15 @@ impl Server {
     }
 
     pub fn start_with_rooms(rooms: &[&str]) -> Server {
+        let mut options = ServerOptions::default();
+        for room in rooms {
+            options = options.room(room);
+        }
+        Server::start_with(&options)
+    }
+
+    /// Like [`Server::start_with_rooms`], with rooms that may have PINs and extra config text.
+    pub fn start_with(options: &ServerOptions) -> Server {
         let dir = tempfile::Builder::new()
             .prefix("konferenz-e2e-")
             .tempdir()
@@ -93,17 +141,22 @@ impl Server {
              [rtp]\nports = \"{}-{}\"\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
              [database]\nurl = \"sqlite://{}/konferenz.db\"\n\
-             [log]\nlevel = \"debug\"\n",
+             [log]\nlevel = \"debug\"\n{}\n",
             rtp_ports.0,
             rtp_ports.1,
-            dir.path().display()
+            dir.path().display(),
+            options.extra_config,
         );
         std::fs::write(&config, text).expect("write server config");
-        for room in rooms {
-            let out = Command::new(binary())
+        for (room, pin) in &options.rooms {
+            let mut args = vec!["room", "add", "--number", room.as_str()];
+            if let Some(pin) = pin {
+                args.extend(["--pin", pin.as_str()]);
+            }
+            let out = konferenz_command()
                 .arg("--config")
                 .arg(&config)
-                .args(["room", "add", "--number", room])
+                .args(&args)
                 .stdin(Stdio::null())
                 .output()
                 .expect("run konferenz room add");
@@ -116,7 +169,7 @@ impl Server {
             );
         }
         let log = File::create(dir.path().join("server.log")).expect("create server log");
-        let child = Command::new(binary())
+        let child = konferenz_command()
             .arg("--config")
             .arg(&config)
             .arg("serve")
@@ -187,6 +240,30 @@ impl Server {
         self.dir().join("server.log")
     }
 
+    /// The whole server log so far (lossy UTF-8; empty if unreadable).
+    pub fn log_text(&self) -> String {
+        std::fs::read(self.log_path())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the server log contains `needle`; false after `timeout`.
+    pub fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
+        super::poll_until(timeout, || self.log_text().contains(needle).then_some(())).is_some()
+    }
+
+    /// Waits until one line of the server log contains every one of `needles` (e.g.
+    /// `["joined", "participants=2"]`); false after `timeout`.
+    pub fn wait_log_line(&self, needles: &[&str], timeout: Duration) -> bool {
+        super::poll_until(timeout, || {
+            self.log_text()
+                .lines()
+                .any(|l| needles.iter().all(|n| l.contains(n)))
+                .then_some(())
+        })
+        .is_some()
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         format!(
             "--- konferenz server log tail ---\n{}",
@@ -196,7 +273,7 @@ impl Server {
 
     /// Runs `konferenz --config <file> <args…>` (an admin command) and returns its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(binary())
+        let out = konferenz_command()
             .arg("--config")
             .arg(&self.config)
             .args(args)
