@@ -197,6 +197,10 @@ impl State {
                 media,
             } => self.on_incoming(call, room, &caller, source, media),
             Event::Established { call } => debug!(call = %call, "call established"),
+            // Only calls the server places produce these, and it places none yet (the
+            // invitation command arrives with the outgoing-calls work).
+            Event::Progress { call, status, .. } => debug!(call = %call, status, "progress"),
+            Event::Answered { call, .. } => debug!(call = %call, "answered"),
             Event::MediaChanged { call, media } => self.on_media(call, media),
             Event::Ended { call, reason } => self.on_ended(call, reason),
             // Digits are never logged (they may be a PIN); the caller's menu takes them.

@@ -30,6 +30,12 @@ pub(crate) enum CallState {
     Confirmed,
     /// We sent BYE; kept only until its transaction ends.
     Ending,
+    /// Outgoing: our INVITE is out, nothing but 100 Trying came back.
+    Calling,
+    /// Outgoing: the callee rings (a 1xx above 100 arrived).
+    Ringing,
+    /// Outgoing: we sent CANCEL and wait for the INVITE's final answer.
+    Cancelling,
 }
 
 /// The 2xx we retransmit until the ACK arrives (RFC 3261 §13.3.1.4).
@@ -41,6 +47,21 @@ pub(crate) struct PendingAck {
     pub answer_in_ack: bool,
     /// CSeq of the INVITE the 2xx answered; the ACK has the same number.
     pub cseq: u32,
+}
+
+/// What only a call we placed needs: the INVITE in flight and its retries.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    /// The INVITE transaction in flight and the request (for CANCEL and auth retries).
+    pub key: TransactionKey,
+    pub invite: Request,
+    /// Digest credentials for 401/407; each challenge is answered once.
+    pub credentials: Option<sipx_sip::auth::Credentials>,
+    pub auth_tried: bool,
+    /// 3xx are followed once.
+    pub redirected: bool,
+    /// hangup() before any provisional: CANCEL as soon as one arrives (§9.1).
+    pub cancel_pending: bool,
 }
 
 /// A call leg and its dialog state.
@@ -69,4 +90,6 @@ pub(crate) struct Call {
     pub sdp_session_id: u64,
     pub sdp_version: u64,
     pub pending_ack: Option<PendingAck>,
+    /// Set for calls we placed.
+    pub outgoing: Option<Box<Outgoing>>,
 }

@@ -16,7 +16,10 @@ use sipx_sip::{
     TransactionLayer, TuEvent,
 };
 mod invite;
+mod outgoing;
 mod teardown;
+
+pub use outgoing::OutgoingCall;
 
 use tracing::debug;
 
@@ -69,8 +72,11 @@ pub enum EndReason {
     Rejected(u16),
     /// No ACK for our 2xx within 64·T1 (§13.3.1.4).
     AckTimeout,
-    /// The ACK carried no usable SDP answer to our offer.
+    /// The ACK (or the callee's 2xx) carried no usable SDP answer to our offer.
     BadAnswer,
+    /// A call we placed failed: busy (486), declined (603), not found (404), timeout (408,
+    /// also Timer B), … with the status and reason phrase.
+    Failed { status: u16, reason: String },
 }
 
 /// What the endpoint tells the application.
@@ -86,6 +92,17 @@ pub enum Event {
         caller: String,
         source: SocketAddr,
         media: Option<NegotiatedMedia>,
+    },
+    /// A call we placed got a provisional answer (180 ringing, 183 with early media).
+    Progress {
+        call: CallHandle,
+        status: u16,
+        early_media: Option<NegotiatedMedia>,
+    },
+    /// A call we placed was answered (we sent the ACK); `media` is the callee's answer.
+    Answered {
+        call: CallHandle,
+        media: NegotiatedMedia,
     },
     /// The ACK for our 2xx arrived: the call is confirmed.
     Established { call: CallHandle },
@@ -135,6 +152,9 @@ pub enum CallError {
     /// No such call, or it has ended.
     #[error("no call {0}")]
     NoSuchCall(CallHandle),
+    /// The target of a call to place is not a SIP URI.
+    #[error("not a SIP URI: {0}")]
+    BadTarget(String),
     /// The command does not fit the call's state (e.g. accept twice).
     #[error("call {0} cannot do that in its current state")]
     WrongState(CallHandle),
@@ -163,6 +183,8 @@ pub struct Endpoint {
     remote_index: HashMap<(Bytes, Bytes), CallHandle>,
     /// Pending INVITE server transactions → call, for CANCEL.
     invites: HashMap<TransactionKey, CallHandle>,
+    /// Our INVITE client transactions → call.
+    outgoing: HashMap<TransactionKey, CallHandle>,
     /// Our BYE client transactions → call.
     byes: HashMap<TransactionKey, CallHandle>,
     output: VecDeque<Output>,
@@ -184,6 +206,7 @@ impl Endpoint {
             remote_index: HashMap::new(),
             invites: HashMap::new(),
             byes: HashMap::new(),
+            outgoing: HashMap::new(),
             output: VecDeque::new(),
             next_handle: 1,
             rng: StdRng::seed_from_u64(seed),
@@ -365,6 +388,7 @@ impl Endpoint {
                 .clear(&TimerKey::Transaction(key.clone(), timer));
         }
         self.routes.remove(key);
+        self.outgoing.remove(key);
         if let Some(handle) = self.byes.remove(key) {
             // Our BYE is over, answered or not (§15.1.1: a timeout ends the dialog too).
             self.forget(handle);
@@ -383,6 +407,13 @@ impl Endpoint {
     }
 
     fn on_tu_event(&mut self, now: Instant, key: &TransactionKey, event: TuEvent) {
+        if let Some(&handle) = self.outgoing.get(key) {
+            return match event {
+                TuEvent::Response(response) => self.on_invite_response(now, handle, *response),
+                TuEvent::Timeout | TuEvent::TransportError => self.on_invite_failed(now, handle),
+                _ => {}
+            };
+        }
         match event {
             TuEvent::Request(request) => self.on_request(now, key, *request),
             TuEvent::Ack(request) => self.on_ack(now, &request),
@@ -497,6 +528,9 @@ impl Endpoint {
                 .remove(&(call.call_id.clone(), call.remote_tag.clone()));
             if let Some((key, _)) = call.invite {
                 self.invites.remove(&key);
+            }
+            if let Some(outgoing) = call.outgoing {
+                self.outgoing.remove(&outgoing.key);
             }
         }
     }

@@ -177,3 +177,20 @@ pub(crate) fn dialog_request(d: DialogRequest<'_>) -> Option<Request> {
         .ok()?;
     Some(b.build())
 }
+
+/// The raw value of a response header, if present.
+pub(crate) fn raw_response(response: &Response, name: &HeaderName) -> Option<Bytes> {
+    response
+        .headers
+        .value(name)
+        .map(|v| Bytes::copy_from_slice(&v))
+}
+
+/// All raw values of a response header, in order (Record-Route of a 2xx → route set).
+pub(crate) fn raw_all_response(response: &Response, name: &HeaderName) -> Vec<Bytes> {
+    response
+        .headers
+        .get_all(name)
+        .map(|h| Bytes::copy_from_slice(&h.value()))
+        .collect()
+}

@@ -11,8 +11,8 @@ mod timer_queue;
 
 pub use call::CallHandle;
 pub use endpoint::{
-    CallError, EndReason, Endpoint, EndpointConfig, EndpointStats, Event, Output, Transmit,
-    Transport, default_timers,
+    CallError, EndReason, Endpoint, EndpointConfig, EndpointStats, Event, OutgoingCall, Output,
+    Transmit, Transport, default_timers,
 };
 pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};

@@ -84,6 +84,7 @@ impl Endpoint {
             sdp_session_id: self.rng.gen_range(1..u32::MAX as u64),
             sdp_version: 1,
             pending_ack: None,
+            outgoing: None,
         };
         self.calls.insert(handle, call);
         self.remote_index
@@ -265,10 +266,14 @@ impl Endpoint {
     }
 
     pub(super) fn contact(addr: SocketAddr, transport: Transport, room: &str) -> String {
-        let user: String = room
+        let mut user: String = room
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_' | '.'))
             .collect();
+        if user.is_empty() {
+            // A call we placed has no room in its URI.
+            user.push_str("konferenz");
+        }
         match transport {
             Transport::Udp => format!("<sip:{user}@{addr}>"),
             Transport::Tcp => format!("<sip:{user}@{addr};transport=tcp>"),

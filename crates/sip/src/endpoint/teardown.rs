@@ -99,7 +99,11 @@ impl Endpoint {
             .ok_or(CallError::NoSuchCall(handle))?;
         match call.state {
             CallState::Offered => self.reject(now, handle, 480),
-            CallState::Ending => Err(CallError::WrongState(handle)),
+            CallState::Ending | CallState::Cancelling => Err(CallError::WrongState(handle)),
+            CallState::Calling | CallState::Ringing => {
+                self.cancel_outgoing(now, handle);
+                Ok(())
+            }
             CallState::Answered | CallState::Confirmed => {
                 self.send_bye(now, handle);
                 self.output.push_back(Output::Event(Event::Ended {
@@ -116,7 +120,7 @@ impl Endpoint {
         let mut handles: Vec<CallHandle> = self
             .calls
             .iter()
-            .filter(|(_, c)| c.state != CallState::Ending)
+            .filter(|(_, c)| !matches!(c.state, CallState::Ending | CallState::Cancelling))
             .map(|(h, _)| *h)
             .collect();
         handles.sort();
