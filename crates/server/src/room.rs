@@ -21,8 +21,8 @@ use konferenz_sip::CallHandle;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use participant::Mode;
 pub use participant::Participant;
+use participant::{DtmfSource, Mode};
 
 use crate::prompts::PromptLibrary;
 use crate::rtp_ports::PortPair;
@@ -197,7 +197,7 @@ impl Room {
             }
             RoomCommand::Dtmf { call, digit } => {
                 if let Some(i) = self.index(call) {
-                    self.digit(now, i, digit);
+                    self.digit(now, i, digit, DtmfSource::Info);
                 }
             }
             RoomCommand::PinChecked { call, verdict } => {
@@ -291,8 +291,15 @@ impl Room {
         self.events.push(RoomEvent::Joined { call });
     }
 
-    fn digit(&mut self, now: Instant, i: usize, digit: char) {
-        if let Mode::Menu { menu, .. } = &mut self.participants[i].mode {
+    /// A key from one of the three ways phones send them. The first way a caller uses is
+    /// the one listened to: a phone that sends RFC 4733 *and* in-band tones would otherwise
+    /// type every digit twice, and speech can never type over RFC 4733.
+    fn digit(&mut self, now: Instant, i: usize, digit: char, source: DtmfSource) {
+        let p = &mut self.participants[i];
+        if *p.dtmf_source.get_or_insert(source) != source {
+            return;
+        }
+        if let Mode::Menu { menu, .. } = &mut p.mode {
             menu.digit(now, digit);
             self.run_menu(now, i);
         }
@@ -359,8 +366,10 @@ impl Room {
             self.talking[i] = p.is_joined() && kind != FrameKind::Silence;
             // In-band digits only matter in the menu (and cost a Goertzel bank per frame).
             if let Mode::Menu { menu, .. } = &mut p.mode
+                && p.dtmf_source.is_none_or(|s| s == DtmfSource::Inband)
                 && let Some(d) = p.inband.push_frame(&self.inputs[i])
             {
+                p.dtmf_source = Some(DtmfSource::Inband);
                 menu.digit(now, d.digit);
             }
         }
@@ -410,7 +419,7 @@ impl Room {
             if self.participants[i].is_joined() {
                 continue;
             }
-            self.digit(now, i, d.digit);
+            self.digit(now, i, d.digit, DtmfSource::Rfc4733);
             if self.participants.get(i).is_none_or(|p| p.is_joined()) {
                 return;
             }

@@ -280,3 +280,35 @@ fn three_wrong_pins_end_in_a_hang_up() {
         b.events
     );
 }
+
+#[test]
+fn the_first_way_a_phone_sends_keys_is_the_only_one_listened_to() {
+    let mut b = Bench::new("800");
+    let (mut phone, addr) = b.call(1, room_800(true));
+    b.ticks(2);
+    b.keys(1, "1");
+    // Now the phone's audio carries a DTMF '9' (852 + 1477 Hz) for 200 ms: ignored.
+    let mut t = 0usize;
+    for _ in 0..10 {
+        let mut p = vec![0x80, 0];
+        p.extend_from_slice(&phone.seq.to_be_bytes());
+        p.extend_from_slice(&(u32::from(phone.seq) * 160).to_be_bytes());
+        p.extend_from_slice(&7u32.to_be_bytes());
+        for _ in 0..160 {
+            let x = t as f64 / 8000.0 * std::f64::consts::TAU;
+            let s = 6000.0 * ((852.0 * x).sin() + (1477.0 * x).sin());
+            p.push(linear_to_ulaw(s as i16));
+            t += 1;
+        }
+        phone.socket.send_to(&p, addr).unwrap();
+        phone.seq += 1;
+        b.ticks(1);
+    }
+    b.ticks(10);
+    b.keys(1, "234#");
+    let pin = b.events.iter().find_map(|e| match e {
+        RoomEvent::CheckPin { pin, .. } => Some(*pin),
+        _ => None,
+    });
+    assert_eq!(pin.expect("a PIN").reveal(), "1234");
+}

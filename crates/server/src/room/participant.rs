@@ -20,6 +20,14 @@ pub enum Mode {
     Joined,
 }
 
+/// How a caller's phone sends keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DtmfSource {
+    Rfc4733,
+    Info,
+    Inband,
+}
+
 /// A caller's media inside a room task. Moves between room tasks whole (a shared dial-in
 /// number's lobby hands callers to the room their PIN opened).
 pub struct Participant {
@@ -36,6 +44,8 @@ pub struct Participant {
     pub prompts: PromptPlayer,
     /// In-band DTMF, for phones that send neither RFC 4733 nor INFO (menu only).
     pub inband: InbandDetector,
+    /// The way this caller's keys arrive, once the first one has.
+    pub dtmf_source: Option<DtmfSource>,
     pub language: Language,
 }
 
@@ -69,6 +79,7 @@ impl Participant {
             mode,
             prompts: PromptPlayer::new(),
             inband: InbandDetector::new(),
+            dtmf_source: None,
             language,
         }
     }
