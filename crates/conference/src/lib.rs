@@ -36,12 +36,14 @@
 //! ```
 
 mod menu;
+pub mod phonebook;
 mod pin;
 mod prompt;
 mod room_number;
 mod throttle;
 
 pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusal};
+pub use phonebook::{NumberError, PhoneNumber};
 pub use pin::{PIN_MAX_DIGITS, PIN_MIN_DIGITS, Pin, PinError};
 pub use prompt::{Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement};
 pub use room_number::{RoomNumber, RoomNumberError};

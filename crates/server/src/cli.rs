@@ -43,6 +43,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PromptsCommand,
     },
+    /// The phone book: contacts to invite by name.
+    Phonebook {
+        #[command(subcommand)]
+        command: crate::phonebook_cli::PhonebookCommand,
+    },
 }
 
 /// `konferenz prompts ...`

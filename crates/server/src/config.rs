@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 mod dialin;
 
-pub use dialin::{DialinConfig, PromptsConfig, ThrottleSettings};
+pub use dialin::{DialinConfig, PhonebookConfig, PromptsConfig, ThrottleSettings};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -88,6 +88,10 @@ overridden by the environment variable shown; defaults in brackets):
   room_lockout_secs   KONFERENZ_THROTTLE__ROOM_LOCKOUT_SECS [600]
       A room with that many wrong PINs in the window refuses PIN entry for a while.
 
+  [phonebook]
+  default_region      KONFERENZ_PHONEBOOK__DEFAULT_REGION   [DE]
+      Country (ISO code) of phone book numbers written without a country code.
+
 `konferenz config` prints the effective configuration.";
 
 /// The whole configuration.
@@ -110,6 +114,8 @@ pub struct Config {
     pub prompts: PromptsConfig,
     /// PIN-guessing limits.
     pub throttle: ThrottleSettings,
+    /// Phone book number parsing.
+    pub phonebook: PhonebookConfig,
 }
 
 /// `[sip]`: the SIP endpoint.
@@ -402,6 +408,7 @@ impl Config {
         self.dialin.validate()?;
         self.prompts.validate()?;
         self.throttle.validate()?;
+        self.phonebook.validate()?;
         if self.database.url.trim().is_empty() {
             return Err(ConfigError::key("database.url", "must not be empty"));
         }
@@ -663,6 +670,17 @@ mod tests {
                 line,
                 "sip.public_address: must be set when sip.listen is the unspecified address 0.0.0.0"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn phonebook_region_must_be_a_country() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[phonebook]\ndefault_region = \"XX\"\n"));
+            assert!(line.starts_with("phonebook.default_region: "), "{line}");
+            let ok = load_file(jail, "[phonebook]\ndefault_region = \"ch\"\n");
+            assert!(ok.is_ok());
             Ok(())
         });
     }

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod http;
 mod logging;
+mod phonebook_cli;
 mod prompts;
 mod room;
 mod rtp_ports;
@@ -66,6 +67,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             print!("{}", prompts::list());
             Ok(())
+        }
+        Command::Phonebook { command } => {
+            let store = cli::open_store(&config).await?;
+            phonebook_cli::run(command, &store, &config.phonebook.default_region).await
         }
     }
 }

@@ -5,9 +5,11 @@
 //! file and an old one both end up with the current tables.
 
 mod error;
+mod phonebook;
 mod room;
 
 pub use error::StoreError;
+pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room};
 
 use std::path::Path;

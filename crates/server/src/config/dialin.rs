@@ -182,3 +182,27 @@ impl ThrottleSettings {
         Ok(())
     }
 }
+
+/// `[phonebook]`: how numbers without a country code are read.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhonebookConfig {
+    /// ISO country (DE, CH, AT …) of numbers written without a country code.
+    pub default_region: String,
+}
+
+impl Default for PhonebookConfig {
+    fn default() -> Self {
+        Self {
+            default_region: "DE".to_owned(),
+        }
+    }
+}
+
+impl PhonebookConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        konferenz_conference::phonebook::parse_region(&self.default_region)
+            .map(|_| ())
+            .map_err(|e| ConfigError::key("phonebook.default_region", e.to_string()))
+    }
+}
