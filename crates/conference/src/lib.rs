@@ -36,6 +36,7 @@
 //! ```
 
 mod menu;
+mod participant;
 pub mod phonebook;
 mod pin;
 mod prompt;
@@ -43,6 +44,7 @@ mod room_number;
 mod throttle;
 
 pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusal};
+pub use participant::ParticipantState;
 pub use phonebook::{NumberError, PhoneNumber};
 pub use pin::{PIN_MAX_DIGITS, PIN_MIN_DIGITS, Pin, PinError};
 pub use prompt::{Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement};

@@ -38,6 +38,25 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<ConfigCommand>,
     },
+    /// Call numbers into a room: whoever answers is put straight in, without a PIN
+    /// (asks the running server through its HTTP API).
+    Invite {
+        /// The room.
+        #[arg(long)]
+        room: RoomNumber,
+        /// Numbers to call (dialled through trunk.uri).
+        #[arg(required = true)]
+        numbers: Vec<String>,
+    },
+    /// The invited participants of a room and their live states.
+    Participants {
+        /// The room.
+        #[arg(long)]
+        room: RoomNumber,
+        /// Keep printing every change until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+    },
     /// The voice prompts.
     Prompts {
         #[command(subcommand)]

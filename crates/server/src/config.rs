@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod dialin;
+mod trunk;
 
 pub use dialin::{DialinConfig, PhonebookConfig, PromptsConfig, ThrottleSettings};
+pub use trunk::TrunkConfig;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -92,6 +94,20 @@ overridden by the environment variable shown; defaults in brackets):
   default_region      KONFERENZ_PHONEBOOK__DEFAULT_REGION   [DE]
       Country (ISO code) of phone book numbers written without a country code.
 
+  [trunk]
+  uri                 KONFERENZ_TRUNK__URI                  [none]
+      Request-URI template of calls to invited participants, e.g.
+      sip:{number}@pbx.example:5060.
+  outbound_proxy      KONFERENZ_TRUNK__OUTBOUND_PROXY       [none]
+      ADDRESS:PORT to send every call through instead of the URI's host.
+  transport           KONFERENZ_TRUNK__TRANSPORT            [udp]
+  username, password  KONFERENZ_TRUNK__USERNAME / __PASSWORD [none]
+      Digest credentials for 401/407 challenges (MD5, SHA-256, SHA-512/256).
+  caller_id           KONFERENZ_TRUNK__CALLER_ID            [konferenz]
+  asserted_identity   KONFERENZ_TRUNK__ASSERTED_IDENTITY    [none]
+  ring_timeout_secs   KONFERENZ_TRUNK__RING_TIMEOUT_SECS    [45]
+      An unanswered invitation is cancelled after this long (state no-answer).
+
 `konferenz config` prints the effective configuration.";
 
 /// The whole configuration.
@@ -116,6 +132,8 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// Phone book number parsing.
     pub phonebook: PhonebookConfig,
+    /// Where calls to invited participants go.
+    pub trunk: TrunkConfig,
 }
 
 /// `[sip]`: the SIP endpoint.
@@ -409,6 +427,7 @@ impl Config {
         self.prompts.validate()?;
         self.throttle.validate()?;
         self.phonebook.validate()?;
+        self.trunk.validate()?;
         if self.database.url.trim().is_empty() {
             return Err(ConfigError::key("database.url", "must not be empty"));
         }
@@ -670,6 +689,19 @@ mod tests {
                 line,
                 "sip.public_address: must be set when sip.listen is the unspecified address 0.0.0.0"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trunk_uri_must_be_a_template() {
+        jail(|jail| {
+            let line = error_line(load_file(jail, "[trunk]\nuri = \"sip:pbx.example\"\n"));
+            assert_eq!(line, "trunk.uri: must be a sip: URI containing {number}");
+            let line = error_line(load_file(jail, "[trunk]\nusername = \"a\"\n"));
+            assert!(line.starts_with("trunk.password: "), "{line}");
+            let ok = load_file(jail, "[trunk]\nuri = \"sip:{number}@pbx.example\"\n").unwrap();
+            assert_eq!(ok.trunk.target("0441234567"), "sip:0441234567@pbx.example");
             Ok(())
         });
     }

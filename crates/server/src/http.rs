@@ -28,25 +28,27 @@ pub fn router(store: Store) -> Router {
 pub async fn serve_http(
     listen: SocketAddr,
     store: Store,
+    extra: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot bind HTTP to {listen}"))?;
-    serve_listener(listener, store, shutdown).await
+    serve_listener(listener, store, extra, shutdown).await
 }
 
 /// Serves [`router`] on an already bound listener (tests bind port 0 and read it back).
 pub async fn serve_listener(
     listener: TcpListener,
     store: Store,
+    extra: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("HTTP listener has no address")?;
     tracing::info!(%addr, "HTTP listening");
-    axum::serve(listener, router(store))
+    axum::serve(listener, router(store).merge(extra))
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server failed")

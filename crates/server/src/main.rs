@@ -6,7 +6,10 @@
 mod cli;
 mod config;
 mod http;
+mod http_invite;
+mod invite_cli;
 mod logging;
+mod participants;
 mod phonebook_cli;
 mod prompts;
 mod room;
@@ -61,6 +64,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Config { command } => {
             cli::config(command, &config);
             Ok(())
+        }
+        Command::Invite { room, numbers } => {
+            tokio::task::spawn_blocking(move || invite_cli::invite(&config, &room, &numbers))
+                .await?
+        }
+        Command::Participants { room, follow } => {
+            tokio::task::spawn_blocking(move || invite_cli::participants(&config, &room, follow))
+                .await?
         }
         Command::Prompts {
             command: cli::PromptsCommand::List,

@@ -14,6 +14,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::config::Config;
+use crate::http_invite::{self, InviteApi};
+use crate::participants::Participants;
 use crate::prompts::PromptLibrary;
 use crate::room::RoomSettings;
 use crate::rtp_ports::PortPool;
@@ -50,6 +52,14 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     );
 
     let library = Arc::new(PromptLibrary::load(&config.prompts));
+    let participants = Participants::default();
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let invite_api = InviteApi {
+        store: store.clone(),
+        sip: commands_tx.clone(),
+        participants: participants.clone(),
+        trunk: config.trunk.clone(),
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let sip = tokio::spawn(
         SipTask {
@@ -68,6 +78,9 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             dialin: config.dialin.clone(),
             prompts: config.prompts.clone(),
             throttle: Throttle::new(config.throttle.to_config()),
+            trunk: config.trunk.clone(),
+            participants,
+            commands: (commands_tx, commands_rx),
             shutdown: shutdown_rx.clone(),
         }
         .run(),
@@ -76,6 +89,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let http = tokio::spawn(crate::http::serve_http(
         config.http.listen,
         store,
+        http_invite::routes(invite_api),
         async move {
             let _ = http_shutdown.changed().await;
         },

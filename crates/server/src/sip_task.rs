@@ -4,7 +4,10 @@
 //! room tasks in `rooms.rs`.
 
 mod admission;
+mod invitations;
 mod rooms;
+
+pub use invitations::SipCommand;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -12,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use konferenz_conference::{CallerKey, Entry, MenuConfig, RoomNumber, Throttle};
+use konferenz_conference::{CallerKey, Entry, MenuConfig, ParticipantState, RoomNumber, Throttle};
 use konferenz_media::{Codec, LegConfig};
 use konferenz_sip::{CallHandle, Direction, Endpoint, Event, NegotiatedMedia, Output, Transport};
 use konferenz_store::Store;
@@ -20,7 +23,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info};
 
-use crate::config::{DialinConfig, PromptsConfig};
+use crate::config::{DialinConfig, PromptsConfig, TrunkConfig};
+use crate::participants::Participants;
 use crate::prompts::PromptLibrary;
 use crate::room::{MediaTarget, RoomCommand, RoomEvent, RoomSettings};
 use crate::rtp_ports::{PortPair, PortPool};
@@ -41,6 +45,13 @@ pub struct SipTask {
     pub dialin: DialinConfig,
     pub prompts: PromptsConfig,
     pub throttle: Throttle,
+    pub trunk: TrunkConfig,
+    pub participants: Participants,
+    /// Commands from the HTTP API, and a sender for the ring timers.
+    pub commands: (
+        mpsc::UnboundedSender<SipCommand>,
+        mpsc::UnboundedReceiver<SipCommand>,
+    ),
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -77,6 +88,9 @@ struct State {
     calls: HashMap<CallHandle, CallEntry>,
     lookups: mpsc::UnboundedSender<Lookup>,
     pin_lookups: mpsc::UnboundedSender<PinLookup>,
+    trunk: TrunkConfig,
+    participants: Participants,
+    commands: mpsc::UnboundedSender<SipCommand>,
 }
 
 impl SipTask {
@@ -86,6 +100,7 @@ impl SipTask {
         let (lookups_tx, mut lookups) = mpsc::unbounded_channel();
         let (pin_tx, mut pin_lookups) = mpsc::unbounded_channel();
         let mut tcp_events = self.tcp_events;
+        let (commands_tx, mut commands) = self.commands;
         let mut shutdown = self.shutdown;
         let mut state = State {
             endpoint: self.endpoint,
@@ -102,6 +117,9 @@ impl SipTask {
             calls: HashMap::new(),
             lookups: lookups_tx,
             pin_lookups: pin_tx,
+            trunk: self.trunk,
+            participants: self.participants,
+            commands: commands_tx,
         };
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
@@ -125,6 +143,7 @@ impl SipTask {
                 Some(event) = room_events.recv() => state.on_room_event(event),
                 Some(lookup) = lookups.recv() => state.on_lookup(lookup),
                 Some(lookup) = pin_lookups.recv() => state.on_pin_lookup(lookup),
+                Some(command) = commands.recv() => state.on_command(command),
                 _ = tokio::time::sleep_until(wake.unwrap_or(far)) => {
                     state.endpoint.handle_timeout(Instant::now());
                 }
@@ -199,8 +218,15 @@ impl State {
             Event::Established { call } => debug!(call = %call, "call established"),
             // Only calls the server places produce these, and it places none yet (the
             // invitation command arrives with the outgoing-calls work).
-            Event::Progress { call, status, .. } => debug!(call = %call, status, "progress"),
-            Event::Answered { call, .. } => debug!(call = %call, "answered"),
+            Event::Progress { call, .. } => {
+                if self.participants.state(call.0).as_deref() == Some("calling") {
+                    self.participants.set(call.0, ParticipantState::Ringing);
+                }
+            }
+            Event::Answered { call, media } => {
+                self.participants.set(call.0, ParticipantState::Connected);
+                self.on_media(call, media);
+            }
             Event::MediaChanged { call, media } => self.on_media(call, media),
             Event::Ended { call, reason } => self.on_ended(call, reason),
             // Digits are never logged (they may be a PIN); the caller's menu takes them.
@@ -253,6 +279,7 @@ impl State {
 
     fn on_ended(&mut self, call: CallHandle, reason: konferenz_sip::EndReason) {
         debug!(call = %call, ?reason, "call ended");
+        self.invitation_ended(call, &reason);
         let Some(entry) = self.calls.remove(&call) else {
             return;
         };

@@ -30,6 +30,18 @@ pub const PCMA: CodecSpec = CodecSpec {
     static_payload_type: Some(8),
 };
 
+/// The host (name or IP, brackets removed) and port (default 5060) of a SIP URI, for
+/// resolving where a call goes.
+pub fn parse_uri(text: &str) -> Option<(String, u16)> {
+    let uri = sipx_sip::Uri::parse(bytes::Bytes::copy_from_slice(text.as_bytes())).ok()?;
+    let host = String::from_utf8_lossy(&uri.host()?.to_bytes()).into_owned();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    Some((host, uri.port().unwrap_or(5060)))
+}
+
 /// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
 /// announces, and runs its timers to the end. Must never panic. `now` is the virtual start
 /// time (the caller reads the clock; this crate never does).

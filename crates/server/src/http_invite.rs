@@ -1,0 +1,142 @@
+//! The invitation API: `POST /api/rooms/{number}/invitations` calls a number into a room,
+//! `GET /api/rooms/{number}/participants` lists the invited participants with their live
+//! states. `konferenz invite` and `konferenz participants` are clients of these.
+
+use std::net::SocketAddr;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use konferenz_conference::RoomNumber;
+use konferenz_sip::Transport;
+use konferenz_store::Store;
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::TrunkConfig;
+use crate::participants::{Invitee, Participants};
+use crate::sip_task::SipCommand;
+
+/// What the invitation routes need.
+#[derive(Clone)]
+pub struct InviteApi {
+    pub store: Store,
+    pub sip: mpsc::UnboundedSender<SipCommand>,
+    pub participants: Participants,
+    pub trunk: TrunkConfig,
+}
+
+/// The routes, with their state.
+pub fn routes(api: InviteApi) -> Router {
+    Router::new()
+        .route("/api/rooms/{number}/invitations", post(invite))
+        .route("/api/rooms/{number}/participants", get(participants))
+        .with_state(api)
+}
+
+#[derive(Deserialize)]
+struct InviteBody {
+    number: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+async fn room(api: &InviteApi, number: &str) -> Result<RoomNumber, Response> {
+    let number = RoomNumber::parse(number)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("number: {e}")))?;
+    match api.store.find_room(&number).await {
+        Ok(Some(_)) => Ok(number),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no room {number}"))),
+        Err(e) => {
+            tracing::error!(error = %e, "database error in HTTP handler");
+            Err(error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+        }
+    }
+}
+
+async fn invite(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+    body: Result<Json<InviteBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let room = match room(&api, &number).await {
+        Ok(room) => room,
+        Err(response) => return response,
+    };
+    let Ok(Json(body)) = body else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "number: expected a JSON body {\"number\": \"...\"}",
+        );
+    };
+    let callee = body.number.trim().to_owned();
+    if callee.is_empty()
+        || !callee
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-_.*#".contains(c))
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "number: use digits, letters and + - _ . * #",
+        );
+    }
+    if api.trunk.uri.is_empty() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no trunk configured: set trunk.uri",
+        );
+    }
+    let target = api.trunk.target(&callee);
+    let next_hop = match next_hop(&api.trunk, &target).await {
+        Ok(addr) => addr,
+        Err(message) => return error(StatusCode::BAD_GATEWAY, message),
+    };
+    let transport = if api.trunk.transport == "tcp" {
+        Transport::Tcp
+    } else {
+        Transport::Udp
+    };
+    let (reply, answer) = oneshot::channel();
+    let command = SipCommand::Invite {
+        room: room.clone(),
+        number: callee.clone(),
+        target,
+        next_hop,
+        transport,
+        reply,
+    };
+    if api.sip.send(command).is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    match answer.await {
+        Ok(Ok(call)) => (StatusCode::ACCEPTED, Json(serde_json::json!({ "call": call, "room": room.as_str(), "number": callee, "state": "calling" }))).into_response(),
+        Ok(Err(message)) => error(StatusCode::SERVICE_UNAVAILABLE, message),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+    }
+}
+
+/// The outbound proxy, else the host and port of the trunk URI (resolved here).
+async fn next_hop(trunk: &TrunkConfig, target: &str) -> Result<SocketAddr, String> {
+    if let Some(proxy) = trunk.outbound_proxy {
+        return Ok(proxy);
+    }
+    let uri = konferenz_sip::parse_uri(target)
+        .ok_or_else(|| format!("trunk.uri gives no SIP URI: {target}"))?;
+    let (host, port) = uri;
+    tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("cannot resolve {host}"))
+}
+
+async fn participants(State(api): State<InviteApi>, Path(number): Path<String>) -> Response {
+    match room(&api, &number).await {
+        Ok(room) => Json::<Vec<Invitee>>(api.participants.of_room(&room)).into_response(),
+        Err(response) => response,
+    }
+}

@@ -1,0 +1,123 @@
+//! `konferenz invite` and `konferenz participants`: clients of the running server's HTTP API
+//! (the server places the calls; this process only asks and shows the answers).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use konferenz_conference::RoomNumber;
+
+use crate::config::Config;
+
+/// A plain-HTTP client for the server's own API on `http.listen`.
+struct Api {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    fn new(config: &Config) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        Self {
+            base: format!("http://{}", config.http.listen),
+            agent,
+        }
+    }
+
+    /// (status, JSON body) of a request; a server that does not answer is an error.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let url = format!("{}{path}", self.base);
+        let mut response = match body {
+            Some(body) => self
+                .agent
+                .post(&url)
+                .header("content-type", "application/json")
+                .send(body.to_string()),
+            None if method == "GET" => self.agent.get(&url).call(),
+            None => bail!("unsupported method {method}"),
+        }
+        .with_context(|| format!("is the server running? (http.listen {})", self.base))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+}
+
+fn api_error(value: &serde_json::Value) -> String {
+    value
+        .get("error")
+        .and_then(|e| e.as_str())
+        .unwrap_or("unexpected answer")
+        .to_owned()
+}
+
+/// `konferenz invite --room 800 NUMBER...`: the server calls each number into the room.
+pub fn invite(config: &Config, room: &RoomNumber, numbers: &[String]) -> anyhow::Result<()> {
+    let api = Api::new(config);
+    let mut failed = 0;
+    for number in numbers {
+        let (status, body) = api.call(
+            "POST",
+            &format!("/api/rooms/{room}/invitations"),
+            Some(serde_json::json!({ "number": number })),
+        )?;
+        if status == 202 {
+            println!("calling {number} into room {room} (call {})", body["call"]);
+        } else {
+            eprintln!("konferenz: cannot invite {number}: {}", api_error(&body));
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} invitations failed", numbers.len());
+    }
+    Ok(())
+}
+
+/// `konferenz participants --room 800 [--follow]`: invited participants and their states;
+/// with `--follow`, every change as it happens until Ctrl-C.
+pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow::Result<()> {
+    let api = Api::new(config);
+    let mut seen: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
+    loop {
+        let (status, body) = api.call("GET", &format!("/api/rooms/{room}/participants"), None)?;
+        if status != 200 {
+            bail!("{}", api_error(&body));
+        }
+        let list = body.as_array().cloned().unwrap_or_default();
+        if !follow && list.is_empty() {
+            println!("no invited participants");
+        }
+        for p in &list {
+            let call = p["call"].as_u64().unwrap_or_default();
+            let state = p["state"].as_str().unwrap_or_default().to_owned();
+            if seen.get(&call) != Some(&state) {
+                let detail = match (p["status"].as_u64(), p["reason"].as_str()) {
+                    (Some(code), Some(reason)) => format!(" ({code} {reason})"),
+                    _ => String::new(),
+                };
+                println!(
+                    "{}  {}{detail}",
+                    p["number"].as_str().unwrap_or_default(),
+                    state
+                );
+                seen.insert(call, state);
+            }
+        }
+        if !follow {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}

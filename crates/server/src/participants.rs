@@ -1,0 +1,87 @@
+//! The live states of invited participants, written by the SIP task and read by the HTTP
+//! API (and through it `konferenz participants --follow`). Control plane only: never
+//! touched by the 20 ms audio path, so a mutex is fine here.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use konferenz_conference::{ParticipantState, RoomNumber};
+use serde::Serialize;
+use tracing::{debug, info};
+
+/// One invited participant.
+#[derive(Clone, Debug, Serialize)]
+pub struct Invitee {
+    pub call: u64,
+    pub room: String,
+    /// The number as invited (shown to the room's users; logged at debug level only).
+    pub number: String,
+    pub state: String,
+    /// The SIP status of a failed call.
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    /// Unix seconds of the last change.
+    pub since: u64,
+}
+
+/// Shared registry, cheap to clone.
+#[derive(Clone, Default)]
+pub struct Participants(Arc<Mutex<BTreeMap<u64, Invitee>>>);
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Participants {
+    /// A new invitation.
+    pub fn add(&self, call: u64, room: &RoomNumber, number: &str, state: ParticipantState) {
+        let invitee = Invitee {
+            call,
+            room: room.to_string(),
+            number: number.to_owned(),
+            state: String::new(),
+            status: None,
+            reason: None,
+            since: 0,
+        };
+        self.lock().insert(call, invitee);
+        self.set(call, state);
+    }
+
+    /// A change of state (logged: the state at info, the number only at debug).
+    pub fn set(&self, call: u64, state: ParticipantState) {
+        let mut map = self.lock();
+        let Some(invitee) = map.get_mut(&call) else {
+            return;
+        };
+        if let ParticipantState::Failed { status, reason } = &state {
+            invitee.status = Some(*status);
+            invitee.reason = Some(reason.clone());
+        }
+        invitee.state = state.name().to_owned();
+        invitee.since = unix_now();
+        info!(call, room = %invitee.room, state = %state, "invitation");
+        debug!(call, number = %invitee.number, "invitation number");
+    }
+
+    /// The current state's name, if the call is an invitation.
+    pub fn state(&self, call: u64) -> Option<String> {
+        self.lock().get(&call).map(|i| i.state.clone())
+    }
+
+    /// The invitations of a room, oldest first.
+    pub fn of_room(&self, room: &RoomNumber) -> Vec<Invitee> {
+        self.lock()
+            .values()
+            .filter(|i| i.room == room.as_str())
+            .cloned()
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Invitee>> {
+        // A panic elsewhere must not take the API down with it.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,142 @@
+//! Invitations: the server calls a number through the trunk and puts whoever answers
+//! straight into the room (no PIN), tracking the participant's live state.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use konferenz_conference::{CallerKey, Entry, ParticipantState, RoomNumber};
+use konferenz_sip::{CallHandle, EndReason, LocalMedia, OutgoingCall, Transport};
+use tokio::sync::oneshot;
+use tracing::warn;
+
+use super::{CallEntry, State};
+
+/// What the HTTP API asks of the SIP task.
+#[derive(Debug)]
+pub enum SipCommand {
+    /// Call `number` into `room`.
+    Invite {
+        room: RoomNumber,
+        number: String,
+        /// The Request-URI (the trunk template filled in) and where to send it.
+        target: String,
+        next_hop: SocketAddr,
+        transport: Transport,
+        reply: oneshot::Sender<Result<u64, String>>,
+    },
+    /// The ring time of an invitation is over.
+    RingTimeout { call: CallHandle },
+}
+
+impl State {
+    pub(super) fn on_command(&mut self, command: SipCommand) {
+        match command {
+            SipCommand::Invite {
+                room,
+                number,
+                target,
+                next_hop,
+                transport,
+                reply,
+            } => {
+                let result = self.invite(room, &number, target, next_hop, transport);
+                let _ = reply.send(result);
+            }
+            SipCommand::RingTimeout { call } => {
+                let ringing = self
+                    .participants
+                    .state(call.0)
+                    .is_some_and(|s| s == "calling" || s == "ringing");
+                if ringing {
+                    self.participants.set(call.0, ParticipantState::NoAnswer);
+                    let _ = self.endpoint.hangup(Instant::now(), call);
+                }
+            }
+        }
+    }
+
+    fn invite(
+        &mut self,
+        room: RoomNumber,
+        number: &str,
+        target: String,
+        next_hop: SocketAddr,
+        transport: Transport,
+    ) -> Result<u64, String> {
+        let now = Instant::now();
+        let sockets = self.ports.allocate().map_err(|e| e.to_string())?;
+        let port = sockets.port;
+        let call = OutgoingCall {
+            target,
+            next_hop,
+            transport,
+            from: format!("sip:{}@{}", self.trunk.caller_id, self.media_ip),
+            display_name: Some(format!("Conference {room}")),
+            asserted_identity: self.trunk.asserted_identity.clone(),
+            credentials: self.trunk.username.clone().zip(self.trunk.password.clone()),
+            local: LocalMedia {
+                rtp: SocketAddr::new(self.media_ip, port),
+            },
+        };
+        let handle = match self.endpoint.invite(now, call) {
+            Ok(handle) => handle,
+            Err(e) => {
+                self.ports.release(port);
+                return Err(e.to_string());
+            }
+        };
+        let menu = self.dialin.menu(self.prompts.default_language(), false);
+        self.calls.insert(
+            handle,
+            CallEntry {
+                dialled: room.to_string(),
+                room: Some(room.clone()),
+                caller: CallerKey::new(next_hop.ip(), number),
+                shared: false,
+                port: Some(port),
+                sockets: Some(sockets),
+                entry: Some((
+                    Entry::Room {
+                        room: room.clone(),
+                        pin_required: false,
+                    },
+                    menu,
+                )),
+                joined: false,
+                ssrc: rand::random(),
+            },
+        );
+        self.participants
+            .add(handle.0, &room, number, ParticipantState::Calling);
+        let (commands, ring) = (
+            self.commands.clone(),
+            Duration::from_secs(self.trunk.ring_timeout_secs),
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep(ring).await;
+            let _ = commands.send(SipCommand::RingTimeout { call: handle });
+        });
+        Ok(handle.0)
+    }
+
+    /// An invited participant's call ended: record why.
+    pub(super) fn invitation_ended(&mut self, call: CallHandle, reason: &EndReason) {
+        let Some(current) = self.participants.state(call.0) else {
+            return;
+        };
+        let state = match reason {
+            EndReason::Failed { status, reason } => ParticipantState::from_failure(*status, reason),
+            EndReason::BadAnswer => ParticipantState::Failed {
+                status: 488,
+                reason: "no usable SDP answer".into(),
+            },
+            // Cancelled at the ring timeout: already marked no-answer.
+            _ if current == "no-answer" => return,
+            _ => ParticipantState::Left,
+        };
+        if matches!(state, ParticipantState::Failed { .. }) {
+            warn!(call = %call, state = %state, "invitation failed");
+        }
+        self.participants.set(call.0, state);
+    }
+}
