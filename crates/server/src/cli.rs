@@ -44,8 +44,9 @@ pub enum Command {
         /// The room.
         #[arg(long)]
         room: RoomNumber,
-        /// Numbers to call (dialled through trunk.uri).
-        #[arg(required = true)]
+        /// Numbers to call (dialled through trunk.uri), or names from the phone book
+        /// ("mül" finds "Müller, Anna"; several matches are listed to choose from).
+        #[arg(required = true, value_name = "NUMBER_OR_NAME")]
         numbers: Vec<String>,
     },
     /// The invited participants of a room and their live states.

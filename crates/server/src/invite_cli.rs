@@ -121,3 +121,70 @@ pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow:
         std::thread::sleep(Duration::from_millis(300));
     }
 }
+
+/// A number as typed (digits, `+`, and the usual separators), or a phone book search.
+/// One person with one number is taken; several candidates are listed and, at a terminal,
+/// the user picks one — never a guess. A word that matches nobody is used as a SIP user
+/// name as it stands (e.g. a phone registered as `alice`).
+pub async fn resolve(store: &konferenz_store::Store, wanted: &str) -> anyhow::Result<String> {
+    let looks_dialable = wanted.chars().any(|c| c.is_ascii_digit())
+        && wanted
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+ -/().*#".contains(c));
+    if looks_dialable {
+        return Ok(wanted.chars().filter(|c| !" -/().".contains(*c)).collect());
+    }
+    let matches = store.search_phonebook(wanted).await?;
+    let candidates: Vec<(String, String)> = matches
+        .iter()
+        .flat_map(|m| {
+            let name = m.entry.contact.name().to_owned();
+            m.entry
+                .contact
+                .numbers()
+                .iter()
+                .map(move |n| (format!("{name} ({})", n.label), n.number.to_string()))
+        })
+        .collect();
+    match candidates.len() {
+        0 if wanted
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) =>
+        {
+            Ok(wanted.to_owned())
+        }
+        0 => bail!("no phone book entry matches {wanted:?}"),
+        1 => Ok(candidates[0].1.clone()),
+        _ => choose(wanted, &candidates),
+    }
+}
+
+fn choose(wanted: &str, candidates: &[(String, String)]) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let list: String = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, (who, number))| format!("  {}) {who}  {number}\n", i + 1))
+        .collect();
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "{} numbers match {wanted:?}; give the number or a more exact name:\n{list}",
+            candidates.len()
+        );
+    }
+    print!(
+        "{} numbers match {wanted:?}:\n{list}which one? ",
+        candidates.len()
+    );
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let choice: usize = line
+        .trim()
+        .parse()
+        .context("expected the number of a line")?;
+    candidates
+        .get(choice.wrapping_sub(1))
+        .map(|(_, number)| number.clone())
+        .context("no such line")
+}

@@ -66,7 +66,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Invite { room, numbers } => {
-            tokio::task::spawn_blocking(move || invite_cli::invite(&config, &room, &numbers))
+            let store = cli::open_store(&config).await?;
+            let mut resolved = Vec::new();
+            for wanted in &numbers {
+                resolved.push(invite_cli::resolve(&store, wanted).await?);
+            }
+            tokio::task::spawn_blocking(move || invite_cli::invite(&config, &room, &resolved))
                 .await?
         }
         Command::Participants { room, follow } => {

@@ -294,3 +294,58 @@ fn usage_errors_exit_2() {
     setup.fails(2, &["show", "abc"]);
     setup.fails(2, &["frobnicate"]);
 }
+
+#[test]
+fn invite_by_name_lists_several_matches_instead_of_guessing() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = dir.path().join("k.toml");
+    // Nothing listens on this HTTP port: a resolved invitation fails to reach the server.
+    let text = format!(
+        "[database]\nurl = \"sqlite://{}/k.db\"\n[http]\nlisten = \"127.0.0.1:9\"\n",
+        dir.path().display()
+    );
+    std::fs::write(&config, text).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_konferenz"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let ok = |args: &[&str]| assert!(run(args).status.success(), "{args:?}");
+    ok(&[
+        "phonebook",
+        "add",
+        "--name",
+        "Müller, Anna",
+        "--number",
+        "work=+41441234567",
+    ]);
+    ok(&[
+        "phonebook",
+        "add",
+        "--name",
+        "Mühle, Max",
+        "--number",
+        "mobile=+41791234567",
+    ]);
+    let several = run(&["invite", "--room", "800", "mü"]);
+    let err = String::from_utf8_lossy(&several.stderr);
+    assert_eq!(several.status.code(), Some(1));
+    assert!(
+        err.contains("2 numbers match")
+            && err.contains("Müller, Anna")
+            && err.contains("Mühle, Max"),
+        "{err}"
+    );
+    let one = run(&["invite", "--room", "800", "anna"]);
+    let err = String::from_utf8_lossy(&one.stderr);
+    assert!(
+        err.contains("is the server running"),
+        "one match resolves to its number: {err}"
+    );
+    let none = run(&["invite", "--room", "800", "Hans Meier"]);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no phone book entry matches"));
+}
