@@ -58,6 +58,21 @@ pub enum Command {
         #[arg(long)]
         follow: bool,
     },
+    /// Hang up a participant's call (BYE, or CANCEL while it rings).
+    Hangup {
+        /// The call id `konferenz participants` shows.
+        call: u64,
+    },
+    /// Stop mixing a participant's audio (they still hear the room).
+    Mute {
+        /// The call id `konferenz participants` shows.
+        call: u64,
+    },
+    /// Mix a muted participant again.
+    Unmute {
+        /// The call id `konferenz participants` shows.
+        call: u64,
+    },
     /// The voice prompts.
     Prompts {
         #[command(subcommand)]

@@ -33,6 +33,8 @@ pub fn routes(api: InviteApi) -> Router {
     Router::new()
         .route("/api/rooms/{number}/invitations", post(invite))
         .route("/api/rooms/{number}/participants", get(participants))
+        .route("/api/calls/{call}/hangup", post(hang_up))
+        .route("/api/calls/{call}/mute", post(mute))
         .with_state(api)
 }
 
@@ -139,4 +141,53 @@ async fn participants(State(api): State<InviteApi>, Path(number): Path<String>) 
         Ok(room) => Json::<Vec<Invitee>>(api.participants.of_room(&room)).into_response(),
         Err(response) => response,
     }
+}
+
+async fn command(
+    api: &InviteApi,
+    make: impl FnOnce(oneshot::Sender<Result<(), String>>) -> SipCommand,
+) -> Response {
+    let (reply, answer) = oneshot::channel();
+    if api.sip.send(make(reply)).is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    match answer.await {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(message)) => error(StatusCode::NOT_FOUND, message),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+    }
+}
+
+/// `POST /api/calls/{call}/hangup`: BYE (or CANCEL while ringing).
+async fn hang_up(State(api): State<InviteApi>, Path(call): Path<u64>) -> Response {
+    command(&api, |reply| SipCommand::HangUp {
+        call: konferenz_sip::CallHandle(call),
+        reply,
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct MuteBody {
+    muted: bool,
+}
+
+/// `POST /api/calls/{call}/mute` with `{"muted": true|false}`.
+async fn mute(
+    State(api): State<InviteApi>,
+    Path(call): Path<u64>,
+    body: Result<Json<MuteBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(body)) = body else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "muted: expected a JSON body {\"muted\": true|false}",
+        );
+    };
+    command(&api, |reply| SipCommand::Mute {
+        call: konferenz_sip::CallHandle(call),
+        muted: body.muted,
+        reply,
+    })
+    .await
 }

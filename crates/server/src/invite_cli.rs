@@ -188,3 +188,29 @@ fn choose(wanted: &str, candidates: &[(String, String)]) -> anyhow::Result<Strin
         .map(|(_, number)| number.clone())
         .context("no such line")
 }
+
+/// `konferenz hangup CALL` / `mute CALL` / `unmute CALL` (call ids from `participants`).
+pub fn call_command(
+    config: &Config,
+    call: u64,
+    action: &str,
+    muted: Option<bool>,
+) -> anyhow::Result<()> {
+    let api = Api::new(config);
+    let body = muted
+        .map(|m| serde_json::json!({ "muted": m }))
+        .unwrap_or(serde_json::json!({}));
+    let (status, answer) = api.call("POST", &format!("/api/calls/{call}/{action}"), Some(body))?;
+    if status != 204 {
+        bail!("{}", api_error(&answer));
+    }
+    println!(
+        "call {call}: {}",
+        match muted {
+            Some(true) => "muted",
+            Some(false) => "unmuted",
+            None => "hung up",
+        }
+    );
+    Ok(())
+}

@@ -74,6 +74,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || invite_cli::invite(&config, &room, &resolved))
                 .await?
         }
+        Command::Hangup { call } => {
+            tokio::task::spawn_blocking(move || {
+                invite_cli::call_command(&config, call, "hangup", None)
+            })
+            .await?
+        }
+        Command::Mute { call } => {
+            tokio::task::spawn_blocking(move || {
+                invite_cli::call_command(&config, call, "mute", Some(true))
+            })
+            .await?
+        }
+        Command::Unmute { call } => {
+            tokio::task::spawn_blocking(move || {
+                invite_cli::call_command(&config, call, "mute", Some(false))
+            })
+            .await?
+        }
         Command::Participants { room, follow } => {
             tokio::task::spawn_blocking(move || invite_cli::participants(&config, &room, follow))
                 .await?

@@ -52,6 +52,8 @@ pub enum RoomCommand {
         call: CallHandle,
         verdict: PinVerdict,
     },
+    /// Stop (or resume) mixing this participant's audio.
+    Mute { call: CallHandle, muted: bool },
     /// The participant left; its sockets are dropped.
     Leave { call: CallHandle },
     /// The room is empty and forgotten by the SIP side: end the task.
@@ -206,6 +208,11 @@ impl Room {
                         menu.pin_checked(now, verdict);
                     }
                     self.run_menu(now, i);
+                }
+            }
+            RoomCommand::Mute { call, muted } => {
+                if let Some(p) = self.find(call) {
+                    p.muted = muted;
                 }
             }
             RoomCommand::Leave { call } => {
@@ -363,7 +370,7 @@ impl Room {
         }
         for (i, p) in self.participants.iter_mut().enumerate() {
             let kind = p.leg.pull_frame(now, &mut self.inputs[i]);
-            self.talking[i] = p.is_joined() && kind != FrameKind::Silence;
+            self.talking[i] = p.is_joined() && !p.muted && kind != FrameKind::Silence;
             // In-band digits only matter in the menu (and cost a Goertzel bank per frame).
             if let Mode::Menu { menu, .. } = &mut p.mode
                 && p.dtmf_source.is_none_or(|s| s == DtmfSource::Inband)

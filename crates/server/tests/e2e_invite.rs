@@ -47,7 +47,21 @@ fn an_invited_phone_is_called_into_the_room_and_hears_the_caller() {
     invited.wait_established(SETUP);
     wait_state(&server, "inv  connected");
     std::thread::sleep(Duration::from_secs(4)); // talk time, not synchronisation
-    invited.hangup();
+    let call = out
+        .split("(call ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(")\n")
+        .to_owned();
+    assert_eq!(
+        server.cli(&["mute", &call]),
+        format!("call {call}: muted\n")
+    );
+    assert_eq!(
+        server.cli(&["hangup", &call]),
+        format!("call {call}: hung up\n")
+    );
+    invited.wait_closed(SETUP);
     wait_state(&server, "inv  left");
     caller.hangup();
 

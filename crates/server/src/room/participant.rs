@@ -47,6 +47,8 @@ pub struct Participant {
     /// The way this caller's keys arrive, once the first one has.
     pub dtmf_source: Option<DtmfSource>,
     pub language: Language,
+    /// Muted by a moderator: still hears the room, is not mixed into it.
+    pub muted: bool,
 }
 
 impl std::fmt::Debug for Participant {
@@ -80,6 +82,7 @@ impl Participant {
             prompts: PromptPlayer::new(),
             inband: InbandDetector::new(),
             dtmf_source: None,
+            muted: false,
             language,
         }
     }

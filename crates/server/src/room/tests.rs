@@ -219,3 +219,44 @@ fn audio_goes_to_where_packets_come_from() {
     let heard = b.heard().expect("B hears A at its real address");
     assert!((i32::from(heard) - 4000).abs() < 200, "{heard}");
 }
+
+#[test]
+fn a_muted_participant_is_not_heard_but_still_hears() {
+    let mut ports = pool();
+    let mut room = room(0, quiet());
+    let t0 = Instant::now();
+    let mut phones = [TestPhone::new(1, 3000), TestPhone::new(2, 5000)];
+    let mut addrs = Vec::new();
+    for (i, phone) in phones.iter().enumerate() {
+        let sockets = ports.allocate().unwrap();
+        addrs.push(sockets.rtp.local_addr().unwrap());
+        let media = target(phone, 300 + i as u32);
+        room.command(t0, join(i as u64, sockets, media));
+    }
+    room.command(
+        t0,
+        RoomCommand::Mute {
+            call: CallHandle(1),
+            muted: true,
+        },
+    );
+    let mut events = Vec::new();
+    for n in 0..20u64 {
+        for (phone, addr) in phones.iter_mut().zip(&addrs) {
+            phone.send_frame(*addr);
+        }
+        room.tick(t0 + Duration::from_millis(20 * n), &mut events);
+    }
+    let heard: Vec<i16> = phones
+        .iter()
+        .map(|p| p.heard().expect("audio arrives"))
+        .collect();
+    assert!(
+        heard[0].abs() < 50,
+        "phone 0 does not hear the muted phone 1: {heard:?}"
+    );
+    assert!(
+        (i32::from(heard[1]) - 3000).abs() < 150,
+        "the muted phone hears phone 0: {heard:?}"
+    );
+}

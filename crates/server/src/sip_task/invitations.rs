@@ -26,6 +26,17 @@ pub enum SipCommand {
     },
     /// The ring time of an invitation is over.
     RingTimeout { call: CallHandle },
+    /// Hang a call up (any participant, invited or dialled in).
+    HangUp {
+        call: CallHandle,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Stop or resume mixing a participant's audio.
+    Mute {
+        call: CallHandle,
+        muted: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 impl State {
@@ -40,6 +51,29 @@ impl State {
                 reply,
             } => {
                 let result = self.invite(room, &number, target, next_hop, transport);
+                let _ = reply.send(result);
+            }
+            SipCommand::HangUp { call, reply } => {
+                let result = self
+                    .endpoint
+                    .hangup(Instant::now(), call)
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(result);
+            }
+            SipCommand::Mute { call, muted, reply } => {
+                let room = self
+                    .calls
+                    .get(&call)
+                    .filter(|c| c.joined)
+                    .and_then(|c| c.room.clone());
+                let result = match room {
+                    Some(room) => {
+                        self.rooms
+                            .send(&room, crate::room::RoomCommand::Mute { call, muted });
+                        Ok(())
+                    }
+                    None => Err(format!("no call {call} in a room")),
+                };
                 let _ = reply.send(result);
             }
             SipCommand::RingTimeout { call } => {
