@@ -62,6 +62,9 @@ pub enum Command {
     Hangup {
         /// The call id `konferenz participants` shows.
         call: u64,
+        /// Also bar the caller ID / invited number from calling this room again.
+        #[arg(long)]
+        block: bool,
     },
     /// Stop mixing a participant's audio (they still hear the room).
     Mute {

@@ -158,10 +158,23 @@ async fn command(
     }
 }
 
-/// `POST /api/calls/{call}/hangup`: BYE (or CANCEL while ringing).
-async fn hang_up(State(api): State<InviteApi>, Path(call): Path<u64>) -> Response {
+#[derive(Deserialize, Default)]
+struct HangUpBody {
+    #[serde(default)]
+    block: bool,
+}
+
+/// `POST /api/calls/{call}/hangup` (optional body `{"block": true}`): BYE (or CANCEL while
+/// ringing); with `block` the caller ID / invited number may not call this room again.
+async fn hang_up(
+    State(api): State<InviteApi>,
+    Path(call): Path<u64>,
+    body: Option<Json<HangUpBody>>,
+) -> Response {
+    let block = body.map(|Json(b)| b.block).unwrap_or_default();
     command(&api, |reply| SipCommand::HangUp {
         call: konferenz_sip::CallHandle(call),
+        block,
         reply,
     })
     .await

@@ -97,7 +97,7 @@ pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow:
         }
         let list = body.as_array().cloned().unwrap_or_default();
         if !follow && list.is_empty() {
-            println!("no invited participants");
+            println!("no participants");
         }
         for p in &list {
             let call = p["call"].as_u64().unwrap_or_default();
@@ -107,11 +107,8 @@ pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow:
                     (Some(code), Some(reason)) => format!(" ({code} {reason})"),
                     _ => String::new(),
                 };
-                println!(
-                    "{}  {}{detail}",
-                    p["number"].as_str().unwrap_or_default(),
-                    state
-                );
+                let number = p["number"].as_str().unwrap_or_default();
+                println!("{call}  {number}  {state}{detail}");
                 seen.insert(call, state);
             }
         }
@@ -189,7 +186,25 @@ fn choose(wanted: &str, candidates: &[(String, String)]) -> anyhow::Result<Strin
         .context("no such line")
 }
 
-/// `konferenz hangup CALL` / `mute CALL` / `unmute CALL` (call ids from `participants`).
+/// `konferenz hangup CALL [--block]`.
+pub fn hang_up(config: &Config, call: u64, block: bool) -> anyhow::Result<()> {
+    let api = Api::new(config);
+    let (status, answer) = api.call(
+        "POST",
+        &format!("/api/calls/{call}/hangup"),
+        Some(serde_json::json!({ "block": block })),
+    )?;
+    if status != 204 {
+        bail!("{}", api_error(&answer));
+    }
+    println!(
+        "call {call}: hung up{}",
+        if block { " and blocked" } else { "" }
+    );
+    Ok(())
+}
+
+/// `konferenz mute CALL` / `unmute CALL` (call ids from `participants`).
 pub fn call_command(
     config: &Config,
     call: u64,

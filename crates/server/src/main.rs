@@ -74,11 +74,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || invite_cli::invite(&config, &room, &resolved))
                 .await?
         }
-        Command::Hangup { call } => {
-            tokio::task::spawn_blocking(move || {
-                invite_cli::call_command(&config, call, "hangup", None)
-            })
-            .await?
+        Command::Hangup { call, block } => {
+            tokio::task::spawn_blocking(move || invite_cli::hang_up(&config, call, block)).await?
         }
         Command::Mute { call } => {
             tokio::task::spawn_blocking(move || {

@@ -71,6 +71,9 @@ struct CallEntry {
     joined: bool,
     /// Our SSRC towards this caller, stable across re-INVITEs.
     ssrc: u32,
+    /// Who this is, for "hang up and block": the caller ID of a dial-in, the number of an
+    /// invitation.
+    identity: Option<String>,
 }
 
 struct State {
@@ -91,6 +94,8 @@ struct State {
     trunk: TrunkConfig,
     participants: Participants,
     commands: mpsc::UnboundedSender<SipCommand>,
+    /// Per room: identities hung up with "block", refused when they call again.
+    blocked: HashMap<RoomNumber, std::collections::HashSet<String>>,
 }
 
 impl SipTask {
@@ -120,6 +125,7 @@ impl SipTask {
             trunk: self.trunk,
             participants: self.participants,
             commands: commands_tx,
+            blocked: HashMap::new(),
         };
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
@@ -306,7 +312,21 @@ impl State {
                 let _ = self.endpoint.hangup(now, call);
             }
             RoomEvent::CheckPin { call, pin } => self.check_pin(call, pin),
-            RoomEvent::Joined { call } => debug!(call = %call, "in the conference"),
+            RoomEvent::Joined { call } => {
+                // Dial-ins are listed beside invitations once they are in the room, so they
+                // can be muted, hung up and blocked the same way.
+                if self.participants.state(call.0).is_none()
+                    && let Some(entry) = self.calls.get(&call)
+                    && let Some(room) = &entry.room
+                {
+                    let who = entry
+                        .identity
+                        .clone()
+                        .unwrap_or_else(|| "unknown".to_owned());
+                    self.participants
+                        .add(call.0, room, &who, ParticipantState::Connected);
+                }
+            }
             RoomEvent::Transfer { participant, room } => {
                 let call = participant.call;
                 let Some(entry) = self.calls.get_mut(&call) else {

@@ -126,3 +126,27 @@ fn inviting_without_a_trunk_or_into_an_unknown_room_is_refused() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no room 999"));
 }
+
+#[test]
+fn a_caller_hung_up_with_block_cannot_dial_back_in() {
+    let server = Server::start();
+    let mut pest = Phone::start(PhoneConfig::new("pest", 790.0));
+    pest.dial(&server.uri("800"));
+    pest.wait_established(SETUP);
+    let list = wait_state(&server, "pest  connected");
+    let call = list
+        .lines()
+        .find(|l| l.contains("pest"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        server.cli(&["hangup", &call, "--block"]),
+        format!("call {call}: hung up and blocked\n")
+    );
+    pest.wait_closed(SETUP);
+    pest.dial(&server.uri("800"));
+    let closed = pest.wait_closed(SETUP);
+    assert!(closed.to_string().contains("403"), "CALL_CLOSED: {closed}");
+    pest.quit();
+}

@@ -42,6 +42,12 @@ pub fn parse_uri(text: &str) -> Option<(String, u16)> {
     Some((host, uri.port().unwrap_or(5060)))
 }
 
+/// The user part of a SIP URI (`sip:alice@host` → `alice`), percent-decoded.
+pub fn uri_user(text: &str) -> Option<String> {
+    let uri = sipx_sip::Uri::parse(bytes::Bytes::copy_from_slice(text.as_bytes())).ok()?;
+    Some(String::from_utf8_lossy(&uri.decoded_user()?).into_owned())
+}
+
 /// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
 /// announces, and runs its timers to the end. Must never panic. `now` is the virtual start
 /// time (the caller reads the clock; this crate never does).

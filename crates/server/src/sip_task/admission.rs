@@ -71,6 +71,7 @@ impl State {
                 entry: None,
                 joined: false,
                 ssrc: rand::random(),
+                identity: konferenz_sip::uri_user(caller_uri),
             },
         );
         let (store, lookups) = (self.store.clone(), self.lookups.clone());
@@ -100,6 +101,16 @@ impl State {
         let Some(entry) = self.calls.get_mut(&call) else {
             return;
         };
+        let blocked = entry
+            .room
+            .as_ref()
+            .and_then(|r| self.blocked.get(r))
+            .is_some_and(|set| entry.identity.as_ref().is_some_and(|id| set.contains(id)));
+        if blocked {
+            info!(call = %call, "caller was hung up with block; refusing");
+            let _ = self.endpoint.reject(now, call, 403);
+            return;
+        }
         let default_language = self.prompts.default_language();
         let mut language_switch = self.prompts.language_switch;
         let (kind, language) = match (&lookup.found, entry.shared, &entry.room) {

@@ -26,9 +26,11 @@ pub enum SipCommand {
     },
     /// The ring time of an invitation is over.
     RingTimeout { call: CallHandle },
-    /// Hang a call up (any participant, invited or dialled in).
+    /// Hang a call up (any participant, invited or dialled in); `block` bars its caller ID
+    /// or invited number from this room from now on.
     HangUp {
         call: CallHandle,
+        block: bool,
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// Stop or resume mixing a participant's audio.
@@ -53,7 +55,14 @@ impl State {
                 let result = self.invite(room, &number, target, next_hop, transport);
                 let _ = reply.send(result);
             }
-            SipCommand::HangUp { call, reply } => {
+            SipCommand::HangUp { call, block, reply } => {
+                if block
+                    && let Some(entry) = self.calls.get(&call)
+                    && let (Some(room), Some(identity)) =
+                        (entry.room.clone(), entry.identity.clone())
+                {
+                    self.blocked.entry(room).or_default().insert(identity);
+                }
                 let result = self
                     .endpoint
                     .hangup(Instant::now(), call)
@@ -138,6 +147,7 @@ impl State {
                 )),
                 joined: false,
                 ssrc: rand::random(),
+                identity: Some(number.to_owned()),
             },
         );
         self.participants
