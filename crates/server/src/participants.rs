@@ -24,9 +24,9 @@ pub struct Invitee {
     pub since: u64,
 }
 
-/// Shared registry, cheap to clone.
+/// Shared registry, cheap to clone: the JSON view and the typed state of each call.
 #[derive(Clone, Default)]
-pub struct Participants(Arc<Mutex<BTreeMap<u64, Invitee>>>);
+pub struct Participants(Arc<Mutex<BTreeMap<u64, (Invitee, ParticipantState)>>>);
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -46,14 +46,14 @@ impl Participants {
             reason: None,
             since: 0,
         };
-        self.lock().insert(call, invitee);
+        self.lock().insert(call, (invitee, state.clone()));
         self.set(call, state);
     }
 
     /// A change of state (logged: the state at info, the number only at debug).
     pub fn set(&self, call: u64, state: ParticipantState) {
         let mut map = self.lock();
-        let Some(invitee) = map.get_mut(&call) else {
+        let Some((invitee, current)) = map.get_mut(&call) else {
             return;
         };
         if let ParticipantState::Failed { status, reason } = &state {
@@ -62,25 +62,26 @@ impl Participants {
         }
         invitee.state = state.name().to_owned();
         invitee.since = unix_now();
-        info!(call, room = %invitee.room, state = %state, "invitation");
-        debug!(call, number = %invitee.number, "invitation number");
+        info!(call, room = %invitee.room, state = %state, "participant");
+        debug!(call, number = %invitee.number, "participant number");
+        *current = state;
     }
 
-    /// The current state's name, if the call is an invitation.
-    pub fn state(&self, call: u64) -> Option<String> {
-        self.lock().get(&call).map(|i| i.state.clone())
+    /// The current state, if the call is listed.
+    pub fn state(&self, call: u64) -> Option<ParticipantState> {
+        self.lock().get(&call).map(|(_, state)| state.clone())
     }
 
-    /// The invitations of a room, oldest first.
+    /// The participants of a room, oldest first.
     pub fn of_room(&self, room: &RoomNumber) -> Vec<Invitee> {
         self.lock()
             .values()
-            .filter(|i| i.room == room.as_str())
-            .cloned()
+            .filter(|(i, _)| i.room == room.as_str())
+            .map(|(i, _)| i.clone())
             .collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Invitee>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Invitee, ParticipantState)>> {
         // A panic elsewhere must not take the API down with it.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }

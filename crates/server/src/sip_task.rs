@@ -225,7 +225,7 @@ impl State {
             // Only calls the server places produce these, and it places none yet (the
             // invitation command arrives with the outgoing-calls work).
             Event::Progress { call, .. } => {
-                if self.participants.state(call.0).as_deref() == Some("calling") {
+                if self.participants.state(call.0) == Some(ParticipantState::Calling) {
                     self.participants.set(call.0, ParticipantState::Ringing);
                 }
             }

@@ -86,10 +86,9 @@ impl State {
                 let _ = reply.send(result);
             }
             SipCommand::RingTimeout { call } => {
-                let ringing = self
-                    .participants
-                    .state(call.0)
-                    .is_some_and(|s| s == "calling" || s == "ringing");
+                let ringing = self.participants.state(call.0).is_some_and(|s| {
+                    matches!(s, ParticipantState::Calling | ParticipantState::Ringing)
+                });
                 if ringing {
                     self.participants.set(call.0, ParticipantState::NoAnswer);
                     let _ = self.endpoint.hangup(Instant::now(), call);
@@ -175,7 +174,7 @@ impl State {
                 reason: "no usable SDP answer".into(),
             },
             // Cancelled at the ring timeout: already marked no-answer.
-            _ if current == "no-answer" => return,
+            _ if current == ParticipantState::NoAnswer => return,
             _ => ParticipantState::Left,
         };
         if matches!(state, ParticipantState::Failed { .. }) {
