@@ -1,6 +1,5 @@
 //! The command line: `konferenz [--config FILE] serve | room ... | config`.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -251,20 +250,7 @@ fn room_table(rooms: &[Room]) -> String {
             ]
         })
         .collect();
-    let header = ["NUMBER", "NAME", "PIN", "CREATED"].map(str::to_owned);
-    let width = |col: usize| {
-        std::iter::once(&header)
-            .chain(&rows)
-            .map(|row| row[col].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    let mut out = String::new();
-    for [number, name, pin, created] in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(out, "{number:<w0$}  {name:<w1$}  {pin:<w2$}  {created}");
-    }
-    out
+    crate::table::render(["NUMBER", "NAME", "PIN", "CREATED"], &rows)
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SSZ` (UTC), without a date library.

@@ -16,6 +16,7 @@ mod room;
 mod rtp_ports;
 mod serve;
 mod sip_task;
+mod table;
 mod tcp;
 
 use std::process::ExitCode;

@@ -254,20 +254,7 @@ fn table<'e>(entries: impl Iterator<Item = &'e PhonebookEntry>) -> String {
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "COMPANY", "NUMBERS"].map(str::to_owned);
-    let width = |col: usize| {
-        std::iter::once(&header)
-            .chain(&rows)
-            .map(|row| row[col].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    let mut out = String::new();
-    for [id, name, company, numbers] in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(out, "{id:<w0$}  {name:<w1$}  {company:<w2$}  {numbers}");
-    }
-    out
+    crate::table::render(["ID", "NAME", "COMPANY", "NUMBERS"], &rows)
 }
 
 /// One entry, a field per line.
