@@ -5,8 +5,7 @@
 //!
 //! ```
 //! # use konferenz_conference::*;
-//! # use std::time::Instant;
-//! # let now = Instant::now();
+//! # fn drive(now: std::time::Instant) {
 //! # let caller = CallerKey::new("192.0.2.1".parse().unwrap(), "alice");
 //! # let dialled = RoomNumber::parse("800").unwrap();
 //! # let room_pin = Pin::parse("4711").unwrap();
@@ -33,6 +32,7 @@
 //! }
 //! # assert!(menu.is_done());
 //! while let Some(event) = throttle.poll_event() { /* warn!(?event) */ }
+//! # }
 //! ```
 
 mod menu;

@@ -5,15 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::time::Instant;
 
-/// Timers keyed by `K`, each armed at most once; ordered by deadline.
+/// Timers keyed by `K`, each armed at most once; ordered by deadline `T` (an `Instant` in
+/// the endpoint; any ordered value in tests).
 #[derive(Debug)]
-pub(crate) struct TimerQueue<K: Clone + Eq + Hash> {
-    by_deadline: BTreeMap<(Instant, u64), K>,
-    by_key: HashMap<K, (Instant, u64)>,
+pub(crate) struct TimerQueue<K: Clone + Eq + Hash, T: Ord + Copy = Instant> {
+    by_deadline: BTreeMap<(T, u64), K>,
+    by_key: HashMap<K, (T, u64)>,
     next_seq: u64,
 }
 
-impl<K: Clone + Eq + Hash> Default for TimerQueue<K> {
+impl<K: Clone + Eq + Hash, T: Ord + Copy> Default for TimerQueue<K, T> {
     fn default() -> Self {
         Self {
             by_deadline: BTreeMap::new(),
@@ -23,9 +24,9 @@ impl<K: Clone + Eq + Hash> Default for TimerQueue<K> {
     }
 }
 
-impl<K: Clone + Eq + Hash> TimerQueue<K> {
+impl<K: Clone + Eq + Hash, T: Ord + Copy> TimerQueue<K, T> {
     /// Arms `key` for `at`, replacing an earlier arming of the same key.
-    pub(crate) fn set(&mut self, key: K, at: Instant) {
+    pub(crate) fn set(&mut self, key: K, at: T) {
         self.clear(&key);
         let slot = (at, self.next_seq);
         self.next_seq += 1;
@@ -41,12 +42,12 @@ impl<K: Clone + Eq + Hash> TimerQueue<K> {
     }
 
     /// The earliest deadline.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<T> {
         self.by_deadline.keys().next().map(|(at, _)| *at)
     }
 
     /// Removes and returns one timer due at `now`, earliest first.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<K> {
+    pub(crate) fn pop_due(&mut self, now: T) -> Option<K> {
         let (&slot, _) = self.by_deadline.iter().next()?;
         if slot.0 > now {
             return None;
@@ -65,30 +66,30 @@ impl<K: Clone + Eq + Hash> TimerQueue<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    /// Deadlines in milliseconds of virtual time.
+    type Queue<K> = TimerQueue<K, u64>;
 
     #[test]
     fn pops_in_deadline_order_and_rearming_replaces() {
-        let t0 = Instant::now();
-        let mut q = TimerQueue::default();
-        q.set("b", t0 + Duration::from_millis(20));
-        q.set("a", t0 + Duration::from_millis(10));
-        q.set("b", t0 + Duration::from_millis(5));
+        let mut q = Queue::default();
+        q.set("b", 20);
+        q.set("a", 10);
+        q.set("b", 5);
         assert_eq!(q.len(), 2);
-        assert_eq!(q.next_deadline(), Some(t0 + Duration::from_millis(5)));
-        assert_eq!(q.pop_due(t0), None);
-        assert_eq!(q.pop_due(t0 + Duration::from_millis(30)), Some("b"));
-        assert_eq!(q.pop_due(t0 + Duration::from_millis(30)), Some("a"));
-        assert_eq!(q.pop_due(t0 + Duration::from_millis(30)), None);
+        assert_eq!(q.next_deadline(), Some(5));
+        assert_eq!(q.pop_due(0), None);
+        assert_eq!(q.pop_due(30), Some("b"));
+        assert_eq!(q.pop_due(30), Some("a"));
+        assert_eq!(q.pop_due(30), None);
     }
 
     #[test]
     fn cleared_timers_never_fire() {
-        let t0 = Instant::now();
-        let mut q = TimerQueue::default();
-        q.set(1, t0);
+        let mut q = Queue::default();
+        q.set(1, 0);
         q.clear(&1);
-        assert_eq!(q.pop_due(t0 + Duration::from_secs(1)), None);
+        assert_eq!(q.pop_due(1000), None);
         assert_eq!(q.next_deadline(), None);
     }
 }
