@@ -22,7 +22,21 @@ pub struct Invitee {
     pub reason: Option<String>,
     /// Unix seconds of the last change.
     pub since: u64,
+    /// Every state the participant went through, oldest first (bounded).
+    pub events: Vec<StateEvent>,
 }
+
+/// One change of state, for the participant's timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct StateEvent {
+    pub state: String,
+    /// Unix seconds.
+    pub at: u64,
+}
+
+/// A participant's timeline keeps at most this many changes (a phone that is re-invited
+/// in a loop cannot grow it without bound).
+const MAX_EVENTS: usize = 32;
 
 /// Shared registry, cheap to clone: the JSON view and the typed state of each call.
 #[derive(Clone, Default)]
@@ -45,6 +59,7 @@ impl Participants {
             status: None,
             reason: None,
             since: 0,
+            events: Vec::new(),
         };
         self.lock().insert(call, (invitee, state.clone()));
         self.set(call, state);
@@ -62,6 +77,13 @@ impl Participants {
         }
         invitee.state = state.name().to_owned();
         invitee.since = unix_now();
+        if invitee.events.len() == MAX_EVENTS {
+            invitee.events.remove(0);
+        }
+        invitee.events.push(StateEvent {
+            state: invitee.state.clone(),
+            at: invitee.since,
+        });
         info!(call, room = %invitee.room, state = %state, "participant");
         debug!(call, number = %invitee.number, "participant number");
         *current = state;
@@ -84,5 +106,26 @@ impl Participants {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Invitee, ParticipantState)>> {
         // A panic elsewhere must not take the API down with it.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_is_kept_in_order_and_failures_carry_their_status() {
+        let p = Participants::default();
+        let room = RoomNumber::parse("800").unwrap();
+        p.add(7, &room, "0441234567", ParticipantState::Calling);
+        p.set(7, ParticipantState::Ringing);
+        p.set(7, ParticipantState::from_failure(486, "Busy Here"));
+        p.set(8, ParticipantState::Connected); // unknown call: ignored
+        let list = p.of_room(&room);
+        assert_eq!(list.len(), 1);
+        let states: Vec<&str> = list[0].events.iter().map(|e| e.state.as_str()).collect();
+        assert_eq!(states, ["calling", "ringing", "busy"]);
+        assert_eq!(p.state(7), Some(ParticipantState::Busy));
+        assert!(p.of_room(&RoomNumber::parse("801").unwrap()).is_empty());
     }
 }
