@@ -7,19 +7,11 @@ use std::path::Path;
 ///
 /// baresip hangs up when its source file ends, so make it longer than the call.
 pub fn tone_wav(path: &Path, freq_hz: f64, seconds: f64) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create tone wav");
     let n = (seconds * 8000.0) as usize;
-    for i in 0..n {
-        let s = (2.0 * PI * freq_hz * i as f64 / 8000.0).sin() * 16384.0;
-        w.write_sample(s as i16).expect("write tone sample");
-    }
-    w.finalize().expect("finalize tone wav");
+    let samples: Vec<i16> = (0..n)
+        .map(|i| ((2.0 * PI * freq_hz * i as f64 / 8000.0).sin() * 16384.0) as i16)
+        .collect();
+    write_wav(path, &samples);
 }
 
 /// Reads a mono 16-bit WAV: `(sample_rate, samples)`.
