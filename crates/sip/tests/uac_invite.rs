@@ -1,6 +1,6 @@
 //! Scenario tests of calls we place, with virtual time: 180→200 and the ACK, 183 early
 //! media, 486/603, Timer B, CANCEL (also before any provisional, §9.1), digest challenges
-//! (401/407), a redirect followed once, BYE both ways.
+//! (401/407), a redirect followed once, BYE both ways, a callee's BYE while it rings.
 
 mod support;
 
@@ -365,4 +365,47 @@ fn answered_calls_end_by_bye_either_way() {
     h.drain();
     let bye = last(&h, "BYE");
     assert!(header(&bye, "To").ends_with(";tag=callee1"), "{bye}");
+}
+
+#[test]
+fn a_bye_from_the_callee_while_it_rings_ends_the_call_once_and_cancels_our_invite() {
+    let mut h = Harness::new();
+    let call = place(&mut h, None);
+    let invite = last(&h, "INVITE");
+    h.udp(&answer(&invite, 180, "Ringing", "", ""));
+    // §15: a callee must not BYE an early dialog; if it does, the call is over for us.
+    let bye = format!(
+        "BYE sip:konferenz@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-eb;rport\r\nMax-Forwards: 70\r\nFrom: <sip:callee@127.0.0.1:5070>;tag=callee1\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+        header(&invite, "From"),
+        header(&invite, "Call-ID")
+    );
+    h.udp(&bye);
+    assert_eq!(h.statuses().last(), Some(&200));
+    assert_eq!(ended(&h, call), vec![EndReason::RemoteHangup]);
+    // Our INVITE still needs a final answer: CANCEL it; the 487 changes nothing.
+    let cancel = last(&h, "CANCEL");
+    assert_eq!(header(&cancel, "Via"), header(&invite, "Via"));
+    h.udp(&answer(&cancel, 200, "OK", "", ""));
+    h.udp(&answer(&invite, 487, "Request Terminated", "", ""));
+    assert_eq!(ended(&h, call), vec![EndReason::RemoteHangup]);
+    h.advance(ms(40_000));
+    assert_eq!(h.endpoint.call_count(), 0);
+    assert_eq!(h.endpoint.transaction_count(), (0, 0));
+
+    // The same BYE after we hung up (CANCEL sent) ends nothing twice.
+    let mut h = Harness::new();
+    let call = place(&mut h, None);
+    let invite = last(&h, "INVITE");
+    h.udp(&answer(&invite, 180, "Ringing", "", ""));
+    h.endpoint.hangup(h.now, call).unwrap();
+    h.drain();
+    assert_eq!(
+        header(&bye, "Call-ID"),
+        header(&invite, "Call-ID"),
+        "same seed"
+    );
+    h.udp(&bye);
+    assert_eq!(h.statuses().last(), Some(&200));
+    h.udp(&answer(&invite, 487, "Request Terminated", "", ""));
+    assert_eq!(ended(&h, call), vec![EndReason::LocalHangup]);
 }

@@ -376,8 +376,19 @@ impl Endpoint {
         let Some(call) = self.calls.get(&handle) else {
             return;
         };
-        if call.state == CallState::Ending {
-            return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
+        match call.state {
+            CallState::Ending => {
+                return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
+            }
+            // §14.2: an INVITE of ours is still in progress on this dialog (a callee that
+            // re-INVITEs in the early dialog): glare.
+            CallState::Calling | CallState::Ringing | CallState::Cancelling => {
+                return self.respond(now, key, request, 491, "Request Pending");
+            }
+            // §14.2: a second INVITE before our final response to the first: 500 with a
+            // random Retry-After of 0–10 s.
+            CallState::Offered => return self.retry_later(now, key, request),
+            CallState::Answered | CallState::Confirmed => {}
         }
         if ids.cseq <= call.remote_cseq {
             return self.respond(
@@ -407,6 +418,29 @@ impl Endpoint {
             }));
         }
         self.answer_invite(now, handle, key, request);
+    }
+
+    /// 500 with `Retry-After` (RFC 3261 §14.2): the request is fine but comes too early.
+    fn retry_later(&mut self, now: Instant, key: &TransactionKey, request: &Request) {
+        let seconds = self.rng.gen_range(0..=10u32);
+        let tag = self
+            .dialog_of(request)
+            .and_then(|h| self.calls.get(&h))
+            .map(|c| c.local_tag.clone());
+        let Some(b) = headers::response(request, 500, "Server Internal Error")
+            .and_then(|b| match &tag {
+                Some(tag) => headers::with_to_tag(b, request, tag),
+                None => Some(b),
+            })
+            .and_then(|b| b.header(HeaderName::RetryAfter, seconds.to_string()).ok())
+            .and_then(|b| {
+                b.header(HeaderName::Server, self.config.user_agent.clone())
+                    .ok()
+            })
+        else {
+            return;
+        };
+        self.send_response(now, key, b.build());
     }
 
     pub(super) fn on_update(&mut self, now: Instant, key: &TransactionKey, request: &Request) {

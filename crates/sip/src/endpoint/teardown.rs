@@ -16,10 +16,30 @@ impl Endpoint {
             return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
         };
         self.respond(now, key, request, 200, "OK");
+        if let Some(call) = self.calls.get_mut(&handle)
+            && let Some(outgoing) = call.outgoing.as_mut()
+            && matches!(call.state, CallState::Calling | CallState::Ringing)
+        {
+            // A callee that hangs up in the early dialog: our INVITE still needs its final
+            // answer, so CANCEL it (at once, or after the first 1xx); its 487 is absorbed.
+            // The application was told already if we hung up first.
+            let told = std::mem::replace(&mut outgoing.cancel_pending, true);
+            if call.state == CallState::Ringing {
+                self.cancel_outgoing(now, handle);
+            }
+            if !told {
+                info!(call = %handle, "callee hung up before answering");
+                self.output.push_back(Output::Event(Event::Ended {
+                    call: handle,
+                    reason: EndReason::RemoteHangup,
+                }));
+            }
+            return;
+        }
         if self
             .calls
             .get(&handle)
-            .is_some_and(|c| c.state != CallState::Ending)
+            .is_some_and(|c| !matches!(c.state, CallState::Ending | CallState::Cancelling))
         {
             info!(call = %handle, "caller hung up");
             self.end(now, handle, EndReason::RemoteHangup);
