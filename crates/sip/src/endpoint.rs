@@ -26,6 +26,7 @@ use tracing::debug;
 use crate::call::{Call, CallHandle, CallState};
 use crate::headers::{self, RequestIds};
 use crate::sdp::{CodecSpec, NegotiatedMedia};
+use crate::stats::{TransactionSide, TransactionStats, key_method};
 
 /// The transport a message arrived on or leaves by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -144,6 +145,10 @@ pub struct EndpointStats {
     pub unparseable: u64,
     /// Requests answered 400/505 by validation.
     pub rejected_invalid: u64,
+    /// Calls announced with [`Event::IncomingCall`].
+    pub calls_in: u64,
+    /// Calls placed with [`Endpoint::invite`].
+    pub calls_out: u64,
 }
 
 /// Application commands that may be called with a dead handle return this.
@@ -191,6 +196,7 @@ pub struct Endpoint {
     next_handle: u64,
     rng: StdRng,
     stats: EndpointStats,
+    transactions: TransactionStats,
 }
 
 impl Endpoint {
@@ -211,12 +217,18 @@ impl Endpoint {
             next_handle: 1,
             rng: StdRng::seed_from_u64(seed),
             stats: EndpointStats::default(),
+            transactions: TransactionStats::default(),
         }
     }
 
     /// Counters.
     pub fn stats(&self) -> EndpointStats {
         self.stats
+    }
+
+    /// Final outcomes of transactions, by side, method and status.
+    pub fn transaction_stats(&self) -> &TransactionStats {
+        &self.transactions
     }
 
     /// Calls alive (including those ending).
@@ -285,6 +297,9 @@ impl Endpoint {
             self.stats.rejected_invalid += 1;
             debug!(%from, ?finding, "invalid SIP request");
             if request.method != Method::Ack {
+                let (method, status) = (request.method.as_bytes(), finding.status());
+                self.transactions
+                    .count(TransactionSide::Received, method, status);
                 let reason = match finding.status() {
                     505 => "Version Not Supported".to_owned(),
                     _ => format!("Bad Request ({finding:?})"),
@@ -315,7 +330,14 @@ impl Endpoint {
                 if let Message::Request(request) = *message {
                     if request.method == Method::Ack {
                         self.on_ack(now, &request);
-                    } else if let Some(r) = headers::simple_response(
+                        return;
+                    }
+                    self.transactions.count(
+                        TransactionSide::Received,
+                        request.method.as_bytes(),
+                        400,
+                    );
+                    if let Some(r) = headers::simple_response(
                         &request,
                         400,
                         "Bad Request (no transaction key)",
@@ -407,6 +429,7 @@ impl Endpoint {
     }
 
     fn on_tu_event(&mut self, now: Instant, key: &TransactionKey, event: TuEvent) {
+        self.transactions.count_client(key, &event);
         if let Some(&handle) = self.outgoing.get(key) {
             return match event {
                 TuEvent::Response(response) => self.on_invite_response(now, handle, *response),
@@ -499,6 +522,11 @@ impl Endpoint {
     }
 
     fn send_response(&mut self, now: Instant, key: &TransactionKey, response: Response) {
+        if response.status.is_final() {
+            let status = response.status.code();
+            self.transactions
+                .count(TransactionSide::Received, key_method(key), status);
+        }
         let outputs = self.layer.send_response(key, response);
         self.apply(now, key, outputs);
     }

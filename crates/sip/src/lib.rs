@@ -7,6 +7,7 @@ mod endpoint;
 mod headers;
 mod info;
 pub mod sdp;
+mod stats;
 mod timer_queue;
 
 pub use call::CallHandle;
@@ -16,6 +17,7 @@ pub use endpoint::{
 };
 pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};
+pub use stats::{TransactionSide, TransactionStats};
 
 /// G.711 µ-law as negotiated in SDP.
 pub const PCMU: CodecSpec = CodecSpec {

@@ -92,6 +92,7 @@ impl Endpoint {
         self.dialogs
             .insert((ids.call_id, Bytes::from(local_tag)), handle);
         self.invites.insert(key.clone(), handle);
+        self.stats.calls_in += 1;
         self.output.push_back(Output::Event(Event::IncomingCall {
             call: handle,
             room,

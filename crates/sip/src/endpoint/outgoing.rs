@@ -78,6 +78,7 @@ impl Endpoint {
             outgoing: None,
         };
         self.calls.insert(handle, record);
+        self.stats.calls_out += 1;
         self.dialogs.insert(
             (self.calls[&handle].call_id.clone(), Bytes::from(local_tag)),
             handle,
@@ -263,6 +264,12 @@ impl Endpoint {
             call.remote_tag = to.tag().map(Bytes::copy_from_slice).unwrap_or_default();
         }
         if first {
+            // Counted once per INVITE (client-side counts skip 2xx: forks repeat them).
+            self.transactions.count(
+                crate::stats::TransactionSide::Sent,
+                b"INVITE",
+                response.status.code(),
+            );
             call.remote_party = headers::raw_response(response, &HeaderName::To)
                 .unwrap_or_else(|| call.remote_party.clone());
             if let Some(contact) = response.headers.typed::<Contact>().and_then(Result::ok) {
