@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod conference;
 pub mod ctrl;
+pub mod kamailio;
 pub mod phone;
 pub mod phone_config;
 pub mod pin;

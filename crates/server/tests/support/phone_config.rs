@@ -36,6 +36,9 @@ pub struct PhoneConfig {
     pub tone_seconds: f64,
     /// 8 kHz samples sent before the tone (e.g. silence and in-band DTMF keys); empty: none.
     pub lead_in: Vec<i16>,
+    /// Register `sip:<name>@127.0.0.1:<port>` at a registrar with this digest password;
+    /// `None` (the default): no registration.
+    pub register: Option<(u16, String)>,
 }
 
 impl PhoneConfig {
@@ -47,6 +50,7 @@ impl PhoneConfig {
             auto_answer: false,
             tone_seconds: 120.0,
             lead_in: Vec::new(),
+            register: None,
         }
     }
     pub fn codec(mut self, codec: Codec) -> PhoneConfig {
@@ -62,13 +66,24 @@ impl PhoneConfig {
         self.lead_in = samples;
         self
     }
+    /// Registers at the registrar on `127.0.0.1:port` (user = `name`, digest `password`).
+    pub fn register_at(mut self, port: u16, password: &str) -> PhoneConfig {
+        self.register = Some((port, password.into()));
+        self
+    }
 }
 
-/// The `accounts` line: no registration, auto or manual answer, exactly one codec.
+/// The `accounts` line: no registration (or registration at a registrar, see
+/// [`PhoneConfig::register_at`]), auto or manual answer, exactly one codec.
 pub fn account_line(cfg: &PhoneConfig, sip_port: u16) -> String {
     let answermode = if cfg.auto_answer { "auto" } else { "manual" };
+    let (aor_port, registration) = match &cfg.register {
+        // The AOR's host is the registrar; baresip authenticates as the AOR's user.
+        Some((port, password)) => (*port, format!("auth_pass={password};regint=600")),
+        None => (sip_port, "regint=0".to_owned()),
+    };
     format!(
-        "<sip:{}@127.0.0.1:{sip_port}>;regint=0;answermode={answermode};audio_codecs={}\n",
+        "<sip:{}@127.0.0.1:{aor_port}>;{registration};answermode={answermode};audio_codecs={}\n",
         cfg.name,
         cfg.codec.name()
     )
