@@ -3,7 +3,8 @@
 //! `konferenz invite 201` goes to the trunk `sip:{number}@pbx.test` through the outbound proxy
 //! (Kamailio), is challenged (407), authenticates as `konferenz`, and Kamailio forwards the
 //! call to the registered phone. Both hear each other through the room; the BYE goes back
-//! through Kamailio (Record-Route). With a wrong trunk password the invitation fails.
+//! through Kamailio (Record-Route). With a wrong trunk password the invitation fails. With
+//! `trunk.register` the server registers itself there with the trunk credentials.
 
 mod support;
 
@@ -20,9 +21,14 @@ const PHONE_USER: (&str, &str) = ("201", "secret201");
 const TRUNK_USER: (&str, &str) = ("konferenz", "trunkpass");
 
 fn server_via(kamailio: &Kamailio, password: &str) -> Server {
+    server_via_with(kamailio, password, "")
+}
+
+/// The trunk through Kamailio, with `extra` lines in `[trunk]`.
+fn server_via_with(kamailio: &Kamailio, password: &str, extra: &str) -> Server {
     let trunk = format!(
         "[trunk]\nuri = \"sip:{{number}}@{DOMAIN}\"\noutbound_proxy = \"{}\"\n\
-         username = \"{}\"\npassword = \"{password}\"\nring_timeout_secs = 30\n",
+         username = \"{}\"\npassword = \"{password}\"\nring_timeout_secs = 30\n{extra}",
         kamailio.addr(),
         TRUNK_USER.0,
     );
@@ -174,5 +180,34 @@ fn a_wrong_trunk_password_ends_the_invitation_as_failed() {
         !kamailio.log_text().contains("authenticated as konferenz"),
         "{}",
         kamailio.log_tail(40)
+    );
+}
+
+#[test]
+fn konferenz_registers_itself_at_kamailio_with_the_trunk_credentials() {
+    let kamailio = Kamailio::start(&[PHONE_USER, TRUNK_USER]);
+    let server = server_via_with(
+        &kamailio,
+        TRUNK_USER.1,
+        "register = true\nregister_expires_secs = 120\n",
+    );
+    // Registrar sip:pbx.test (the host of trunk.uri), sent through the outbound proxy;
+    // challenged (401) first, then saved with the server's own contact.
+    expect_log(
+        &kamailio,
+        &["REGISTER of konferenz: challenge"],
+        "the registrar challenges the server",
+    );
+    let registered = kamailio
+        .wait_registered(TRUNK_USER.0, SETUP)
+        .unwrap_or_else(|| panic!("konferenz never registered\n{}", server.log_tail(40)));
+    assert!(
+        registered.contains(&format!(":{}", server.sip_port)),
+        "the contact is the server's SIP address: {registered}"
+    );
+    assert!(
+        server.wait_log("registration at the trunk confirmed", SETUP),
+        "{}",
+        server.log_tail(40)
     );
 }
