@@ -1,14 +1,15 @@
-//! The HTTP side: health check and the read-only room API.
+//! The HTTP side: health check, the read-only room API and `GET /metrics`.
 //!
 //! [`router`] builds the app from a [`Store`] so tests call it without a socket;
 //! [`serve_http`] binds it and runs until the shutdown future completes.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,12 +17,29 @@ use konferenz_store::{Room, Store, StoreError};
 use serde::Serialize;
 use tokio::net::TcpListener;
 
+use crate::metrics::{self, Metrics};
+
 /// The routes, with the store as state.
 pub fn router(store: Store) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/rooms", get(list_rooms))
         .with_state(store)
+}
+
+/// `GET /metrics`: every metric in the OpenMetrics text format, for Prometheus to scrape.
+/// Unauthenticated, like the rest of the HTTP side: keep `http.listen` off public networks.
+pub fn metrics_routes(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .with_state(metrics)
+}
+
+async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        metrics.encode(),
+    )
 }
 
 /// Binds `listen` and serves [`router`] until `shutdown` completes.
@@ -182,6 +200,43 @@ mod tests {
         assert_eq!(body[0]["created_at"], room.created_at);
         assert_eq!(body[1]["number"], "801");
         assert_eq!(body[1]["name"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn metrics_are_served_as_openmetrics_text() {
+        let metrics = Arc::new(Metrics::new());
+        metrics.media.rooms.inc();
+        let request = Request::get("/metrics").body(Body::empty()).unwrap();
+        let response = metrics_routes(metrics).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        for family in [
+            "konferenz_calls_active",
+            "konferenz_calls",
+            "konferenz_participants",
+            "konferenz_rooms_active",
+            "konferenz_mix_tick_lateness_seconds",
+            "konferenz_mix_ticks_late",
+            "konferenz_mix_ticks_skipped",
+            "konferenz_rtp_packets_received",
+            "konferenz_rtp_packets_sent",
+            "konferenz_jitter_frames_concealed",
+            "konferenz_jitter_packets_discarded",
+            "konferenz_sip_transactions",
+            "konferenz_sip_unparseable",
+            "konferenz_sip_rejected_invalid",
+        ] {
+            assert!(
+                text.contains(&format!("# TYPE {family} ")),
+                "{family}:\n{text}"
+            );
+        }
+        assert!(text.contains("konferenz_rooms_active 1\n"), "{text}");
     }
 
     #[tokio::test]

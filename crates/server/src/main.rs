@@ -9,6 +9,7 @@ mod http;
 mod http_invite;
 mod invite_cli;
 mod logging;
+mod metrics;
 mod participants;
 mod phonebook_cli;
 mod prompts;

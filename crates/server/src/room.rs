@@ -24,6 +24,7 @@ use tracing::{debug, info, warn};
 pub use participant::Participant;
 use participant::{DtmfSource, Mode};
 
+use crate::metrics::{LEG_FLUSH_TICKS, MediaMetrics};
 use crate::prompts::PromptLibrary;
 use crate::rtp_ports::PortPair;
 
@@ -127,6 +128,8 @@ pub struct Room {
     packet: Box<[u8; MAX_PACKET]>,
     events: Vec<RoomEvent>,
     pub stats: TickStats,
+    /// Shared with every room and `GET /metrics`; updated with relaxed atomic adds only.
+    metrics: Arc<MediaMetrics>,
 }
 
 impl Room {
@@ -152,7 +155,14 @@ impl Room {
             packet: Box::new([0; MAX_PACKET]),
             events: Vec::with_capacity(8),
             stats: TickStats::default(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Reports to the server's metrics instead of a private set.
+    pub fn with_metrics(mut self, metrics: Arc<MediaMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Applies a command; returns false on `Close`.
@@ -216,9 +226,11 @@ impl Room {
                 }
             }
             RoomCommand::Leave { call } => {
-                if let Some(p) = self.remove(call) {
+                if let Some(mut p) = self.remove(call) {
                     debug!(call = %call, stats = ?p.leg.stats(), "media statistics");
+                    self.metrics.add_leg(p.leg.stats(), &mut p.reported);
                     if p.is_joined() {
+                        self.metrics.participants.dec();
                         info!(room = %self.number, call = %call, participants = self.joined_count(), "left");
                         let tone = self.library.leave_tone.clone();
                         self.tell_joined(|_| true, tone);
@@ -294,6 +306,7 @@ impl Room {
         for id in join_announcement(p.language, others) {
             let _ = p.prompts.enqueue(self.library.get(id));
         }
+        self.metrics.participants.inc();
         info!(room = %self.number, call = %call, participants = others + 1, "joined");
         self.events.push(RoomEvent::Joined { call });
     }
@@ -361,6 +374,11 @@ impl Room {
     /// One 20 ms step: receive, run menus, mix, send. Events go to `events`.
     pub fn tick(&mut self, now: Instant, events: &mut Vec<RoomEvent>) {
         self.stats.ticks += 1;
+        if self.stats.ticks.is_multiple_of(LEG_FLUSH_TICKS) {
+            for p in &mut self.participants {
+                self.metrics.add_leg(p.leg.stats(), &mut p.reported);
+            }
+        }
         for p in &mut self.participants {
             p.receive(now, &mut self.packet);
         }
@@ -436,6 +454,24 @@ impl Room {
         }
     }
 
+    /// The clock side of a tick: it starts `lateness` after its deadline.
+    pub fn tick_started(&mut self, lateness: Duration) {
+        if lateness > crate::metrics::LATE_TICK {
+            self.stats.late += 1;
+        }
+        self.metrics.tick_started(lateness);
+    }
+
+    /// The room task ends: its participants and itself leave the gauges.
+    fn closed(&mut self) {
+        for p in &mut self.participants {
+            self.metrics.add_leg(p.leg.stats(), &mut p.reported);
+        }
+        let joined = self.joined_count() as i64;
+        self.metrics.participants.dec_by(joined);
+        self.metrics.rooms.dec();
+    }
+
     /// Events produced outside `tick` (by commands).
     pub fn take_events(&mut self, events: &mut Vec<RoomEvent>) {
         events.append(&mut self.events);
@@ -458,6 +494,7 @@ pub async fn run(
 ) {
     let mut deadline = tokio::time::Instant::now() + FRAME_DURATION;
     let mut pending = Vec::new();
+    room.metrics.rooms.inc();
     loop {
         tokio::select! {
             biased;
@@ -471,15 +508,14 @@ pub async fn run(
             _ = tokio::time::sleep_until(deadline) => {
                 let now = tokio::time::Instant::now();
                 let lateness = now.saturating_duration_since(deadline);
-                if lateness > Duration::from_millis(2) {
-                    room.stats.late += 1;
-                }
+                room.tick_started(lateness);
                 room.tick(now.into_std(), &mut pending);
                 deadline += FRAME_DURATION;
                 if lateness > FRAME_DURATION * 5 {
                     // A stall (suspend, overload): re-anchor instead of bursting ticks.
                     let skipped = (lateness.as_millis() / FRAME_DURATION.as_millis()) as u64;
                     room.stats.skipped += skipped;
+                    room.metrics.ticks_skipped.inc_by(skipped);
                     warn!(room = %room.number, skipped, "mixer clock stalled; re-anchored");
                     deadline = now + FRAME_DURATION;
                 }
@@ -489,6 +525,7 @@ pub async fn run(
             let _ = events.send(event);
         }
     }
+    room.closed();
     debug!(room = %room.number, stats = ?room.stats, "room closed");
 }
 

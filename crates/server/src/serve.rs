@@ -60,6 +60,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         participants: participants.clone(),
         trunk: config.trunk.clone(),
     };
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let sip = tokio::spawn(
         SipTask {
@@ -82,6 +83,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             participants,
             commands: (commands_tx, commands_rx),
             shutdown: shutdown_rx.clone(),
+            metrics: metrics.clone(),
         }
         .run(),
     );
@@ -89,7 +91,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let http = tokio::spawn(crate::http::serve_http(
         config.http.listen,
         store,
-        http_invite::routes(invite_api),
+        http_invite::routes(invite_api).merge(crate::http::metrics_routes(metrics)),
         async move {
             let _ = http_shutdown.changed().await;
         },

@@ -53,6 +53,7 @@ pub struct SipTask {
         mpsc::UnboundedReceiver<SipCommand>,
     ),
     pub shutdown: watch::Receiver<bool>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What the SIP task knows about one call.
@@ -107,6 +108,7 @@ impl SipTask {
         let mut tcp_events = self.tcp_events;
         let (commands_tx, mut commands) = self.commands;
         let mut shutdown = self.shutdown;
+        let mut sip_metrics = self.metrics.sip_publisher();
         let mut state = State {
             endpoint: self.endpoint,
             udp: self.udp,
@@ -118,7 +120,12 @@ impl SipTask {
             dialin: self.dialin,
             prompts: self.prompts,
             throttle: self.throttle,
-            rooms: Rooms::new(self.room_settings, self.library, room_events_tx),
+            rooms: Rooms::new(
+                self.room_settings,
+                self.library,
+                room_events_tx,
+                self.metrics.media.clone(),
+            ),
             calls: HashMap::new(),
             lookups: lookups_tx,
             pin_lookups: pin_tx,
@@ -163,6 +170,7 @@ impl SipTask {
                 _ = tokio::time::sleep_until(stop_at), if stopping_until.is_some() => break,
             }
             state.drain_outputs().await;
+            sip_metrics.publish(&state.endpoint);
             if stopping_until.is_some() && state.endpoint.call_count() == 0 {
                 break;
             }

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
 use konferenz_conference::{Language, Menu};
-use konferenz_media::{Frame, InbandDetector, MAX_PACKET, MediaLeg, PromptPlayer};
+use konferenz_media::{Frame, InbandDetector, LegStats, MAX_PACKET, MediaLeg, PromptPlayer};
 use konferenz_sip::CallHandle;
 
 use super::MediaTarget;
@@ -49,6 +49,8 @@ pub struct Participant {
     pub language: Language,
     /// Muted by a moderator: still hears the room, is not mixed into it.
     pub muted: bool,
+    /// The leg's counters as last added to the server's metrics.
+    pub reported: LegStats,
 }
 
 impl std::fmt::Debug for Participant {
@@ -84,6 +86,7 @@ impl Participant {
             dtmf_source: None,
             muted: false,
             language,
+            reported: LegStats::default(),
         }
     }
 

@@ -260,3 +260,97 @@ fn a_muted_participant_is_not_heard_but_still_hears() {
         "the muted phone hears phone 0: {heard:?}"
     );
 }
+
+/// Counts this thread's allocations while asked to (the whole unit-test binary uses it).
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    struct Counting;
+
+    thread_local! {
+        static COUNTING: Cell<bool> = const { Cell::new(false) };
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if COUNTING.with(|c| c.get()) {
+                COUNT.with(|c| c.set(c.get() + 1));
+            }
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+
+    /// Allocations made by `f` on this thread.
+    pub fn allocations(f: impl FnOnce()) -> u64 {
+        COUNT.with(|c| c.set(0));
+        COUNTING.with(|c| c.set(true));
+        f();
+        COUNTING.with(|c| c.set(false));
+        COUNT.with(|c| c.get())
+    }
+}
+
+/// The whole room tick — sockets, mixing, sending, and the metrics updates (lateness
+/// histogram, late ticks, the once-a-second leg counter flush) — allocates nothing.
+#[test]
+fn the_room_tick_with_metrics_does_not_allocate() {
+    let metrics = Arc::new(crate::metrics::MediaMetrics::default());
+    let mut ports = pool();
+    let mut room = room(0, quiet()).with_metrics(metrics.clone());
+    let t0 = Instant::now();
+    let mut phones = [
+        TestPhone::new(1, 1000),
+        TestPhone::new(2, 3000),
+        TestPhone::new(3, 5000),
+    ];
+    let mut addrs = Vec::new();
+    for (i, phone) in phones.iter().enumerate() {
+        let sockets = ports.allocate().unwrap();
+        addrs.push(sockets.rtp.local_addr().unwrap());
+        room.command(t0, join(i as u64, sockets, target(phone, 400 + i as u32)));
+    }
+    let mut events = Vec::with_capacity(64);
+    let mut counted = 0;
+    for n in 0..400u64 {
+        for (phone, addr) in phones.iter_mut().zip(&addrs) {
+            phone.send_frame(*addr);
+        }
+        for phone in &phones {
+            phone.heard();
+        }
+        events.clear();
+        let lateness = Duration::from_micros(n % 7 * 500);
+        let now = t0 + Duration::from_millis(20 * n);
+        let allocated = counting::allocations(|| {
+            room.tick_started(lateness);
+            room.tick(now, &mut events);
+        });
+        // The first ticks grow buffers (jitter buffer, prompt queue) once.
+        if n >= 100 {
+            counted += allocated;
+        }
+    }
+    assert_eq!(counted, 0, "allocations in 300 ticks");
+    assert_eq!(metrics.participants.get(), 3);
+    assert_eq!(metrics.ticks.get(), 400);
+    // Lateness 0…3 ms in 0.5 ms steps: 2.5 and 3 ms are late.
+    let late = (0..400u64).filter(|n| n % 7 >= 5).count() as u64;
+    assert_eq!(metrics.ticks_late.get(), late);
+    assert!(metrics.rtp_packets_received.get() >= 3 * 350);
+    assert!(metrics.rtp_packets_sent.get() >= 3 * 350);
+    room.command(
+        t0,
+        RoomCommand::Leave {
+            call: CallHandle(0),
+        },
+    );
+    assert_eq!(metrics.participants.get(), 2);
+}

@@ -8,6 +8,7 @@ use konferenz_conference::RoomNumber;
 use konferenz_sip::CallHandle;
 use tokio::sync::mpsc;
 
+use crate::metrics::MediaMetrics;
 use crate::prompts::PromptLibrary;
 use crate::room::{self, Room, RoomCommand, RoomEvent, RoomSettings};
 
@@ -23,6 +24,7 @@ pub(super) struct Rooms {
     rooms: HashMap<RoomNumber, RoomEntry>,
     /// Rooms' own on-hold music, for when their task is (re)started.
     music: HashMap<RoomNumber, konferenz_media::Prompt>,
+    metrics: Arc<MediaMetrics>,
 }
 
 impl Rooms {
@@ -30,6 +32,7 @@ impl Rooms {
         settings: RoomSettings,
         library: Arc<PromptLibrary>,
         events: mpsc::UnboundedSender<RoomEvent>,
+        metrics: Arc<MediaMetrics>,
     ) -> Self {
         Self {
             settings,
@@ -37,6 +40,7 @@ impl Rooms {
             events,
             rooms: HashMap::new(),
             music: HashMap::new(),
+            metrics,
         }
     }
 
@@ -62,7 +66,8 @@ impl Rooms {
                 .get(number)
                 .cloned()
                 .unwrap_or_else(|| self.library.music.clone());
-            let room = Room::new(number.clone(), self.settings, self.library.clone(), music);
+            let room = Room::new(number.clone(), self.settings, self.library.clone(), music)
+                .with_metrics(self.metrics.clone());
             tokio::spawn(room::run(room, rx, self.events.clone()));
             RoomEntry {
                 commands: tx,

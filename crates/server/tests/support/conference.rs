@@ -15,6 +15,16 @@ pub fn talk_and_check(server: &Server, phones: &[(f64, Codec)]) {
 
 /// [`talk_and_check`] with a chosen talk time (a soak test talks for minutes).
 pub fn talk_and_check_for(server: &Server, phones: &[(f64, Codec)], talk: Duration) {
+    talk_and_check_during(server, phones, talk, || {});
+}
+
+/// [`talk_and_check_for`], running `during` while everyone is connected (inside the talk time).
+pub fn talk_and_check_during(
+    server: &Server,
+    phones: &[(f64, Codec)],
+    talk: Duration,
+    during: impl FnOnce(),
+) {
     let mut ps: Vec<Phone> = phones
         .iter()
         .enumerate()
@@ -40,7 +50,9 @@ pub fn talk_and_check_for(server: &Server, phones: &[(f64, Codec)], talk: Durati
             p.cfg.name
         );
     }
-    std::thread::sleep(talk); // talk time, not synchronisation
+    let talk_start = std::time::Instant::now();
+    during();
+    std::thread::sleep(talk.saturating_sub(talk_start.elapsed())); // talk time, not synchronisation
     for p in &mut ps {
         p.hangup();
     }

@@ -236,6 +236,24 @@ impl Server {
         format!("http://127.0.0.1:{}", self.http_port)
     }
 
+    /// `GET /metrics` as text.
+    pub fn metrics(&self) -> String {
+        ureq::get(format!("{}/metrics", self.http_base()))
+            .call()
+            .expect("GET /metrics")
+            .body_mut()
+            .read_to_string()
+            .expect("metrics text")
+    }
+
+    /// The value of one sample line of `GET /metrics` (`name{labels}` exactly), if present.
+    pub fn metric(&self, sample: &str) -> Option<f64> {
+        self.metrics().lines().find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == sample).then(|| value.parse().ok())?
+        })
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir().join("server.log")
     }
