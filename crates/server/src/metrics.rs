@@ -285,7 +285,7 @@ impl Metrics {
         );
         registry.register(
             "rtp_packets_received",
-            "RTP/RTCP packets received from participants",
+            "RTP packets received from participants (negotiated payload types)",
             m.rtp_packets_received.clone(),
         );
         registry.register(
