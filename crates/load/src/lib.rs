@@ -1,0 +1,24 @@
+//! konferenz-load: a load generator for the konferenz server. Places (or answers) many SIP
+//! calls over UDP with the workspace's SIP endpoint, streams pre-encoded G.711 on absolute
+//! 20 ms deadlines through a few shared sockets (sendmmsg/recvmmsg), and reports call set-up,
+//! loss, lateness of the server's frames, bridge delay (tone bursts) and its own lateness.
+
+pub mod audio;
+pub mod config;
+pub mod marker;
+pub mod net;
+pub mod report;
+pub mod run;
+pub mod rx;
+pub mod session;
+pub mod sip;
+pub mod stats;
+
+pub use config::{Cli, Config, Mode};
+pub use report::Report;
+pub use run::Runner;
+
+/// Runs a whole load test with `config` and returns its report.
+pub fn run(config: Config) -> std::io::Result<Report> {
+    Runner::new(config)?.run()
+}

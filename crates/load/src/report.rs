@@ -1,0 +1,262 @@
+//! The report: what a run measured, as a human summary or JSON, and whether it passed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::config::Mode;
+use crate::run::Runner;
+use crate::rx::RxReport;
+use crate::sip::CallState;
+use crate::stats::{LatenessReport, Summary};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub mode: &'static str,
+    pub calls: CallsReport,
+    pub hangup: HangupReport,
+    pub streams: StreamsReport,
+    /// Bridge delay over all rooms (ms): burst sent by a talker → onset heard by a listener.
+    pub bridge_delay_ms: Summary,
+    pub rooms: Vec<RoomReport>,
+    /// The tool's own send-loop lateness against its 20 ms deadlines.
+    pub lateness: LatenessReport,
+    /// Failed or dropped calls plus BYEs not answered 2xx.
+    pub failures: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallsReport {
+    pub attempted: usize,
+    pub answered: usize,
+    /// Answered calls per second, first INVITE to last answer.
+    pub setup_rate_cps: f64,
+    /// INVITE sent → 200 received (answer mode: INVITE received → ACK), ms.
+    pub setup_ms: Summary,
+    /// Failed calls by status (or reason); `dropped: …` for calls that ended early.
+    pub failed: BTreeMap<String, usize>,
+    pub dropped: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HangupReport {
+    pub byes_sent: usize,
+    /// Final answers to our BYEs by status.
+    pub answers: BTreeMap<u16, usize>,
+    /// BYEs answered 2xx.
+    pub ok: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StreamsReport {
+    pub count: usize,
+    /// Streams that never received a packet.
+    pub silent: usize,
+    pub totals: RxReport,
+    pub loss_pct: f64,
+    /// (late + missing) / expected slots, in %.
+    pub late_or_missing_pct: f64,
+    /// Largest gap between two arrivals on one stream.
+    pub max_gap_ms: f64,
+    /// p99 over streams of their largest gap.
+    pub max_gap_p99_ms: f64,
+    /// RTP datagrams from unknown sources.
+    pub stray: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RoomReport {
+    pub room: String,
+    pub members: usize,
+    pub bursts: u64,
+    /// Listeners that did not hear a burst within 1 s.
+    pub missed: u64,
+    pub delay_ms: Summary,
+}
+
+impl Report {
+    pub(crate) fn build(r: &Runner) -> Report {
+        let s = &r.sip_stats;
+        let setup_secs = match (s.first_invite, s.last_answer) {
+            (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let ok: usize = s
+            .bye_answers
+            .iter()
+            .filter(|(st, _)| (200..300).contains(*st))
+            .map(|(_, n)| n)
+            .sum();
+        let ok = ok.min(s.byes_sent);
+        let mut streams = StreamsReport::default();
+        let mut gaps = Vec::new();
+        for stream in r.calls.iter().filter_map(|c| c.stream.as_ref()) {
+            let x = stream.rx.report();
+            streams.count += 1;
+            streams.silent += usize::from(x.received == 0);
+            let t = &mut streams.totals;
+            t.received += x.received;
+            t.expected += x.expected;
+            t.lost += x.lost;
+            t.duplicates += x.duplicates;
+            t.reordered += x.reordered;
+            t.late += x.late;
+            t.missing += x.missing;
+            t.max_gap_ms = t.max_gap_ms.max(x.max_gap_ms);
+            gaps.push(x.max_gap_ms);
+        }
+        let t = streams.totals;
+        streams.loss_pct = pct(t.lost, t.expected);
+        streams.late_or_missing_pct =
+            pct(t.late + t.missing, t.expected.max(t.received + t.missing));
+        streams.max_gap_ms = t.max_gap_ms;
+        streams.max_gap_p99_ms = Summary::of(&gaps).p99.unwrap_or(0.0);
+        streams.stray = r.stray;
+        let all_delays: Vec<f64> = r
+            .rooms
+            .iter()
+            .flat_map(|room| room.delays_ms.iter().copied())
+            .collect();
+        let rooms = r
+            .rooms
+            .iter()
+            .enumerate()
+            .map(|(i, room)| RoomReport {
+                room: room.name.clone(),
+                members: r
+                    .calls
+                    .iter()
+                    .filter(|c| c.room == i && c.stream.is_some())
+                    .count(),
+                bursts: room.bursts,
+                missed: room.missed,
+                delay_ms: Summary::of(&room.delays_ms),
+            })
+            .collect();
+        let setup_failed: usize = s.failures.values().sum();
+        let unconfirmed = s.byes_sent - ok;
+        let answered = r
+            .calls
+            .iter()
+            .filter(|c| c.state != CallState::Setup || c.stream.is_some())
+            .count();
+        Report {
+            mode: match r.cfg.mode {
+                Mode::Call { .. } => "call",
+                Mode::Answer => "answer",
+            },
+            calls: CallsReport {
+                attempted: r.calls.len(),
+                answered: s.answered.min(answered),
+                setup_rate_cps: if setup_secs > 0.0 {
+                    s.answered as f64 / setup_secs
+                } else {
+                    0.0
+                },
+                setup_ms: Summary::of(&s.setup_ms),
+                failed: s.failures.clone(),
+                dropped: s.dropped,
+            },
+            hangup: HangupReport {
+                byes_sent: s.byes_sent,
+                answers: s.bye_answers.clone(),
+                ok,
+            },
+            streams,
+            bridge_delay_ms: Summary::of(&all_delays),
+            rooms,
+            lateness: r.lateness.report(),
+            failures: setup_failed + unconfirmed,
+        }
+    }
+
+    /// The human summary.
+    pub fn human(&self) -> String {
+        let mut o = String::new();
+        let c = &self.calls;
+        let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+        let _ = writeln!(o, "konferenz-load ({} mode)", self.mode);
+        let _ = writeln!(
+            o,
+            "calls      {} attempted, {} answered, {} failed ({} dropped); {:.1} calls/s",
+            c.attempted, c.answered, self.failures, c.dropped, c.setup_rate_cps
+        );
+        let _ = writeln!(
+            o,
+            "setup      p50 {} ms, p99 {} ms, max {} ms",
+            ms(c.setup_ms.p50),
+            ms(c.setup_ms.p99),
+            ms(c.setup_ms.max)
+        );
+        for (why, n) in &c.failed {
+            let _ = writeln!(o, "  failed   {n} × {why}");
+        }
+        let h = &self.hangup;
+        let _ = writeln!(
+            o,
+            "hang-up    {} BYEs sent, {} answered 2xx, answers {:?}",
+            h.byes_sent, h.ok, h.answers
+        );
+        let s = &self.streams;
+        let _ = writeln!(
+            o,
+            "streams    {} ({} silent): {} received, {} lost ({:.3} %), {} dup, {} reordered",
+            s.count,
+            s.silent,
+            s.totals.received,
+            s.totals.lost,
+            s.loss_pct,
+            s.totals.duplicates,
+            s.totals.reordered
+        );
+        let _ = writeln!(
+            o,
+            "           late {} + missing {} ({:.3} % of slots); max gap {:.1} ms (p99 over streams {:.1} ms); stray {}",
+            s.totals.late,
+            s.totals.missing,
+            s.late_or_missing_pct,
+            s.max_gap_ms,
+            s.max_gap_p99_ms,
+            s.stray
+        );
+        let d = &self.bridge_delay_ms;
+        let _ = writeln!(
+            o,
+            "bridge     delay p50 {} ms, p99 {} ms, max {} ms ({} samples)",
+            ms(d.p50),
+            ms(d.p99),
+            ms(d.max),
+            d.count
+        );
+        for r in &self.rooms {
+            let _ = writeln!(
+                o,
+                "  room {:<6} {:>3} members, {:>3} bursts, {:>4} heard, {:>3} missed; p50 {} p99 {} max {} ms",
+                r.room,
+                r.members,
+                r.bursts,
+                r.delay_ms.count,
+                r.missed,
+                ms(r.delay_ms.p50),
+                ms(r.delay_ms.p99),
+                ms(r.delay_ms.max)
+            );
+        }
+        let l = &self.lateness;
+        let _ = writeln!(
+            o,
+            "own send   {} ticks: lateness p99 {:.2} ms, max {:.2} ms, {} ticks > 2 ms",
+            l.ticks, l.p99_ms, l.max_ms, l.over_2ms
+        );
+        o
+    }
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
