@@ -85,6 +85,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::phonebook_cli::PhonebookCommand,
     },
+    /// Users of the built-in registrar: their SIP phones register with an internal
+    /// number and password, and are called there when invited.
+    User {
+        #[command(subcommand)]
+        command: crate::user_cli::UserCommand,
+    },
 }
 
 /// `konferenz prompts ...`

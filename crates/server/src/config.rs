@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod dialin;
+mod registrar;
 mod trunk;
 
 pub use dialin::{DialinConfig, PhonebookConfig, PromptsConfig, ThrottleSettings};
+pub use registrar::RegistrarConfig;
 pub use trunk::TrunkConfig;
 
 use figment::Figment;
@@ -107,6 +109,28 @@ overridden by the environment variable shown; defaults in brackets):
   asserted_identity   KONFERENZ_TRUNK__ASSERTED_IDENTITY    [none]
   ring_timeout_secs   KONFERENZ_TRUNK__RING_TIMEOUT_SECS    [45]
       An unanswered invitation is cancelled after this long (state no-answer).
+  internal_numbers    KONFERENZ_TRUNK__INTERNAL_NUMBERS     [none]
+      Regular expression of internal numbers, e.g. ^[0-9]{2,4}$.
+  internal_uri        KONFERENZ_TRUNK__INTERNAL_URI         [uri]
+      Request-URI template for internal numbers (e.g. straight to the PBX).
+  external_prefix     KONFERENZ_TRUNK__EXTERNAL_PREFIX      [none]
+      Dialled before every external number, e.g. 0 for an outside line.
+  register            KONFERENZ_TRUNK__REGISTER             [false]
+      Register at the PBX/provider with username/password; refreshed and retried.
+  registrar           KONFERENZ_TRUNK__REGISTRAR            [sip:<host of uri>]
+  register_expires_secs KONFERENZ_TRUNK__REGISTER_EXPIRES_SECS [600]
+  A registered user's phone (konferenz user add) is called at its binding first.
+
+  [registrar]
+  enabled             KONFERENZ_REGISTRAR__ENABLED          [true]
+      Phones of users created with `konferenz user add` may REGISTER here.
+  realm               KONFERENZ_REGISTRAR__REALM            [konferenz]
+      Digest realm; passwords are stored hashed for it (change = set them again).
+  min_expires_secs    KONFERENZ_REGISTRAR__MIN_EXPIRES_SECS [60]
+  max_expires_secs    KONFERENZ_REGISTRAR__MAX_EXPIRES_SECS [3600]
+  algorithms          KONFERENZ_REGISTRAR__ALGORITHMS       [[\"MD5\"]]
+      Digest algorithms offered, preferred first: MD5, SHA-256 (some phones fail
+      on a challenge they cannot answer rather than skipping it).
 
 `konferenz config` prints the effective configuration.";
 
@@ -134,6 +158,8 @@ pub struct Config {
     pub phonebook: PhonebookConfig,
     /// Where calls to invited participants go.
     pub trunk: TrunkConfig,
+    /// The built-in registrar for users' phones.
+    pub registrar: RegistrarConfig,
 }
 
 /// `[sip]`: the SIP endpoint.
@@ -428,6 +454,7 @@ impl Config {
         self.throttle.validate()?;
         self.phonebook.validate()?;
         self.trunk.validate()?;
+        self.registrar.validate()?;
         if self.database.url.trim().is_empty() {
             return Err(ConfigError::key("database.url", "must not be empty"));
         }
@@ -701,7 +728,32 @@ mod tests {
             let line = error_line(load_file(jail, "[trunk]\nusername = \"a\"\n"));
             assert!(line.starts_with("trunk.password: "), "{line}");
             let ok = load_file(jail, "[trunk]\nuri = \"sip:{number}@pbx.example\"\n").unwrap();
-            assert_eq!(ok.trunk.target("0441234567"), "sip:0441234567@pbx.example");
+            assert_eq!(
+                ok.trunk.target("0441234567").as_deref(),
+                Some("sip:0441234567@pbx.example")
+            );
+            let routed = load_file(
+                jail,
+                "[trunk]\nuri = \"sip:{number}@pbx.example\"\ninternal_numbers = \"^2[0-9]{2}$\"\n\
+                 internal_uri = \"sip:{number}@10.0.0.1\"\nexternal_prefix = \"0\"\n",
+            )
+            .unwrap();
+            assert_eq!(
+                routed.trunk.target("201").as_deref(),
+                Some("sip:201@10.0.0.1")
+            );
+            assert_eq!(
+                routed.trunk.target("+41441234567").as_deref(),
+                Some("sip:0+41441234567@pbx.example")
+            );
+            assert_eq!(
+                routed.trunk.registrar_uri().as_deref(),
+                Some("sip:pbx.example")
+            );
+            let line = error_line(load_file(jail, "[trunk]\ninternal_numbers = \"([\"\n"));
+            assert!(line.starts_with("trunk.internal_numbers: "), "{line}");
+            let line = error_line(load_file(jail, "[trunk]\nregister = true\n"));
+            assert!(line.starts_with("trunk.register: "), "{line}");
             Ok(())
         });
     }

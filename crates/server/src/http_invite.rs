@@ -26,6 +26,8 @@ pub struct InviteApi {
     pub sip: mpsc::UnboundedSender<SipCommand>,
     pub participants: Participants,
     pub trunk: TrunkConfig,
+    /// Registered phones of the built-in registrar: called directly.
+    pub location: crate::location::Location,
 }
 
 /// The routes, with their state.
@@ -86,21 +88,9 @@ async fn invite(
             "number: use digits, letters and + - _ . * #",
         );
     }
-    if api.trunk.uri.is_empty() {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no trunk configured: set trunk.uri",
-        );
-    }
-    let target = api.trunk.target(&callee);
-    let next_hop = match next_hop(&api.trunk, &target).await {
-        Ok(addr) => addr,
-        Err(message) => return error(StatusCode::BAD_GATEWAY, message),
-    };
-    let transport = if api.trunk.transport == "tcp" {
-        Transport::Tcp
-    } else {
-        Transport::Udp
+    let (target, next_hop, transport) = match route(&api, &callee).await {
+        Ok(route) => route,
+        Err(response) => return response,
     };
     let (reply, answer) = oneshot::channel();
     let command = SipCommand::Invite {
@@ -119,6 +109,36 @@ async fn invite(
         Ok(Err(message)) => error(StatusCode::SERVICE_UNAVAILABLE, message),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
     }
+}
+
+/// Where a call to `callee` goes: a phone registered here by its binding (sent to where
+/// its REGISTER came from), else through the trunk (internal or external template).
+async fn route(api: &InviteApi, callee: &str) -> Result<(String, SocketAddr, Transport), Response> {
+    // A binding counts only while its user exists (`user remove` runs in another process).
+    let binding = api.location.lookup(callee, std::time::SystemTime::now());
+    let user_exists = match &binding {
+        Some(_) => matches!(api.store.find_sip_user(callee).await, Ok(Some(_))),
+        None => false,
+    };
+    if let Some(binding) = binding.filter(|_| user_exists) {
+        tracing::debug!(number = %callee, contact = %binding.contact, "calling a registered phone");
+        return Ok((binding.contact, binding.source, binding.transport));
+    }
+    let Some(target) = api.trunk.target(callee) else {
+        return Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not a registered phone and no trunk configured: set trunk.uri",
+        ));
+    };
+    let next_hop = next_hop(&api.trunk, &target)
+        .await
+        .map_err(|message| error(StatusCode::BAD_GATEWAY, message))?;
+    let transport = if api.trunk.transport == "tcp" {
+        Transport::Tcp
+    } else {
+        Transport::Udp
+    };
+    Ok((target, next_hop, transport))
 }
 
 /// The outbound proxy, else the host and port of the trunk URI (resolved here).

@@ -8,6 +8,7 @@ mod config;
 mod http;
 mod http_invite;
 mod invite_cli;
+mod location;
 mod logging;
 mod metrics;
 mod participants;
@@ -19,6 +20,7 @@ mod serve;
 mod sip_task;
 mod table;
 mod tcp;
+mod user_cli;
 
 use std::process::ExitCode;
 
@@ -104,6 +106,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Phonebook { command } => {
             let store = cli::open_store(&config).await?;
             phonebook_cli::run(command, &store, &config.phonebook.default_region).await
+        }
+        Command::User { command } => {
+            let store = cli::open_store(&config).await?;
+            user_cli::run(command, &store, &config.registrar.realm).await
         }
     }
 }

@@ -54,7 +54,15 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let library = Arc::new(PromptLibrary::load(&config.prompts));
     let participants = Participants::default();
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let location = crate::location::Location::default();
+    crate::sip_task::load_bindings(&store, &location).await;
+    let registrar = crate::sip_task::RegistrarSetup {
+        config: config.registrar.clone(),
+        location: location.clone(),
+        trunk_registration: crate::sip_task::trunk_registration(&config.trunk).await,
+    };
     let invite_api = InviteApi {
+        location,
         store: store.clone(),
         sip: commands_tx.clone(),
         participants: participants.clone(),
@@ -83,6 +91,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             participants,
             commands: (commands_tx, commands_rx),
             shutdown: shutdown_rx.clone(),
+            registrar,
             metrics: metrics.clone(),
         }
         .run(),

@@ -5,9 +5,11 @@
 
 mod admission;
 mod invitations;
+mod registrar;
 mod rooms;
 
 pub use invitations::SipCommand;
+pub use registrar::{RegistrarSetup, load_bindings, trunk_registration};
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -53,6 +55,8 @@ pub struct SipTask {
         mpsc::UnboundedReceiver<SipCommand>,
     ),
     pub shutdown: watch::Receiver<bool>,
+    /// The built-in registrar and our registration at the PBX.
+    pub registrar: RegistrarSetup,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -97,6 +101,7 @@ struct State {
     commands: mpsc::UnboundedSender<SipCommand>,
     /// Per room: identities hung up with "block", refused when they call again.
     blocked: HashMap<RoomNumber, std::collections::HashSet<String>>,
+    registrar: registrar::Registrar,
 }
 
 impl SipTask {
@@ -108,6 +113,8 @@ impl SipTask {
         let mut tcp_events = self.tcp_events;
         let (commands_tx, mut commands) = self.commands;
         let mut shutdown = self.shutdown;
+        let (users_tx, mut user_lookups) = mpsc::unbounded_channel();
+        let registrar = registrar::Registrar::new(&self.registrar, users_tx);
         let mut sip_metrics = self.metrics.sip_publisher();
         let mut state = State {
             endpoint: self.endpoint,
@@ -133,7 +140,15 @@ impl SipTask {
             participants: self.participants,
             commands: commands_tx,
             blocked: HashMap::new(),
+            registrar,
         };
+        let trunk_registration = self.registrar.trunk_registration.and_then(|r| {
+            state
+                .endpoint
+                .register(Instant::now(), r)
+                .map_err(|e| tracing::warn!(error = %e, "cannot register at the trunk"))
+                .ok()
+        });
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
         let mut prune = tokio::time::interval(Duration::from_secs(60));
@@ -156,6 +171,7 @@ impl SipTask {
                 Some(event) = room_events.recv() => state.on_room_event(event),
                 Some(lookup) = lookups.recv() => state.on_lookup(lookup),
                 Some(lookup) = pin_lookups.recv() => state.on_pin_lookup(lookup),
+                Some(lookup) = user_lookups.recv() => state.on_user_lookup(lookup),
                 Some(command) = commands.recv() => state.on_command(command),
                 _ = tokio::time::sleep_until(wake.unwrap_or(far)) => {
                     state.endpoint.handle_timeout(Instant::now());
@@ -163,6 +179,9 @@ impl SipTask {
                 _ = prune.tick() => state.throttle.prune(Instant::now()),
                 changed = shutdown.changed(), if stopping_until.is_none() => {
                     let _ = changed;
+                    if let Some(id) = trunk_registration {
+                        state.endpoint.unregister(Instant::now(), id);
+                    }
                     let ended = state.endpoint.hangup_all(Instant::now());
                     info!(calls = ended, "shutting down: hung up every call");
                     stopping_until = Some(Instant::now() + Duration::from_secs(2));
@@ -243,6 +262,21 @@ impl State {
             }
             Event::MediaChanged { call, media } => self.on_media(call, media),
             Event::Ended { call, reason } => self.on_ended(call, reason),
+            Event::Register(request) => self.on_register(request),
+            Event::Registered { expires, .. } => {
+                debug!(expires, "registration at the trunk confirmed");
+            }
+            Event::RegistrationFailed {
+                status,
+                reason,
+                retry_in,
+                ..
+            } => tracing::warn!(
+                status,
+                reason = %reason,
+                retry_in_secs = retry_in.as_secs(),
+                "registration at the trunk failed; retrying"
+            ),
             // Digits are never logged (they may be a PIN); the caller's menu takes them.
             Event::Dtmf { call, digit } => {
                 if let Some(room) = self.calls.get(&call).and_then(|c| c.room.as_ref()) {

@@ -17,9 +17,13 @@ use sipx_sip::{
 };
 mod invite;
 mod outgoing;
+mod registrar;
+mod registration;
 mod teardown;
 
 pub use outgoing::OutgoingCall;
+pub use registrar::{RegisterAnswer, RegisterContact, RegisterRequest};
+pub use registration::Registration;
 
 use tracing::debug;
 
@@ -116,6 +120,17 @@ pub enum Event {
     Dtmf { call: CallHandle, digit: char },
     /// The call is over; the handle is dead. Sent exactly once per announced call.
     Ended { call: CallHandle, reason: EndReason },
+    /// A phone wants to register; answer with [`Endpoint::answer_register`].
+    Register(RegisterRequest),
+    /// Our registration `id` at a PBX succeeded for `expires` seconds (refreshed by itself).
+    Registered { id: u64, expires: u32 },
+    /// Our registration `id` failed with this status; it is retried after `retry_in`.
+    RegistrationFailed {
+        id: u64,
+        status: u16,
+        reason: String,
+        retry_in: std::time::Duration,
+    },
 }
 
 /// What [`Endpoint::poll_output`] returns.
@@ -170,6 +185,8 @@ enum TimerKey {
     Transaction(TransactionKey, Timer),
     Retransmit2xx(CallHandle),
     AckTimeout(CallHandle),
+    /// Refresh or retry our registration at a PBX.
+    Register(u64),
 }
 
 /// The SIP user-agent server for all calls. See the module docs for the contract:
@@ -196,6 +213,13 @@ pub struct Endpoint {
     next_handle: u64,
     rng: StdRng,
     stats: EndpointStats,
+    /// REGISTERs waiting for the application's answer, by id.
+    registers: HashMap<u64, (TransactionKey, Request)>,
+    /// Ids for REGISTER requests and our own registrations.
+    next_register: u64,
+    /// Our registrations at PBXs, by id, and their REGISTER transactions.
+    client_registrations: HashMap<u64, registration::ClientRegistration>,
+    register_clients: HashMap<TransactionKey, u64>,
     transactions: TransactionStats,
 }
 
@@ -217,6 +241,10 @@ impl Endpoint {
             next_handle: 1,
             rng: StdRng::seed_from_u64(seed),
             stats: EndpointStats::default(),
+            registers: HashMap::new(),
+            next_register: 0,
+            client_registrations: HashMap::new(),
+            register_clients: HashMap::new(),
             transactions: TransactionStats::default(),
         }
     }
@@ -361,6 +389,7 @@ impl Endpoint {
                 }
                 TimerKey::Retransmit2xx(handle) => self.retransmit_2xx(now, handle),
                 TimerKey::AckTimeout(handle) => self.ack_timeout(now, handle),
+                TimerKey::Register(id) => self.refresh_registration(now, id),
             }
         }
     }
@@ -411,6 +440,8 @@ impl Endpoint {
         }
         self.routes.remove(key);
         self.outgoing.remove(key);
+        self.register_clients.remove(key);
+        self.registers.retain(|_, (k, _)| k != key);
         if let Some(handle) = self.byes.remove(key) {
             // Our BYE is over, answered or not (§15.1.1: a timeout ends the dialog too).
             self.forget(handle);
@@ -430,6 +461,9 @@ impl Endpoint {
 
     fn on_tu_event(&mut self, now: Instant, key: &TransactionKey, event: TuEvent) {
         self.transactions.count_client(key, &event);
+        if let Some(&id) = self.register_clients.get(key) {
+            return self.on_register_event(now, id, event);
+        }
         if let Some(&handle) = self.outgoing.get(key) {
             return match event {
                 TuEvent::Response(response) => self.on_invite_response(now, handle, *response),
@@ -461,6 +495,7 @@ impl Endpoint {
             Method::Update => self.on_update(now, key, &request),
             Method::Options => self.respond(now, key, &request, 200, "OK"),
             Method::Info => self.on_info(now, key, &request),
+            Method::Register => self.on_register(now, key, request),
             _ => self.respond(now, key, &request, 405, "Method Not Allowed"),
         }
     }

@@ -9,7 +9,7 @@ use sipx_sip::{
 };
 
 /// Methods we answer, for `Allow` (RFC 3261 §20.5).
-pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
+pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REGISTER";
 /// What we accept as bodies.
 pub(crate) const ACCEPT: &str = "application/sdp";
 /// What an INFO may carry.

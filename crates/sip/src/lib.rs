@@ -3,6 +3,7 @@
 //! dialogs, SDP offer/answer, 2xx retransmission, CANCEL and BYE.
 
 mod call;
+pub mod digest;
 mod endpoint;
 mod headers;
 mod info;
@@ -13,7 +14,8 @@ mod timer_queue;
 pub use call::CallHandle;
 pub use endpoint::{
     CallError, EndReason, Endpoint, EndpointConfig, EndpointStats, Event, OutgoingCall, Output,
-    Transmit, Transport, default_timers,
+    RegisterAnswer, RegisterContact, RegisterRequest, Registration, Transmit, Transport,
+    default_timers,
 };
 pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};

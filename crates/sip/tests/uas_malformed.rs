@@ -72,15 +72,8 @@ fn options_is_answered_with_what_we_allow() {
 }
 
 #[test]
-fn register_and_unknown_methods_get_405_with_allow() {
+fn unknown_methods_get_405_with_allow_naming_register() {
     let mut h = Harness::new();
-    h.udp(
-        &Req {
-            method: "REGISTER",
-            ..Default::default()
-        }
-        .text(),
-    );
     h.udp(
         &Req {
             method: "FOOBAR",
@@ -89,9 +82,10 @@ fn register_and_unknown_methods_get_405_with_allow() {
         }
         .text(),
     );
-    assert_eq!(h.statuses(), vec![405, 405]);
+    assert_eq!(h.statuses(), vec![405]);
     let (_, r) = h.responses().pop().unwrap();
-    assert!(r.headers.value(&sipx_sip::HeaderName::Allow).is_some());
+    let allow = r.headers.value(&sipx_sip::HeaderName::Allow).unwrap();
+    assert!(String::from_utf8_lossy(&allow).contains("REGISTER"));
 }
 
 #[test]

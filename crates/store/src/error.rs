@@ -35,6 +35,12 @@ pub enum StoreError {
     /// A room with this number already exists.
     #[error("room {0} already exists")]
     RoomExists(RoomNumber),
+    /// A registrar user with this number already exists.
+    #[error("user {0} already exists")]
+    UserExists(String),
+    /// No registrar user has this number.
+    #[error("no user {0}")]
+    NoSuchUser(String),
     /// Another room already has this PIN (PINs valid at the same time are unique).
     #[error("another room already has this PIN; choose a different one")]
     PinInUse,

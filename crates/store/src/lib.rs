@@ -7,10 +7,12 @@
 mod error;
 mod phonebook;
 mod room;
+mod sip_user;
 
 pub use error::StoreError;
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room};
+pub use sip_user::{SipBinding, SipUser};
 
 use std::path::Path;
 use std::str::FromStr;

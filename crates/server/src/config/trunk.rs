@@ -27,6 +27,19 @@ pub struct TrunkConfig {
     pub asserted_identity: Option<String>,
     /// An unanswered call is cancelled after this long ("no answer").
     pub ring_timeout_secs: u64,
+    /// Register at the PBX/provider (with the digest credentials) and keep it refreshed.
+    pub register: bool,
+    /// Registrar Request-URI; default `sip:<host of uri>`.
+    pub registrar: Option<String>,
+    /// Registration time asked for, in seconds.
+    pub register_expires_secs: u32,
+    /// Numbers matching this regular expression are internal (e.g. `^[0-9]{2,4}$`);
+    /// empty: every number is external.
+    pub internal_numbers: String,
+    /// Request-URI template for internal numbers; default: `uri`.
+    pub internal_uri: Option<String>,
+    /// Put before external numbers (e.g. `0` for an outside line).
+    pub external_prefix: String,
 }
 
 impl Default for TrunkConfig {
@@ -40,14 +53,52 @@ impl Default for TrunkConfig {
             caller_id: "konferenz".to_owned(),
             asserted_identity: None,
             ring_timeout_secs: 45,
+            register: false,
+            registrar: None,
+            register_expires_secs: 600,
+            internal_numbers: String::new(),
+            internal_uri: None,
+            external_prefix: String::new(),
         }
     }
 }
 
 impl TrunkConfig {
-    /// The Request-URI for calling `number`.
-    pub fn target(&self, number: &str) -> String {
-        self.uri.replace("{number}", number)
+    /// The Request-URI for calling `number`: internal numbers by `internal_uri`, others
+    /// with the external prefix by `uri`. None when no trunk is configured for it.
+    pub fn target(&self, number: &str) -> Option<String> {
+        if self.is_internal(number) {
+            let template = self.internal_uri.as_deref().unwrap_or(&self.uri);
+            return (!template.is_empty()).then(|| template.replace("{number}", number));
+        }
+        (!self.uri.is_empty()).then(|| {
+            self.uri
+                .replace("{number}", &format!("{}{number}", self.external_prefix))
+        })
+    }
+
+    /// Whether `number` matches `internal_numbers`.
+    pub fn is_internal(&self, number: &str) -> bool {
+        !self.internal_numbers.is_empty()
+            && regex::Regex::new(&self.internal_numbers).is_ok_and(|r| r.is_match(number))
+    }
+
+    /// The registrar to register at: `registrar`, else the host of `uri`.
+    pub fn registrar_uri(&self) -> Option<String> {
+        if let Some(registrar) = &self.registrar {
+            return Some(registrar.clone());
+        }
+        let (host, port) = konferenz_sip::parse_uri(&self.uri.replace("{number}", "x"))?;
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        Some(if port == 5060 {
+            format!("sip:{host}")
+        } else {
+            format!("sip:{host}:{port}")
+        })
     }
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
@@ -66,6 +117,49 @@ impl TrunkConfig {
                 "trunk.password",
                 "username and password go together",
             ));
+        }
+        if let Some(internal) = &self.internal_uri
+            && !(internal.starts_with("sip:") && internal.contains("{number}"))
+        {
+            return Err(ConfigError::key(
+                "trunk.internal_uri",
+                "must be a sip: URI containing {number}",
+            ));
+        }
+        if let Err(e) = regex::Regex::new(&self.internal_numbers) {
+            return Err(ConfigError::key(
+                "trunk.internal_numbers",
+                format!("not a regular expression: {e}"),
+            ));
+        }
+        if !self
+            .external_prefix
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+*#".contains(c))
+        {
+            return Err(ConfigError::key(
+                "trunk.external_prefix",
+                "use digits, '+', '*' or '#'",
+            ));
+        }
+        if self.register {
+            if self.uri.is_empty() && self.registrar.is_none() {
+                return Err(ConfigError::key(
+                    "trunk.register",
+                    "needs trunk.uri or trunk.registrar",
+                ));
+            }
+            if let Some(r) = &self.registrar
+                && konferenz_sip::parse_uri(r).is_none()
+            {
+                return Err(ConfigError::key("trunk.registrar", "must be a sip: URI"));
+            }
+            if self.register_expires_secs < 60 {
+                return Err(ConfigError::key(
+                    "trunk.register_expires_secs",
+                    "must be at least 60",
+                ));
+            }
         }
         if self.ring_timeout_secs == 0 {
             return Err(ConfigError::key(

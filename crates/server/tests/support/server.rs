@@ -190,6 +190,30 @@ impl Server {
         server
     }
 
+    /// Stops the server (SIGTERM) and starts it again on the same config and database;
+    /// the log continues in the same file.
+    #[allow(dead_code)]
+    pub fn restart(&mut self) {
+        if self.terminate(Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.log_path())
+            .expect("reopen server log");
+        self.child = konferenz_command()
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn konferenz serve");
+        self.wait_ready();
+    }
+
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {

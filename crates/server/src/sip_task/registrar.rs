@@ -1,0 +1,253 @@
+//! The built-in registrar in the SIP task: REGISTERs are challenged, the user's stored
+//! hashes looked up off the loop, the digest answer checked, and the location service
+//! updated and persisted. Also our own registration at the trunk's PBX.
+
+use std::time::{Instant, SystemTime};
+
+use konferenz_sip::digest::{Answer, Check, DigestServer, Ha1};
+use konferenz_sip::{RegisterAnswer, RegisterRequest, Registration};
+use konferenz_store::{SipUser, Store};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::State;
+use crate::config::RegistrarConfig;
+use crate::location::{Location, unix};
+
+/// What `serve` hands the SIP task for registrations.
+pub struct RegistrarSetup {
+    pub config: RegistrarConfig,
+    pub location: Location,
+    /// Our own registration at the PBX (`trunk.register`), next hop resolved.
+    pub trunk_registration: Option<Registration>,
+}
+
+/// A user looked up for a REGISTER.
+pub(super) struct UserLookup {
+    request: RegisterRequest,
+    answer: Answer,
+    user: Result<Option<SipUser>, String>,
+}
+
+pub(super) struct Registrar {
+    config: RegistrarConfig,
+    digest: DigestServer,
+    location: Location,
+    lookups: mpsc::UnboundedSender<UserLookup>,
+}
+
+impl Registrar {
+    pub(super) fn new(setup: &RegistrarSetup, lookups: mpsc::UnboundedSender<UserLookup>) -> Self {
+        let secret = format!("{:032x}", rand::random::<u128>());
+        let digest = DigestServer::new(
+            &setup.config.realm,
+            &secret,
+            Instant::now(),
+            std::time::Duration::from_secs(300),
+        )
+        .with_algorithms(&setup.config.digest_algorithms());
+        Self {
+            config: setup.config.clone(),
+            digest,
+            location: setup.location.clone(),
+            lookups,
+        }
+    }
+}
+
+/// Loads the bindings kept in the database into the location service.
+pub async fn load_bindings(store: &Store, location: &Location) {
+    match store.live_sip_bindings(unix(SystemTime::now())).await {
+        Ok(stored) => location.load(&stored),
+        Err(e) => warn!(error = %e, "cannot load registrations; phones must register again"),
+    }
+}
+
+impl State {
+    pub(super) fn on_register(&mut self, request: RegisterRequest) {
+        let now = Instant::now();
+        if !self.registrar.config.enabled {
+            return self
+                .endpoint
+                .answer_register(now, request.id, RegisterAnswer::Reject(403));
+        }
+        let answer = request
+            .authorization
+            .as_deref()
+            .and_then(Answer::parse)
+            .filter(|a| a.realm() == self.registrar.digest.realm());
+        let Some(answer) = answer else {
+            let challenges = self.registrar.digest.challenges(now, false);
+            return self.endpoint.answer_register(
+                now,
+                request.id,
+                RegisterAnswer::Challenge(challenges),
+            );
+        };
+        if answer.username() != request.user {
+            debug!(user = %request.user, "REGISTER credentials for another user");
+            return self
+                .endpoint
+                .answer_register(now, request.id, RegisterAnswer::Reject(403));
+        }
+        let (store, lookups) = (self.store.clone(), self.registrar.lookups.clone());
+        tokio::spawn(async move {
+            let user = store
+                .find_sip_user(&request.user)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = lookups.send(UserLookup {
+                request,
+                answer,
+                user,
+            });
+        });
+    }
+
+    pub(super) fn on_user_lookup(&mut self, lookup: UserLookup) {
+        let now = Instant::now();
+        let UserLookup {
+            request,
+            answer,
+            user,
+        } = lookup;
+        let id = request.id;
+        let user = match user {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                info!(source = %request.source, "REGISTER for an unknown user refused");
+                debug!(user = %request.user, "unknown registrar user");
+                return self
+                    .endpoint
+                    .answer_register(now, id, RegisterAnswer::Reject(403));
+            }
+            Err(e) => {
+                warn!(error = %e, "database error looking up a registrar user");
+                return self
+                    .endpoint
+                    .answer_register(now, id, RegisterAnswer::Reject(500));
+            }
+        };
+        if user.realm != self.registrar.config.realm {
+            warn!(realm = %user.realm, "a user's password was set for another realm; set it again");
+            return self
+                .endpoint
+                .answer_register(now, id, RegisterAnswer::Reject(403));
+        }
+        let ha1 = Ha1 {
+            md5: user.ha1_md5,
+            sha256: user.ha1_sha256,
+        };
+        match self.registrar.digest.check(now, &answer, "REGISTER", &ha1) {
+            Check::Valid => self.bind(request),
+            Check::Stale => {
+                let challenges = self.registrar.digest.challenges(now, true);
+                self.endpoint
+                    .answer_register(now, id, RegisterAnswer::Challenge(challenges));
+            }
+            Check::Invalid => {
+                warn!(source = %request.source, "REGISTER with a wrong password refused");
+                self.endpoint
+                    .answer_register(now, id, RegisterAnswer::Reject(403));
+            }
+        }
+    }
+
+    /// Authenticated: apply the contacts, persist, answer with the bindings.
+    fn bind(&mut self, request: RegisterRequest) {
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let config = &self.registrar.config;
+        if request.wildcard && request.expires != Some(0) {
+            return self
+                .endpoint
+                .answer_register(now, request.id, RegisterAnswer::Reject(400));
+        }
+        let mut changes = Vec::new();
+        for contact in &request.contacts {
+            match config.grant(contact.expires.or(request.expires)) {
+                Ok(seconds) => changes.push((contact.uri.clone(), seconds)),
+                Err(min) => {
+                    return self.endpoint.answer_register(
+                        now,
+                        request.id,
+                        RegisterAnswer::IntervalTooBrief(min),
+                    );
+                }
+            }
+        }
+        let from = (request.source, request.transport);
+        let bindings = if request.contacts.is_empty() && !request.wildcard {
+            self.registrar.location.bindings(&request.user, wall)
+        } else {
+            let bindings = self.registrar.location.update(
+                &request.user,
+                &changes,
+                request.wildcard,
+                from,
+                wall,
+            );
+            let stored: Vec<_> = bindings
+                .iter()
+                .map(|b| b.to_stored(&request.user))
+                .collect();
+            let (store, user) = (self.store.clone(), request.user.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.set_sip_bindings(&user, &stored).await {
+                    warn!(error = %e, "cannot persist a registration");
+                }
+            });
+            info!(bindings = bindings.len(), "phone registered");
+            debug!(user = %request.user, source = %request.source, "registration");
+            bindings
+        };
+        let list = bindings
+            .iter()
+            .map(|b| (b.contact.clone(), b.seconds_left(wall)))
+            .collect();
+        self.endpoint
+            .answer_register(now, request.id, RegisterAnswer::Bindings(list));
+    }
+}
+
+/// Our registration at the PBX when `trunk.register` is on: the registrar URI, the AOR
+/// `sip:<username or caller_id>@<registrar host>`, the next hop (outbound proxy, else the
+/// registrar's host, resolved here). None (with a warning) when it cannot be resolved.
+pub async fn trunk_registration(trunk: &crate::config::TrunkConfig) -> Option<Registration> {
+    if !trunk.register {
+        return None;
+    }
+    let registrar = trunk.registrar_uri()?;
+    let (host, port) = konferenz_sip::parse_uri(&registrar)?;
+    let next_hop = match trunk.outbound_proxy {
+        Some(proxy) => proxy,
+        None => match tokio::net::lookup_host((host.as_str(), port)).await {
+            Ok(mut addrs) => addrs.next()?,
+            Err(e) => {
+                warn!(error = %e, "cannot resolve the trunk registrar; not registering");
+                return None;
+            }
+        },
+    };
+    let user = trunk
+        .username
+        .clone()
+        .unwrap_or_else(|| trunk.caller_id.clone());
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Some(Registration {
+        registrar,
+        aor: format!("sip:{user}@{host}"),
+        next_hop,
+        transport: if trunk.transport == "tcp" {
+            konferenz_sip::Transport::Tcp
+        } else {
+            konferenz_sip::Transport::Udp
+        },
+        credentials: trunk.username.clone().zip(trunk.password.clone()),
+        expires: trunk.register_expires_secs,
+    })
+}
