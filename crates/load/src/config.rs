@@ -37,7 +37,8 @@ pub struct Config {
     pub pin_delay: Duration,
     /// Codec offered first (the other is offered too).
     pub codec: Law,
-    /// How long every call stays up once all are set up.
+    /// How long to measure: counted from when every room has fallen quiet after the joins
+    /// and its first burst went out (calls stay up that much longer).
     pub duration: Duration,
     /// No bursts for this long after set-up (join tones, announcements).
     pub warmup: Duration,
@@ -51,6 +52,8 @@ pub struct Config {
     pub late_after: Duration,
     /// Give up waiting for calls to be set up after this.
     pub setup_timeout: Duration,
+    /// Start measuring anyway if a room has not fallen quiet this long after the warm-up.
+    pub quiet_timeout: Duration,
     /// Answer mode: calls whose dialled user shares this many leading characters are taken
     /// to be in the same room (0: all in one room).
     pub answer_room_prefix: usize,
@@ -79,6 +82,7 @@ impl Config {
             rtp_sockets: 4,
             late_after: Duration::from_millis(40),
             setup_timeout: Duration::from_secs(20),
+            quiet_timeout: Duration::from_secs(30),
             answer_room_prefix: 0,
             max_failures: 0,
         }
@@ -137,7 +141,8 @@ pub struct Common {
     /// Calls to place (answer mode: to wait for before measuring).
     #[arg(long, short = 'n', default_value_t = 10)]
     pub calls: usize,
-    /// How long the calls stay up once all are set up, e.g. `5s`, `500ms`, `20`.
+    /// How long to measure once every room is quiet after the joins (join tones and
+    /// announcements over), e.g. `5s`, `500ms`, `20`.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Our IP for SIP and RTP (default: the server's IP in call mode, 127.0.0.1 answering).
@@ -149,7 +154,8 @@ pub struct Common {
     /// Codec offered first: pcmu or pcma.
     #[arg(long, default_value = "pcmu", value_parser = parse_codec)]
     pub codec: Law,
-    /// No delay bursts for this long after all calls are set up.
+    /// No delay bursts for this long after all calls are set up (then a room's first burst
+    /// also waits until every member has heard 500 ms of quiet).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub warmup: Duration,
     /// One delay burst per room this often.
@@ -167,6 +173,9 @@ pub struct Common {
     /// Stop waiting for calls to be set up after this.
     #[arg(long, default_value = "20s", value_parser = parse_duration)]
     pub setup_timeout: Duration,
+    /// Measure anyway if a room is not quiet this long after the warm-up.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub quiet_timeout: Duration,
     /// Exit with status 1 if more calls than this fail.
     #[arg(long, default_value_t = 0)]
     pub max_failures: usize,
@@ -221,6 +230,7 @@ fn apply(mut c: Config, common: Common) -> Config {
     c.rtp_sockets = common.rtp_sockets.max(1);
     c.late_after = common.late_after;
     c.setup_timeout = common.setup_timeout;
+    c.quiet_timeout = common.quiet_timeout;
     c.max_failures = common.max_failures;
     c
 }

@@ -22,6 +22,8 @@ pub struct Report {
     pub rooms: Vec<RoomReport>,
     /// The tool's own send-loop lateness against its 20 ms deadlines.
     pub lateness: LatenessReport,
+    /// Seconds from set-up done to every room being quiet (measuring started).
+    pub quiet_wait_s: Option<f64>,
     /// Failed or dropped calls plus BYEs not answered 2xx.
     pub failures: usize,
 }
@@ -70,6 +72,9 @@ pub struct RoomReport {
     pub room: String,
     pub members: usize,
     pub bursts: u64,
+    /// Seconds from the start of the hold phase to the room's first burst (the room had to
+    /// fall quiet first: join tones, announcements).
+    pub first_burst_after_s: Option<f64>,
     /// Listeners that did not hear a burst within 1 s.
     pub missed: u64,
     pub delay_ms: Summary,
@@ -130,6 +135,10 @@ impl Report {
                     .filter(|c| c.room == i && c.stream.is_some())
                     .count(),
                 bursts: room.bursts,
+                first_burst_after_s: room.first_burst.zip(r.hold).map(|(b, (from, _))| {
+                    b.saturating_duration_since(from - r.cfg.warmup)
+                        .as_secs_f64()
+                }),
                 missed: room.missed,
                 delay_ms: Summary::of(&room.delays_ms),
             })
@@ -167,6 +176,10 @@ impl Report {
             bridge_delay_ms: Summary::of(&all_delays),
             rooms,
             lateness: r.lateness.report(),
+            quiet_wait_s: r.measuring.zip(r.hold).map(|(m, (from, _))| {
+                m.saturating_duration_since(from - r.cfg.warmup)
+                    .as_secs_f64()
+            }),
             failures: setup_failed + unconfirmed,
         }
     }
@@ -232,10 +245,12 @@ impl Report {
         for r in &self.rooms {
             let _ = writeln!(
                 o,
-                "  room {:<6} {:>3} members, {:>3} bursts, {:>4} heard, {:>3} missed; p50 {} p99 {} max {} ms",
+                "  room {:<6} {:>3} members, {:>3} bursts (first after {}s), {:>4} heard, {:>3} missed; p50 {} p99 {} max {} ms",
                 r.room,
                 r.members,
                 r.bursts,
+                r.first_burst_after_s
+                    .map_or("-".into(), |s| format!("{s:.1}")),
                 r.delay_ms.count,
                 r.missed,
                 ms(r.delay_ms.p50),

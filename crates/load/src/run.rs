@@ -56,6 +56,8 @@ pub struct Runner {
     pub(crate) stray: u64,
     phase: Phase,
     pub(crate) hold: Option<(Instant, Instant)>,
+    /// Since when every room bursts (or the quiet wait gave up): `duration` counts from here.
+    pub(crate) measuring: Option<Instant>,
 }
 
 impl Runner {
@@ -118,6 +120,7 @@ impl Runner {
             stray: 0,
             phase: Phase::Setup,
             hold: None,
+            measuring: None,
         })
     }
 
@@ -214,7 +217,17 @@ impl Runner {
                 false
             }
             Phase::Hold { since } => {
-                if now >= since + self.cfg.duration {
+                if self.measuring.is_none() {
+                    let quiet = self
+                        .rooms
+                        .iter()
+                        .filter(|r| r.members.len() >= 2)
+                        .all(|r| r.first_burst.is_some());
+                    if quiet || now >= since + self.cfg.warmup + self.cfg.quiet_timeout {
+                        self.measuring = Some(now);
+                    }
+                }
+                if self.measuring.is_some_and(|m| now >= m + self.cfg.duration) {
                     self.hangup_all(now);
                     self.phase = Phase::HangUp { since: now };
                 }
@@ -255,6 +268,7 @@ impl Runner {
                         && calls[c].stream.as_ref().is_some_and(|s| !s.entering_keys())
                 };
                 if let Some(b) = self.rooms[r].maybe_start_burst(k, every.max(1), eligible) {
+                    self.rooms[r].first_burst.get_or_insert(now);
                     started.push((r, b));
                 }
             }

@@ -1,6 +1,8 @@
 //! Receive accounting for one stream the server sends us: loss from sequence gaps
 //! (reordering, duplicates and the 16-bit wrap handled), the largest gap between arrivals,
-//! and frames that came late against the one-per-20-ms schedule set by the first.
+//! and frames that came late against the one-per-20-ms schedule: the first frame sets it,
+//! and it follows the earliest arrivals of the last 1–2 s, so a tick the server skipped
+//! shows as one missing slot rather than every later frame being late.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,8 @@ use serde::Serialize;
 const WINDOW: u64 = 1024;
 /// A jump of more than this many sequence numbers is a new stream, not loss.
 const RESTART_JUMP: i64 = 3000;
+/// Packets per bucket of the moving schedule reference (1 s).
+const BUCKET: u64 = 50;
 /// One frame per packet: 20 ms.
 const FRAME_MS: f64 = 20.0;
 
@@ -24,8 +28,11 @@ pub struct RxStream {
     max_ext: u64,
     first_arrival: Option<Instant>,
     last_arrival: Option<Instant>,
-    /// Smallest (arrival − slot) so far, in ms: the schedule's reference.
+    /// Smallest (arrival − slot) in ms in the current and the previous bucket of
+    /// [`BUCKET`] packets: the schedule's reference, following a stream that skipped ticks.
     min_offset_ms: f64,
+    prev_min_offset_ms: f64,
+    bucket: u64,
     seen: [u64; (WINDOW / 64) as usize],
     /// Unique packets of the current segment.
     segment_unique: u64,
@@ -67,6 +74,8 @@ impl RxStream {
             first_arrival: None,
             last_arrival: None,
             min_offset_ms: f64::INFINITY,
+            prev_min_offset_ms: f64::INFINITY,
+            bucket: 0,
             seen: [0; (WINDOW / 64) as usize],
             segment_unique: 0,
             done_expected: 0,
@@ -126,11 +135,21 @@ impl RxStream {
         self.segment_unique += 1;
         let slot_ms = (ext - self.first_ext) as f64 * FRAME_MS;
         let offset = (now - first_arrival).as_secs_f64() * 1000.0 - slot_ms;
-        if offset < self.min_offset_ms {
-            self.min_offset_ms = offset;
-        } else if offset - self.min_offset_ms > self.late_after_ms {
+        let bucket = (ext - self.first_ext) / BUCKET;
+        if bucket > self.bucket {
+            self.prev_min_offset_ms = if bucket == self.bucket + 1 {
+                self.min_offset_ms
+            } else {
+                f64::INFINITY
+            };
+            self.min_offset_ms = f64::INFINITY;
+            self.bucket = bucket;
+        }
+        let reference = self.min_offset_ms.min(self.prev_min_offset_ms);
+        if offset - reference > self.late_after_ms {
             self.late += 1;
         }
+        self.min_offset_ms = self.min_offset_ms.min(offset);
         true
     }
 
@@ -140,6 +159,8 @@ impl RxStream {
         self.max_ext = self.first_ext;
         self.first_arrival = Some(now);
         self.min_offset_ms = 0.0;
+        self.prev_min_offset_ms = f64::INFINITY;
+        self.bucket = 0;
         self.seen = [0; (WINDOW / 64) as usize];
         self.mark_seen(self.first_ext);
         self.segment_unique = 1;
@@ -273,6 +294,21 @@ mod tests {
         let r = s.report();
         assert_eq!(r.late, 1, "only seq 5 is > 40 ms behind its slot: {r:?}");
         assert_eq!((r.lost, r.missing), (1, 1));
+        assert!((r.max_gap_ms - 80.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_skipped_server_tick_is_missing_not_every_later_frame_late() {
+        let t0 = Instant::now();
+        let mut s = RxStream::new(LATE);
+        // 200 frames; from seq 100 on the server runs 60 ms behind (three ticks skipped).
+        for seq in 0..200u16 {
+            let ms = 20 * u64::from(seq) + if seq >= 100 { 60 } else { 0 };
+            s.on_packet(t0 + Duration::from_millis(ms), seq, 1);
+        }
+        let r = s.report();
+        assert_eq!((r.lost, r.missing), (0, 3), "{r:?}");
+        assert!(r.late <= 50, "late only until the reference follows: {r:?}");
         assert!((r.max_gap_ms - 80.0).abs() < 1e-6);
     }
 

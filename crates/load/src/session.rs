@@ -216,6 +216,8 @@ pub struct Room {
     pub burst: Option<(usize, u64, u64)>,
     next_burst: u64,
     pub bursts: u64,
+    /// When the first burst went out.
+    pub first_burst: Option<Instant>,
     pub missed: u64,
     pub delays_ms: Vec<f64>,
 }
