@@ -65,15 +65,22 @@ pub enum Command {
         #[arg(long)]
         block: bool,
     },
-    /// Stop mixing a participant's audio (they still hear the room).
+    /// Stop mixing a participant's audio (they still hear the room): one call, or with
+    /// --room everyone in the room (--all) or everyone but the host (--all-but CALL).
     Mute {
         /// The call id `konferenz participants` shows.
-        call: u64,
+        #[arg(required_unless_present = "room", conflicts_with = "room")]
+        call: Option<u64>,
+        #[command(flatten)]
+        group: MuteGroup,
     },
-    /// Mix a muted participant again.
+    /// Mix a muted participant again (one call, or --room 800 --all).
     Unmute {
         /// The call id `konferenz participants` shows.
-        call: u64,
+        #[arg(required_unless_present = "room", conflicts_with = "room")]
+        call: Option<u64>,
+        #[command(flatten)]
+        group: MuteGroup,
     },
     /// The voice prompts.
     Prompts {
@@ -91,6 +98,20 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::user_cli::UserCommand,
     },
+}
+
+/// Everyone in a room at once, for `mute` / `unmute`.
+#[derive(Debug, clap::Args)]
+pub struct MuteGroup {
+    /// The room whose participants to change.
+    #[arg(long, requires = "who")]
+    pub room: Option<RoomNumber>,
+    /// Everyone in the room.
+    #[arg(long, group = "who", requires = "room")]
+    pub all: bool,
+    /// Everyone but this call (the host), e.g. `mute --room 800 --all-but 17`.
+    #[arg(long, group = "who", requires = "room", value_name = "CALL")]
+    pub all_but: Option<u64>,
 }
 
 /// `konferenz prompts ...`

@@ -37,6 +37,7 @@ pub fn routes(api: InviteApi) -> Router {
         .route("/api/rooms/{number}/participants", get(participants))
         .route("/api/calls/{call}/hangup", post(hang_up))
         .route("/api/calls/{call}/mute", post(mute))
+        .route("/api/rooms/{number}/mute", post(mute_room))
         .with_state(api)
 }
 
@@ -88,7 +89,7 @@ async fn invite(
             "number: use digits, letters and + - _ . * #",
         );
     }
-    let (target, next_hop, transport) = match route(&api, &callee).await {
+    let (target, next_hop, transport, from_host) = match route(&api, &callee).await {
         Ok(route) => route,
         Err(response) => return response,
     };
@@ -99,6 +100,7 @@ async fn invite(
         target,
         next_hop,
         transport,
+        from_host,
         reply,
     };
     if api.sip.send(command).is_err() {
@@ -113,7 +115,10 @@ async fn invite(
 
 /// Where a call to `callee` goes: a phone registered here by its binding (sent to where
 /// its REGISTER came from), else through the trunk (internal or external template).
-async fn route(api: &InviteApi, callee: &str) -> Result<(String, SocketAddr, Transport), Response> {
+async fn route(
+    api: &InviteApi,
+    callee: &str,
+) -> Result<(String, SocketAddr, Transport, Option<String>), Response> {
     // A binding counts only while its user exists (`user remove` runs in another process).
     let binding = api.location.lookup(callee, std::time::SystemTime::now());
     let user_exists = match &binding {
@@ -122,7 +127,7 @@ async fn route(api: &InviteApi, callee: &str) -> Result<(String, SocketAddr, Tra
     };
     if let Some(binding) = binding.filter(|_| user_exists) {
         tracing::debug!(number = %callee, contact = %binding.contact, "calling a registered phone");
-        return Ok((binding.contact, binding.source, binding.transport));
+        return Ok((binding.contact, binding.source, binding.transport, None));
     }
     let Some(target) = api.trunk.target(callee) else {
         return Err(error(
@@ -138,7 +143,15 @@ async fn route(api: &InviteApi, callee: &str) -> Result<(String, SocketAddr, Tra
     } else {
         Transport::Udp
     };
-    Ok((target, next_hop, transport))
+    // From carries the trunk's domain, as a PBX expects of its own users.
+    let from_host = konferenz_sip::parse_uri(&target).map(|(host, _)| {
+        if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        }
+    });
+    Ok((target, next_hop, transport, from_host))
 }
 
 /// The outbound proxy, else the host and port of the trunk URI (resolved here).
@@ -223,4 +236,45 @@ async fn mute(
         reply,
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct MuteRoomBody {
+    muted: bool,
+    /// The host's call, left as it is ("mute all but the host").
+    #[serde(default)]
+    except: Option<u64>,
+}
+
+/// `POST /api/rooms/{number}/mute` with `{"muted": true, "except": CALL}`: mutes (or
+/// unmutes) everyone in the room but `except`; answers `{"calls": [...]}`, the calls changed.
+async fn mute_room(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+    body: Result<Json<MuteRoomBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let room = match room(&api, &number).await {
+        Ok(room) => room,
+        Err(response) => return response,
+    };
+    let Ok(Json(body)) = body else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "muted: expected a JSON body {\"muted\": true|false, \"except\": CALL}",
+        );
+    };
+    let (reply, answer) = oneshot::channel();
+    let command = SipCommand::MuteRoom {
+        room,
+        muted: body.muted,
+        except: body.except.map(konferenz_sip::CallHandle),
+        reply,
+    };
+    if api.sip.send(command).is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    match answer.await {
+        Ok(calls) => Json(serde_json::json!({ "calls": calls })).into_response(),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
+    }
 }

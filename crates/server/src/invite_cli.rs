@@ -101,14 +101,20 @@ pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow:
         }
         for p in &list {
             let call = p["call"].as_u64().unwrap_or_default();
-            let state = p["state"].as_str().unwrap_or_default().to_owned();
+            let muted = if p["muted"].as_bool() == Some(true) {
+                " (muted)"
+            } else {
+                ""
+            };
+            let state = format!("{}{muted}", p["state"].as_str().unwrap_or_default());
             if seen.get(&call) != Some(&state) {
                 let detail = match (p["status"].as_u64(), p["reason"].as_str()) {
                     (Some(code), Some(reason)) => format!(" ({code} {reason})"),
                     _ => String::new(),
                 };
                 let number = p["number"].as_str().unwrap_or_default();
-                println!("{call}  {number}  {state}{detail}");
+                let (name, flag) = state.split_at(state.find(" (muted)").unwrap_or(state.len()));
+                println!("{call}  {number}  {name}{detail}{flag}");
                 seen.insert(call, state);
             }
         }
@@ -201,6 +207,43 @@ pub fn hang_up(config: &Config, call: u64, block: bool) -> anyhow::Result<()> {
         "call {call}: hung up{}",
         if block { " and blocked" } else { "" }
     );
+    Ok(())
+}
+
+/// `konferenz mute|unmute CALL`, or `--room 800 --all` / `--all-but CALL` (the host).
+pub fn mute(
+    config: &Config,
+    call: Option<u64>,
+    group: &crate::cli::MuteGroup,
+    muted: bool,
+) -> anyhow::Result<()> {
+    if let Some(call) = call {
+        return call_command(config, call, "mute", Some(muted));
+    }
+    let Some(room) = &group.room else {
+        bail!("name a call, or --room with --all or --all-but");
+    };
+    let body = serde_json::json!({ "muted": muted, "except": group.all_but });
+    let (status, answer) =
+        Api::new(config).call("POST", &format!("/api/rooms/{room}/mute"), Some(body))?;
+    if status != 200 {
+        bail!("{}", api_error(&answer));
+    }
+    let calls: Vec<String> = answer["calls"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_u64())
+                .map(|c| c.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let what = if muted { "muted" } else { "unmuted" };
+    if calls.is_empty() {
+        println!("room {room}: nobody to change");
+    } else {
+        println!("room {room}: {what} calls {}", calls.join(", "));
+    }
     Ok(())
 }
 

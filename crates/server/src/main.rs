@@ -81,17 +81,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Hangup { call, block } => {
             tokio::task::spawn_blocking(move || invite_cli::hang_up(&config, call, block)).await?
         }
-        Command::Mute { call } => {
-            tokio::task::spawn_blocking(move || {
-                invite_cli::call_command(&config, call, "mute", Some(true))
-            })
-            .await?
+        Command::Mute { call, group } => {
+            tokio::task::spawn_blocking(move || invite_cli::mute(&config, call, &group, true))
+                .await?
         }
-        Command::Unmute { call } => {
-            tokio::task::spawn_blocking(move || {
-                invite_cli::call_command(&config, call, "mute", Some(false))
-            })
-            .await?
+        Command::Unmute { call, group } => {
+            tokio::task::spawn_blocking(move || invite_cli::mute(&config, call, &group, false))
+                .await?
         }
         Command::Participants { room, follow } => {
             tokio::task::spawn_blocking(move || invite_cli::participants(&config, &room, follow))

@@ -22,6 +22,8 @@ pub struct Invitee {
     pub reason: Option<String>,
     /// Unix seconds of the last change.
     pub since: u64,
+    /// Muted by a moderator (not mixed into the room).
+    pub muted: bool,
     /// Every state the participant went through, oldest first (bounded).
     pub events: Vec<StateEvent>,
 }
@@ -59,6 +61,7 @@ impl Participants {
             status: None,
             reason: None,
             since: 0,
+            muted: false,
             events: Vec::new(),
         };
         self.lock().insert(call, (invitee, state.clone()));
@@ -87,6 +90,14 @@ impl Participants {
         info!(call, room = %invitee.room, state = %state, "participant");
         debug!(call, number = %invitee.number, "participant number");
         *current = state;
+    }
+
+    /// Records a mute or unmute.
+    pub fn set_muted(&self, call: u64, muted: bool) {
+        if let Some((invitee, _)) = self.lock().get_mut(&call) {
+            invitee.muted = muted;
+            info!(call, room = %invitee.room, muted, "participant");
+        }
     }
 
     /// The current state, if the call is listed.

@@ -22,6 +22,9 @@ pub enum SipCommand {
         target: String,
         next_hop: SocketAddr,
         transport: Transport,
+        /// The host of our From: the trunk's domain for calls through the PBX (which may
+        /// check it against its realm), None (our address) for registered phones.
+        from_host: Option<String>,
         reply: oneshot::Sender<Result<u64, String>>,
     },
     /// The ring time of an invitation is over.
@@ -32,6 +35,14 @@ pub enum SipCommand {
         call: CallHandle,
         block: bool,
         reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Mute or unmute everyone in `room` except `except` (the host), e.g. "mute all but
+    /// the host"; replies with the calls changed.
+    MuteRoom {
+        room: RoomNumber,
+        muted: bool,
+        except: Option<CallHandle>,
+        reply: oneshot::Sender<Vec<u64>>,
     },
     /// Stop or resume mixing a participant's audio.
     Mute {
@@ -50,9 +61,11 @@ impl State {
                 target,
                 next_hop,
                 transport,
+                from_host,
                 reply,
             } => {
-                let result = self.invite(room, &number, target, next_hop, transport);
+                let route = (target, next_hop, transport, from_host);
+                let result = self.invite(room, &number, route);
                 let _ = reply.send(result);
             }
             SipCommand::HangUp { call, block, reply } => {
@@ -79,11 +92,35 @@ impl State {
                     Some(room) => {
                         self.rooms
                             .send(&room, crate::room::RoomCommand::Mute { call, muted });
+                        self.participants.set_muted(call.0, muted);
                         Ok(())
                     }
                     None => Err(format!("no call {call} in a room")),
                 };
                 let _ = reply.send(result);
+            }
+            SipCommand::MuteRoom {
+                room,
+                muted,
+                except,
+                reply,
+            } => {
+                let mut changed: Vec<u64> = self
+                    .calls
+                    .iter()
+                    .filter(|(call, c)| {
+                        c.joined && c.room.as_ref() == Some(&room) && Some(**call) != except
+                    })
+                    .map(|(call, _)| call.0)
+                    .collect();
+                changed.sort_unstable();
+                for &call in &changed {
+                    let call = CallHandle(call);
+                    self.rooms
+                        .send(&room, crate::room::RoomCommand::Mute { call, muted });
+                    self.participants.set_muted(call.0, muted);
+                }
+                let _ = reply.send(changed);
             }
             SipCommand::RingTimeout { call } => {
                 let ringing = self.participants.state(call.0).is_some_and(|s| {
@@ -101,9 +138,7 @@ impl State {
         &mut self,
         room: RoomNumber,
         number: &str,
-        target: String,
-        next_hop: SocketAddr,
-        transport: Transport,
+        (target, next_hop, transport, from_host): (String, SocketAddr, Transport, Option<String>),
     ) -> Result<u64, String> {
         let now = Instant::now();
         let sockets = self.ports.allocate().map_err(|e| e.to_string())?;
@@ -112,7 +147,14 @@ impl State {
             target,
             next_hop,
             transport,
-            from: format!("sip:{}@{}", self.trunk.caller_id, self.media_ip),
+            from: format!(
+                "sip:{}@{}",
+                self.trunk.caller_id,
+                from_host.unwrap_or_else(|| match self.media_ip {
+                    std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                    v4 => v4.to_string(),
+                })
+            ),
             display_name: Some(format!("Conference {room}")),
             asserted_identity: self.trunk.asserted_identity.clone(),
             credentials: self.trunk.username.clone().zip(self.trunk.password.clone()),
