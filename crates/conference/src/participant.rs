@@ -48,6 +48,26 @@ impl ParticipantState {
         )
     }
 
+    /// The state a [`ParticipantState::name`] stands for (with the failure's status and
+    /// reason); None for an unknown name.
+    pub fn from_name(name: &str, status: Option<u16>, reason: Option<&str>) -> Option<Self> {
+        Some(match name {
+            "invited" => Self::Invited,
+            "calling" => Self::Calling,
+            "ringing" => Self::Ringing,
+            "connected" => Self::Connected,
+            "left" => Self::Left,
+            "busy" => Self::Busy,
+            "declined" => Self::Declined,
+            "no-answer" => Self::NoAnswer,
+            "failed" => Self::Failed {
+                status: status.unwrap_or(0),
+                reason: reason.unwrap_or_default().to_owned(),
+            },
+            _ => return None,
+        })
+    }
+
     /// A stable lower-case name for APIs and scripts.
     pub fn name(&self) -> &'static str {
         match self {
@@ -87,5 +107,34 @@ mod tests {
         let f = S::from_failure(404, "Not Found");
         assert_eq!(f.to_string(), "failed (404 Not Found)");
         assert!(!f.is_active() && S::Ringing.is_active());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        let all = [
+            S::Invited,
+            S::Calling,
+            S::Ringing,
+            S::Connected,
+            S::Left,
+            S::Busy,
+            S::Declined,
+            S::NoAnswer,
+            S::Failed {
+                status: 404,
+                reason: "Not Found".into(),
+            },
+        ];
+        for state in all {
+            let (status, reason) = match &state {
+                S::Failed { status, reason } => (Some(*status), Some(reason.as_str())),
+                _ => (None, None),
+            };
+            assert_eq!(
+                S::from_name(state.name(), status, reason),
+                Some(state.clone())
+            );
+        }
+        assert_eq!(S::from_name("bogus", None, None), None);
     }
 }

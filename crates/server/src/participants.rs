@@ -1,13 +1,17 @@
 //! The live states of invited participants, written by the SIP task and read by the HTTP
 //! API (and through it `konferenz participants --follow`). Control plane only: never
-//! touched by the 20 ms audio path, so a mutex is fine here.
+//! touched by the 20 ms audio path, so a mutex is fine here. Every change is also appended
+//! to the database's event log (by a writer task, off the SIP loop), and the latest calls'
+//! timelines are loaded from there at start, so they outlive a restart.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use konferenz_conference::{ParticipantState, RoomNumber};
+use konferenz_store::{ParticipantEvent, Store};
 use serde::Serialize;
-use tracing::{debug, info};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
 
 /// One invited participant.
 #[derive(Clone, Debug, Serialize)]
@@ -40,9 +44,22 @@ pub struct StateEvent {
 /// in a loop cannot grow it without bound).
 const MAX_EVENTS: usize = 32;
 
+/// How many past calls are loaded at start.
+const HISTORY_CALLS: u32 = 1000;
+
 /// Shared registry, cheap to clone: the JSON view and the typed state of each call.
 #[derive(Clone, Default)]
-pub struct Participants(Arc<Mutex<BTreeMap<u64, (Invitee, ParticipantState)>>>);
+pub struct Participants {
+    map: Arc<Mutex<BTreeMap<u64, (Invitee, ParticipantState)>>>,
+    /// Where changes are persisted (None in tests without a database).
+    log: Option<mpsc::UnboundedSender<LogItem>>,
+}
+
+/// What the writer task gets: an event, or a request to say when all before it are stored.
+enum LogItem {
+    Event(ParticipantEvent),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -51,6 +68,67 @@ fn unix_now() -> u64 {
 }
 
 impl Participants {
+    /// A registry persisted to `store`: loads the latest calls' timelines (a call whose
+    /// last state was still active when the server stopped is recorded as left) and starts
+    /// the writer task. Returns the registry and the highest call id seen.
+    pub async fn persisted(store: Store) -> (Participants, u64) {
+        let last = store.last_participant_call().await.unwrap_or_else(|e| {
+            warn!(error = %e, "cannot read the participant log");
+            0
+        });
+        let history = store
+            .recent_participant_events(HISTORY_CALLS)
+            .await
+            .unwrap_or_default();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_log(store, rx));
+        let participants = Participants {
+            map: Arc::default(),
+            log: Some(tx),
+        };
+        participants.load(&history);
+        (participants, last)
+    }
+
+    fn load(&self, history: &[ParticipantEvent]) {
+        let mut calls: BTreeMap<u64, Vec<&ParticipantEvent>> = BTreeMap::new();
+        for e in history {
+            calls.entry(e.call).or_default().push(e);
+        }
+        for (call, events) in calls {
+            let Some(last) = events.last() else { continue };
+            let invitee = Invitee {
+                call,
+                room: last.room.clone(),
+                number: last.number.clone(),
+                state: last.state.clone(),
+                status: last.status,
+                reason: last.reason.clone(),
+                since: last.at,
+                muted: false,
+                events: events
+                    .iter()
+                    .rev()
+                    .take(MAX_EVENTS)
+                    .rev()
+                    .map(|e| StateEvent {
+                        state: e.state.clone(),
+                        at: e.at,
+                    })
+                    .collect(),
+            };
+            let state =
+                ParticipantState::from_name(&last.state, last.status, last.reason.as_deref())
+                    .unwrap_or(ParticipantState::Left);
+            let stale = state.is_active();
+            self.lock().insert(call, (invitee, state));
+            if stale {
+                // The server stopped without ending this call: it is over now.
+                self.set(call, ParticipantState::Left);
+            }
+        }
+    }
+
     /// A new invitation.
     pub fn add(&self, call: u64, room: &RoomNumber, number: &str, state: ParticipantState) {
         let invitee = Invitee {
@@ -89,6 +167,17 @@ impl Participants {
         });
         info!(call, room = %invitee.room, state = %state, "participant");
         debug!(call, number = %invitee.number, "participant number");
+        if let Some(log) = &self.log {
+            let _ = log.send(LogItem::Event(ParticipantEvent {
+                call,
+                room: invitee.room.clone(),
+                number: invitee.number.clone(),
+                state: invitee.state.clone(),
+                status: invitee.status,
+                reason: invitee.reason.clone(),
+                at: invitee.since,
+            }));
+        }
         *current = state;
     }
 
@@ -114,9 +203,44 @@ impl Participants {
             .collect()
     }
 
+    /// Waits until every change so far is in the database (at shutdown).
+    pub async fn flush(&self) {
+        if let Some(log) = &self.log {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            if log.send(LogItem::Flush(tx)).is_ok() {
+                let _ = rx.await;
+            }
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Invitee, ParticipantState)>> {
         // A panic elsewhere must not take the API down with it.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Appends logged changes to the database, a batch per wake-up.
+async fn write_log(store: Store, mut rx: mpsc::UnboundedReceiver<LogItem>) {
+    let mut batch = Vec::new();
+    let mut waiting = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(item) = next {
+            match item {
+                LogItem::Event(e) => batch.push(e),
+                LogItem::Flush(done) => waiting.push(done),
+            }
+            next = rx.try_recv().ok();
+        }
+        if !batch.is_empty()
+            && let Err(e) = store.append_participant_events(&batch).await
+        {
+            warn!(error = %e, events = batch.len(), "cannot store participant events");
+        }
+        batch.clear();
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
     }
 }
 

@@ -34,6 +34,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let (tcp_tx, tcp_rx) = mpsc::unbounded_channel();
     let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx));
 
+    let (participants, last_call) = Participants::persisted(store.clone()).await;
+    let participants_log = participants.clone();
     let endpoint = Endpoint::new(
         EndpointConfig {
             local_addr: SocketAddr::new(public_ip, listen.port()),
@@ -42,7 +44,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             timers: Timers::default(),
         },
         rand::random(),
-    );
+    )
+    .with_first_call_id(last_call + 1);
     let ports = PortPool::new(listen.ip(), config.rtp.ports.start, config.rtp.ports.end);
     info!(
         sip = %listen,
@@ -52,7 +55,6 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     );
 
     let library = Arc::new(PromptLibrary::load(&config.prompts));
-    let participants = Participants::default();
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let location = crate::location::Location::default();
     crate::sip_task::load_bindings(&store, &location).await;
@@ -88,7 +90,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             prompts: config.prompts.clone(),
             throttle: Throttle::new(config.throttle.to_config()),
             trunk: config.trunk.clone(),
-            participants,
+            participants: participants.clone(),
             commands: (commands_tx, commands_rx),
             shutdown: shutdown_rx.clone(),
             registrar,
@@ -111,6 +113,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     let _ = sip.await;
     tcp_task.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(5), participants_log.flush()).await;
     match tokio::time::timeout(Duration::from_secs(5), http).await {
         Ok(Ok(result)) => result?,
         Ok(Err(join)) => return Err(join.into()),

@@ -249,6 +249,13 @@ impl Endpoint {
         }
     }
 
+    /// Numbers calls from `first` on (e.g. after the highest id a previous run stored, so
+    /// call ids stay unique across restarts).
+    pub fn with_first_call_id(mut self, first: u64) -> Self {
+        self.next_handle = first.max(1);
+        self
+    }
+
     /// Counters.
     pub fn stats(&self) -> EndpointStats {
         self.stats

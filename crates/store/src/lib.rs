@@ -5,11 +5,13 @@
 //! file and an old one both end up with the current tables.
 
 mod error;
+mod participant_log;
 mod phonebook;
 mod room;
 mod sip_user;
 
 pub use error::StoreError;
+pub use participant_log::ParticipantEvent;
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room};
 pub use sip_user::{SipBinding, SipUser};

@@ -270,6 +270,20 @@ impl Server {
             .expect("metrics text")
     }
 
+    /// `GET <path>` of the HTTP API as text (any status).
+    #[allow(dead_code)]
+    pub fn get(&self, path: &str) -> String {
+        ureq::get(format!("{}{path}", self.http_base()))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .expect("HTTP GET")
+            .body_mut()
+            .read_to_string()
+            .expect("HTTP body")
+    }
+
     /// The value of one sample line of `GET /metrics` (`name{labels}` exactly), if present.
     pub fn metric(&self, sample: &str) -> Option<f64> {
         self.metrics().lines().find_map(|line| {
