@@ -56,6 +56,26 @@ pub fn uri_user(text: &str) -> Option<String> {
 /// announces, and runs its timers to the end. Must never panic. `now` is the virtual start
 /// time (the caller reads the clock; this crate never does).
 #[doc(hidden)]
+/// Fuzzing entry: `value` as a phone's `Authorization` header, parsed and checked.
+pub fn fuzz_authorization(value: &str, now: std::time::Instant) {
+    let server =
+        digest::DigestServer::new("fuzz", "secret", now, std::time::Duration::from_secs(300))
+            .with_algorithms(&[
+                digest::DigestAlgorithm::Sha256,
+                digest::DigestAlgorithm::Md5,
+            ]);
+    if let Some(answer) = digest::Answer::parse(value) {
+        let _ = answer.username();
+        let _ = server.check(
+            now,
+            &answer,
+            "REGISTER",
+            &digest::Ha1::compute("201", "fuzz", "pw"),
+        );
+    }
+}
+
+#[doc(hidden)]
 pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
     use std::net::{Ipv4Addr, SocketAddr};
     use std::time::Duration;
@@ -74,9 +94,25 @@ pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
     let rtp = LocalMedia {
         rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)),
     };
+    let digest = digest::DigestServer::new("fuzz", "secret", now, Duration::from_secs(300));
+    let ha1 = digest::Ha1::compute("201", "fuzz", "password");
     while let Some(output) = endpoint.poll_output() {
-        if let Output::Event(Event::IncomingCall { call, .. }) = output {
-            let _ = endpoint.accept(now, call, rtp.clone());
+        match output {
+            Output::Event(Event::IncomingCall { call, .. }) => {
+                let _ = endpoint.accept(now, call, rtp.clone());
+            }
+            // A registrar's answers: challenge, or check the credentials and bind.
+            Output::Event(Event::Register(r)) => {
+                let answer = match r.authorization.as_deref().and_then(digest::Answer::parse) {
+                    Some(a) if digest.check(now, &a, "REGISTER", &ha1) == digest::Check::Valid => {
+                        let bindings = r.contacts.iter().map(|c| (c.uri.clone(), 60)).collect();
+                        RegisterAnswer::Bindings(bindings)
+                    }
+                    _ => RegisterAnswer::Challenge(digest.challenges(now, false)),
+                };
+                endpoint.answer_register(now, r.id, answer);
+            }
+            _ => {}
         }
     }
     let mut t = now;

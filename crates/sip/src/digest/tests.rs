@@ -84,6 +84,13 @@ fn garbage_credentials_do_not_parse() {
     assert!(Answer::parse("Basic dXNlcjpwYXNz").is_none());
     assert!(Answer::parse("Digest username=\"201\"").is_none());
     assert!(Answer::parse("").is_none());
+    // Found by fuzzing: multi-byte characters made the header parser panic.
+    assert!(
+        Answer::parse(
+            "Digest username=\"201\", realm=\"f\", nonce=algorit=SHA-256op,\u{61e}que=\"o\""
+        )
+        .is_none()
+    );
 }
 
 #[test]
