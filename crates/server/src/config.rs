@@ -476,8 +476,13 @@ impl Config {
 
     /// The configuration as TOML, as `konferenz config` prints it.
     pub fn to_toml(&self) -> String {
+        // Secrets stay off screens: the trunk password is shown as set, not its value.
+        let mut shown = self.clone();
+        if shown.trunk.password.is_some() {
+            shown.trunk.password = Some("(set)".to_owned());
+        }
         // Serializing plain structs of strings and numbers cannot fail.
-        toml::to_string(self).expect("config serializes to TOML")
+        toml::to_string(&shown).expect("config serializes to TOML")
     }
 }
 
@@ -615,6 +620,16 @@ mod tests {
             assert!(shown.contains("ports = \"20000-20999\""), "{shown}");
             let reloaded = load_file(jail, &shown).unwrap();
             assert_eq!(reloaded.to_toml(), shown);
+            let secret = load_file(
+                jail,
+                "[trunk]\nuri = \"sip:{number}@pbx\"\nusername = \"k\"\npassword = \"hunter22\"\n",
+            )
+            .unwrap()
+            .to_toml();
+            assert!(
+                !secret.contains("hunter22") && secret.contains("(set)"),
+                "{secret}"
+            );
             Ok(())
         });
     }
@@ -744,7 +759,17 @@ mod tests {
             );
             assert_eq!(
                 routed.trunk.target("+41441234567").as_deref(),
-                Some("sip:0+41441234567@pbx.example")
+                Some("sip:+41441234567@pbx.example"),
+                "E.164 numbers get no outside-line prefix"
+            );
+            assert_eq!(
+                routed.trunk.target("0441234567").as_deref(),
+                Some("sip:00441234567@pbx.example")
+            );
+            assert_eq!(
+                routed.trunk.target("2011").as_deref(),
+                Some("sip:02011@pbx.example"),
+                "the pattern must match the whole number"
             );
             assert_eq!(
                 routed.trunk.registrar_uri().as_deref(),

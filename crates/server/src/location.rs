@@ -75,7 +75,8 @@ impl Location {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Where to call `number` at `now`: its most recently refreshed live binding.
+    /// Where to call `number` at `now`: the live binding that lasts longest (the one
+    /// refreshed last, for phones that register for the same time each round).
     pub fn lookup(&self, number: &str, now: SystemTime) -> Option<Binding> {
         self.lock()
             .get(number)?

@@ -4,6 +4,7 @@
 //! `Authorization` answer against stored `HA1` hashes (never the password). The header is
 //! parsed by the `digest_auth` crate; the hashing formula is RFC 7616 §3.4.1.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use digest_auth::{Algorithm, AlgorithmType, AuthorizationHeader, Qop};
@@ -78,7 +79,9 @@ pub enum Check {
     Valid,
     /// Right password, but the nonce is too old: challenge again with `stale=true`.
     Stale,
-    /// Wrong password, foreign nonce, realm or algorithm.
+    /// A nonce we did not issue (e.g. before a restart): challenge again, fresh.
+    UnknownNonce,
+    /// Wrong password, a replayed nonce count, another realm or algorithm.
     Invalid,
 }
 
@@ -115,7 +118,8 @@ impl DigestAlgorithm {
 }
 
 /// Issues nonces and checks answers for one realm. Nonces carry their issue time and a
-/// MAC under a per-process secret, so no nonce state is kept; they live `lifetime`.
+/// MAC under a per-process secret and live `lifetime`; the only state kept is the highest
+/// nonce count seen per live nonce, so a captured answer cannot be replayed.
 #[derive(Clone, Debug)]
 pub struct DigestServer {
     realm: String,
@@ -123,6 +127,8 @@ pub struct DigestServer {
     epoch: Instant,
     lifetime: Duration,
     algorithms: Vec<DigestAlgorithm>,
+    /// Highest `nc` accepted per nonce (pruned when the nonce expires).
+    counts: HashMap<String, (u32, u64)>,
 }
 
 impl DigestServer {
@@ -135,6 +141,7 @@ impl DigestServer {
             epoch,
             lifetime,
             algorithms: vec![DigestAlgorithm::Md5],
+            counts: HashMap::new(),
         }
     }
 
@@ -180,17 +187,17 @@ impl DigestServer {
     }
 
     /// Checks `answer` for a request with `method` against the user's stored hashes.
-    pub fn check(&self, now: Instant, answer: &Answer, method: &str, ha1: &Ha1) -> Check {
+    /// A valid answer's nonce count is remembered: the same or a lower one is a replay.
+    pub fn check(&mut self, now: Instant, answer: &Answer, method: &str, ha1: &Ha1) -> Check {
         let h = &answer.header;
-        if h.realm != self.realm || h.nonce.len() <= 32 {
+        if h.realm != self.realm {
             return Check::Invalid;
         }
-        let (stamp_hex, mac) = h.nonce.split_at(h.nonce.len() - 32);
-        let Ok(stamp) = u64::from_str_radix(stamp_hex, 16) else {
-            return Check::Invalid;
+        let Some(stamp) = self.issued(&h.nonce) else {
+            return Check::UnknownNonce;
         };
         let offered = self.algorithms.iter().any(|a| a.kind() == h.algorithm.algo);
-        if mac != self.mac(stamp) || h.algorithm.sess || !offered {
+        if h.algorithm.sess || !offered {
             return Check::Invalid;
         }
         let Some(stored) = ha1.for_algorithm(h.algorithm.algo) else {
@@ -198,12 +205,12 @@ impl DigestServer {
         };
         let algorithm = h.algorithm;
         let ha2 = algorithm.hash_str(&format!("{method}:{}", h.uri));
+        // We always offer qop=auth; the RFC 2069 form (no nonce count) could be replayed.
         let expected = match (&h.qop, &h.cnonce) {
             (Some(Qop::AUTH), Some(cnonce)) => algorithm.hash_str(&format!(
                 "{stored}:{}:{:08x}:{cnonce}:auth:{ha2}",
                 h.nonce, h.nc
             )),
-            (None, _) => algorithm.hash_str(&format!("{stored}:{}:{ha2}", h.nonce)),
             _ => return Check::Invalid,
         };
         if !constant_time_eq(
@@ -216,10 +223,34 @@ impl DigestServer {
             .saturating_duration_since(self.epoch)
             .saturating_sub(Duration::from_secs(stamp));
         if age > self.lifetime {
-            Check::Stale
-        } else {
-            Check::Valid
+            return Check::Stale;
         }
+        let (nc, nonce) = (h.nc, h.nonce.clone());
+        let now_secs = now.saturating_duration_since(self.epoch).as_secs();
+        let lifetime = self.lifetime.as_secs();
+        self.counts
+            .retain(|_, (_, issued)| now_secs.saturating_sub(*issued) <= lifetime);
+        match self.counts.get_mut(&nonce) {
+            Some((last, _)) if nc <= *last => Check::Invalid,
+            Some((last, _)) => {
+                *last = nc;
+                Check::Valid
+            }
+            None => {
+                self.counts.insert(nonce, (nc, stamp));
+                Check::Valid
+            }
+        }
+    }
+
+    /// The issue time (seconds since the epoch) of a nonce we made; None for a foreign one.
+    fn issued(&self, nonce: &str) -> Option<u64> {
+        if nonce.len() <= 32 || !nonce.is_ascii() {
+            return None;
+        }
+        let (stamp_hex, mac) = nonce.split_at(nonce.len() - 32);
+        let stamp = u64::from_str_radix(stamp_hex, 16).ok()?;
+        (mac == self.mac(stamp)).then_some(stamp)
     }
 }
 

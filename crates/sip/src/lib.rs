@@ -52,13 +52,10 @@ pub fn uri_user(text: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&uri.decoded_user()?).into_owned())
 }
 
-/// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
-/// announces, and runs its timers to the end. Must never panic. `now` is the virtual start
-/// time (the caller reads the clock; this crate never does).
 #[doc(hidden)]
 /// Fuzzing entry: `value` as a phone's `Authorization` header, parsed and checked.
 pub fn fuzz_authorization(value: &str, now: std::time::Instant) {
-    let server =
+    let mut server =
         digest::DigestServer::new("fuzz", "secret", now, std::time::Duration::from_secs(300))
             .with_algorithms(&[
                 digest::DigestAlgorithm::Sha256,
@@ -75,6 +72,9 @@ pub fn fuzz_authorization(value: &str, now: std::time::Instant) {
     }
 }
 
+/// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it
+/// announces, and runs its timers to the end. Must never panic. `now` is the virtual start
+/// time (the caller reads the clock; this crate never does).
 #[doc(hidden)]
 pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
     use std::net::{Ipv4Addr, SocketAddr};
@@ -94,7 +94,7 @@ pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
     let rtp = LocalMedia {
         rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)),
     };
-    let digest = digest::DigestServer::new("fuzz", "secret", now, Duration::from_secs(300));
+    let mut digest = digest::DigestServer::new("fuzz", "secret", now, Duration::from_secs(300));
     let ha1 = digest::Ha1::compute("201", "fuzz", "password");
     while let Some(output) = endpoint.poll_output() {
         match output {

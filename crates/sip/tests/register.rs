@@ -71,7 +71,7 @@ fn a_register_is_read_into_an_event_and_answered_when_the_application_says() {
 #[test]
 fn challenge_then_credentials_computed_by_an_independent_client_verify() {
     let mut h = Harness::new();
-    let server = DigestServer::new("konferenz", "secret", h.now, Duration::from_secs(300))
+    let mut server = DigestServer::new("konferenz", "secret", h.now, Duration::from_secs(300))
         .with_algorithms(&[DigestAlgorithm::Sha256, DigestAlgorithm::Md5]);
     h.udp(&register_text(1, ""));
     let first = registers(&h).pop().unwrap();
@@ -110,12 +110,17 @@ fn challenge_then_credentials_computed_by_an_independent_client_verify() {
     let second = registers(&h).pop().unwrap();
     let answer = Answer::parse(second.authorization.as_deref().unwrap()).unwrap();
     assert_eq!(answer.username(), "201");
-    let ha1 = Ha1::compute("201", "konferenz", "pw201");
-    assert_eq!(server.check(h.now, &answer, "REGISTER", &ha1), Check::Valid);
     let wrong = Ha1::compute("201", "konferenz", "other");
     assert_eq!(
         server.check(h.now, &answer, "REGISTER", &wrong),
         Check::Invalid
+    );
+    let ha1 = Ha1::compute("201", "konferenz", "pw201");
+    assert_eq!(server.check(h.now, &answer, "REGISTER", &ha1), Check::Valid);
+    assert_eq!(
+        server.check(h.now, &answer, "REGISTER", &ha1),
+        Check::Invalid,
+        "the same answer again is a replay"
     );
 }
 

@@ -71,16 +71,20 @@ impl TrunkConfig {
             let template = self.internal_uri.as_deref().unwrap_or(&self.uri);
             return (!template.is_empty()).then(|| template.replace("{number}", number));
         }
-        (!self.uri.is_empty()).then(|| {
-            self.uri
-                .replace("{number}", &format!("{}{number}", self.external_prefix))
-        })
+        // E.164 numbers (+…) go out as they are; the outside-line prefix is for the rest.
+        let prefix = if number.starts_with('+') {
+            ""
+        } else {
+            &self.external_prefix
+        };
+        (!self.uri.is_empty()).then(|| self.uri.replace("{number}", &format!("{prefix}{number}")))
     }
 
-    /// Whether `number` matches `internal_numbers`.
+    /// Whether all of `number` matches `internal_numbers` (anchored at both ends).
     pub fn is_internal(&self, number: &str) -> bool {
         !self.internal_numbers.is_empty()
-            && regex::Regex::new(&self.internal_numbers).is_ok_and(|r| r.is_match(number))
+            && regex::Regex::new(&format!("^(?:{})$", self.internal_numbers))
+                .is_ok_and(|r| r.is_match(number))
     }
 
     /// The registrar to register at: `registrar`, else the host of `uri`.

@@ -95,7 +95,7 @@ impl State {
                         self.participants.set_muted(call.0, muted);
                         Ok(())
                     }
-                    None => Err(format!("no call {call} in a room")),
+                    None => Err(format!("no call {} in a room", call.0)),
                 };
                 let _ = reply.send(result);
             }

@@ -140,7 +140,8 @@ impl State {
         };
         match self.registrar.digest.check(now, &answer, "REGISTER", &ha1) {
             Check::Valid => self.bind(request),
-            Check::Stale => {
+            Check::Stale | Check::UnknownNonce => {
+                // Old, or from before a restart: the phone retries with a fresh nonce.
                 let challenges = self.registrar.digest.challenges(now, true);
                 self.endpoint
                     .answer_register(now, id, RegisterAnswer::Challenge(challenges));

@@ -28,13 +28,16 @@ fn client_answer(challenge: &str, user: &str, password: &str, uri: &str) -> Answ
 #[test]
 fn a_right_password_is_valid_for_both_algorithms() {
     let t0 = Instant::now();
-    let s = server(t0);
+    let mut s = server(t0);
     let ha1 = Ha1::compute("201", "konferenz", "pw201");
-    for challenge in s.challenges(t0, false) {
+    for i in 0..2 {
+        // A fresh nonce per algorithm: the same nonce and count twice would be a replay.
+        let now = t0 + Duration::from_secs(i);
+        let challenge = s.challenges(now, false)[i as usize].clone();
         let answer = client_answer(&challenge, "201", "pw201", "sip:127.0.0.1");
         assert_eq!(answer.username(), "201");
         assert_eq!(
-            s.check(t0, &answer, "REGISTER", &ha1),
+            s.check(now, &answer, "REGISTER", &ha1),
             Check::Valid,
             "{challenge}"
         );
@@ -44,7 +47,7 @@ fn a_right_password_is_valid_for_both_algorithms() {
 #[test]
 fn a_wrong_password_or_method_is_invalid() {
     let t0 = Instant::now();
-    let s = server(t0);
+    let mut s = server(t0);
     let ha1 = Ha1::compute("201", "konferenz", "pw201");
     let challenge = &s.challenges(t0, false)[0];
     let wrong = client_answer(challenge, "201", "guess", "sip:127.0.0.1");
@@ -54,7 +57,7 @@ fn a_wrong_password_or_method_is_invalid() {
 }
 
 #[test]
-fn a_nonce_from_another_server_is_invalid() {
+fn a_nonce_from_another_server_or_run_is_unknown() {
     let t0 = Instant::now();
     let other = DigestServer::new("konferenz", "other", t0, Duration::from_secs(300));
     let ha1 = Ha1::compute("201", "konferenz", "pw201");
@@ -62,14 +65,14 @@ fn a_nonce_from_another_server_is_invalid() {
     let answer = client_answer(challenge, "201", "pw201", "sip:127.0.0.1");
     assert_eq!(
         server(t0).check(t0, &answer, "REGISTER", &ha1),
-        Check::Invalid
+        Check::UnknownNonce
     );
 }
 
 #[test]
 fn an_old_nonce_is_stale_not_invalid() {
     let t0 = Instant::now();
-    let s = server(t0);
+    let mut s = server(t0);
     let ha1 = Ha1::compute("201", "konferenz", "pw201");
     let challenge = &s.challenges(t0, false)[1];
     assert!(challenge.contains("MD5"));
@@ -96,7 +99,7 @@ fn garbage_credentials_do_not_parse() {
 #[test]
 fn only_offered_algorithms_are_accepted() {
     let t0 = Instant::now();
-    let md5_only = DigestServer::new("konferenz", "s3cret", t0, Duration::from_secs(300));
+    let mut md5_only = DigestServer::new("konferenz", "s3cret", t0, Duration::from_secs(300));
     let challenges = md5_only.challenges(t0, false);
     assert_eq!(challenges.len(), 1);
     assert!(challenges[0].contains("algorithm=MD5"));
@@ -112,4 +115,44 @@ fn only_offered_algorithms_are_accepted() {
         server(t0).check(t0, &answer, "REGISTER", &ha1),
         Check::Valid
     );
+}
+
+#[test]
+fn a_replayed_answer_is_invalid_and_a_higher_count_is_fine() {
+    let t0 = Instant::now();
+    let mut s = server(t0);
+    let ha1 = Ha1::compute("201", "konferenz", "pw201");
+    let challenge = &s.challenges(t0, false)[1];
+    let answer = client_answer(challenge, "201", "pw201", "sip:127.0.0.1");
+    assert_eq!(s.check(t0, &answer, "REGISTER", &ha1), Check::Valid);
+    assert_eq!(
+        s.check(t0, &answer, "REGISTER", &ha1),
+        Check::Invalid,
+        "replay"
+    );
+    let parsed = sipx_sip::auth::Challenge::parse(challenge.as_bytes(), false).unwrap();
+    let value = respond(
+        &parsed,
+        &Credentials::new("201", "pw201"),
+        "REGISTER",
+        "sip:127.0.0.1",
+        2,
+        "c2",
+    );
+    let next = Answer::parse(&value).unwrap();
+    assert_eq!(
+        s.check(t0, &next, "REGISTER", &ha1),
+        Check::Valid,
+        "nc 2 after nc 1"
+    );
+}
+
+#[test]
+fn an_answer_without_qop_is_invalid() {
+    let t0 = Instant::now();
+    let mut s = server(t0);
+    let ha1 = Ha1::compute("201", "konferenz", "pw201");
+    let challenge = s.challenges(t0, false)[1].replace(", qop=\"auth\"", "");
+    let answer = client_answer(&challenge, "201", "pw201", "sip:127.0.0.1");
+    assert_eq!(s.check(t0, &answer, "REGISTER", &ha1), Check::Invalid);
 }
