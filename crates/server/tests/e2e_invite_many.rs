@@ -67,11 +67,7 @@ fn five_numbers_in_one_invite_three_connect_and_hear_each_other_one_busy_one_no_
     );
     let server = Server::start_with(&ServerOptions::default().room("800").config(&trunk));
 
-    let numbers: Vec<String> = talkers
-        .iter()
-        .chain([&busy, &silent])
-        .map(number)
-        .collect();
+    let numbers: Vec<String> = talkers.iter().chain([&busy, &silent]).map(number).collect();
     let mut args = vec!["invite", "--room", "800"];
     args.extend(numbers.iter().map(String::as_str));
     let out = server.cli(&args);

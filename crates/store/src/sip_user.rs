@@ -181,7 +181,7 @@ mod tests {
             expires_at: 2000,
         };
         store
-            .set_sip_bindings("201", &[binding.clone()])
+            .set_sip_bindings("201", std::slice::from_ref(&binding))
             .await
             .unwrap();
         assert_eq!(store.live_sip_bindings(1000).await.unwrap(), vec![binding]);
