@@ -79,6 +79,8 @@ struct CallEntry {
     /// Who this is, for "hang up and block": the caller ID of a dial-in, the number of an
     /// invitation.
     identity: Option<String>,
+    /// We placed this call (an invitation), rather than answered it.
+    invited: bool,
 }
 
 struct State {

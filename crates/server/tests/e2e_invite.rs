@@ -150,3 +150,25 @@ fn a_caller_hung_up_with_block_cannot_dial_back_in() {
     assert!(closed.to_string().contains("403"), "CALL_CLOSED: {closed}");
     pest.quit();
 }
+
+#[test]
+fn inviting_a_ringing_phone_again_re_dials_it() {
+    let mut phone = Phone::start(PhoneConfig::new("again", 1190.0));
+    let server = server_calling(&phone, 30);
+    let first = server.cli(&["invite", "--room", "800", "again"]);
+    phone
+        .wait_event(&["CALL_INCOMING"], SETUP)
+        .expect("the phone rings");
+    wait_state(&server, "again  ringing");
+    let second = server.cli(&["invite", "--room", "800", "again"]);
+    assert_ne!(first, second, "a new call: {first} / {second}");
+    phone
+        .wait_event(&["CALL_CLOSED"], SETUP)
+        .expect("the first attempt is cancelled");
+    phone
+        .wait_event(&["CALL_INCOMING"], SETUP)
+        .expect("and the phone rings again");
+    let list = wait_state(&server, "again  left");
+    assert!(list.contains("again  ringing"), "{list}");
+    phone.quit();
+}

@@ -72,6 +72,7 @@ impl State {
                 joined: false,
                 ssrc: rand::random(),
                 identity: konferenz_sip::uri_user(caller_uri),
+                invited: false,
             },
         );
         let (store, lookups) = (self.store.clone(), self.lookups.clone());

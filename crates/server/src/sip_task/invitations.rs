@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use konferenz_conference::{CallerKey, Entry, ParticipantState, RoomNumber};
 use konferenz_sip::{CallHandle, EndReason, LocalMedia, OutgoingCall, Transport};
 use tokio::sync::oneshot;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{CallEntry, State};
 
@@ -141,6 +141,26 @@ impl State {
         (target, next_hop, transport, from_host): (String, SocketAddr, Transport, Option<String>),
     ) -> Result<u64, String> {
         let now = Instant::now();
+        // Inviting someone again re-dials them: an earlier invitation of the same number
+        // into this room that is still under way (calling, ringing, connected) is ended.
+        let earlier: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(call, c)| {
+                c.invited
+                    && c.room.as_ref() == Some(&room)
+                    && c.identity.as_deref() == Some(number)
+                    && self
+                        .participants
+                        .state(call.0)
+                        .is_some_and(|s| s.is_active())
+            })
+            .map(|(call, _)| *call)
+            .collect();
+        for call in earlier {
+            debug!(call = %call, "re-invited: ending the earlier invitation");
+            let _ = self.endpoint.hangup(now, call);
+        }
         let sockets = self.ports.allocate().map_err(|e| e.to_string())?;
         let port = sockets.port;
         let call = OutgoingCall {
@@ -189,6 +209,7 @@ impl State {
                 joined: false,
                 ssrc: rand::random(),
                 identity: Some(number.to_owned()),
+                invited: true,
             },
         );
         self.participants
