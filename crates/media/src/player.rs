@@ -70,6 +70,15 @@ impl PromptPlayer {
         self.len == 0
     }
 
+    /// Whether `prompt` (the same recording) is playing or queued.
+    pub fn holds(&self, prompt: &Prompt) -> bool {
+        (0..self.len).any(|k| {
+            self.queue[(self.head + k) % PROMPT_QUEUE]
+                .as_ref()
+                .is_some_and(|q| q.is(prompt))
+        })
+    }
+
     /// Number of prompts playing or queued.
     pub fn queued(&self) -> usize {
         self.len
@@ -151,6 +160,19 @@ mod tests {
         assert!(played[300..].iter().all(|&s| s == 0));
         assert!(player.is_idle());
         assert!(out.iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn holds_finds_the_same_recording_only_while_queued() {
+        let tone = prompt(1..161);
+        let lookalike = prompt(1..161);
+        let mut player = PromptPlayer::new();
+        assert!(!player.holds(&tone));
+        player.enqueue(tone.clone()).unwrap();
+        assert!(player.holds(&tone) && !player.holds(&lookalike));
+        let mut out = [0i16; FRAME_SAMPLES];
+        player.next_frame(&mut out);
+        assert!(!player.holds(&tone), "played out");
     }
 
     #[test]

@@ -34,6 +34,11 @@ impl Prompt {
         crate::tones::fallback_beep()
     }
 
+    /// The very same recording (not merely equal samples): a cheap pointer comparison.
+    pub fn is(&self, other: &Prompt) -> bool {
+        Arc::ptr_eq(&self.samples, &other.samples)
+    }
+
     /// The samples, 8000 per second.
     pub fn samples(&self) -> &[i16] {
         &self.samples

@@ -278,7 +278,9 @@ impl Room {
         }
     }
 
-    /// Queues `prompt` for every joined participant that `filter` picks.
+    /// Queues the tone `prompt` for every joined participant that `filter` picks, unless
+    /// they are still to hear (or hearing) that tone: when ten people join at once, the
+    /// others hear one chime, not ten in a row.
     fn tell_joined(
         &mut self,
         filter: impl Fn(&Participant) -> bool,
@@ -287,7 +289,7 @@ impl Room {
         for p in self
             .participants
             .iter_mut()
-            .filter(|p| p.is_joined() && filter(p))
+            .filter(|p| p.is_joined() && filter(p) && !p.prompts.holds(&prompt))
         {
             let _ = p.prompts.enqueue(prompt.clone());
         }

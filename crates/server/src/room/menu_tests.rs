@@ -213,6 +213,22 @@ fn alone_hears_music_until_a_second_joins_with_a_join_tone() {
 }
 
 #[test]
+fn many_joining_at_once_make_one_join_tone_not_a_queue_of_them() {
+    let mut b = Bench::new("800");
+    let (first, _) = b.call(1, room_800(false));
+    b.ticks(30);
+    first.heard();
+    for call in 2..=6 {
+        b.call(call, room_800(false));
+    }
+    b.ticks(20);
+    let heard = first.heard();
+    let tone_frames = heard.iter().filter(|&&l| near(l, JOIN)).count();
+    // The stand-in tone is 100 ms: five frames, once — not five tones (25 frames).
+    assert_eq!(tone_frames, 5, "{heard:?}");
+}
+
+#[test]
 fn callers_in_the_menu_are_not_heard_by_the_conference() {
     let mut b = Bench::new("800");
     let (inside, _) = b.call(1, room_800(false));
