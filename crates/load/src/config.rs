@@ -15,6 +15,9 @@ pub enum Mode {
     Call { server: SocketAddr },
     /// Answer every INVITE arriving on the SIP port.
     Answer,
+    /// Join Janus AudioBridge rooms `room_base..room_base+rooms` as plain-RTP PCMU
+    /// participants through the Janus HTTP API at `url`.
+    Janus { url: String, sampling_rate: u32 },
 }
 
 /// Everything a run needs.
@@ -59,6 +62,10 @@ pub struct Config {
     pub answer_room_prefix: usize,
     /// Exit non-zero when more calls than this fail.
     pub max_failures: usize,
+    /// Drop this share (percent) of the packets we send, uniformly at random.
+    pub loss_pct: f64,
+    /// Seed of the loss pattern.
+    pub loss_seed: u64,
 }
 
 impl Config {
@@ -85,6 +92,8 @@ impl Config {
             quiet_timeout: Duration::from_secs(30),
             answer_room_prefix: 0,
             max_failures: 0,
+            loss_pct: 0.0,
+            loss_seed: 1,
         }
     }
 }
@@ -134,6 +143,27 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Join Janus AudioBridge rooms as plain-RTP PCMU participants (HTTP API) and measure
+    /// exactly as `call` does.
+    Janus {
+        /// The Janus HTTP API base.
+        #[arg(long, default_value = "http://127.0.0.1:8088/janus")]
+        url: String,
+        /// Rooms to create and spread the participants over (round robin).
+        #[arg(long, default_value_t = 1)]
+        rooms: usize,
+        /// The first room number.
+        #[arg(long, default_value_t = 800)]
+        room_base: u64,
+        /// New participants per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// The rooms' mixing rate (8000: no resampling for PCMU).
+        #[arg(long, default_value_t = 8000)]
+        sampling_rate: u32,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -179,6 +209,13 @@ pub struct Common {
     /// Exit with status 1 if more calls than this fail.
     #[arg(long, default_value_t = 0)]
     pub max_failures: usize,
+    /// Drop this percentage of the RTP packets we send, uniformly at random (seeded), to
+    /// test concealment; the report counts the drops.
+    #[arg(long, default_value_t = 0.0)]
+    pub loss: f64,
+    /// Seed of the random loss.
+    #[arg(long, default_value_t = 1)]
+    pub loss_seed: u64,
 }
 
 impl Cli {
@@ -204,6 +241,26 @@ impl Cli {
                 room_prefix,
                 common,
             } => (Mode::Answer, common, room_prefix),
+            Command::Janus {
+                url,
+                rooms,
+                room_base,
+                rate,
+                sampling_rate,
+                common,
+            } => {
+                let host = url
+                    .split("://")
+                    .nth(1)
+                    .and_then(|rest| rest.split(['/', ':']).next())
+                    .and_then(|h| h.parse::<IpAddr>().ok())
+                    .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+                let mut c = Config::call(SocketAddr::new(host, 0), common.calls, rooms);
+                c.mode = Mode::Janus { url, sampling_rate };
+                c.room_base = room_base;
+                c.rate = rate;
+                return apply(c, common);
+            }
         };
         let mut c = Config::call(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), common.calls, 1);
         c.mode = mode;
@@ -232,6 +289,8 @@ fn apply(mut c: Config, common: Common) -> Config {
     c.setup_timeout = common.setup_timeout;
     c.quiet_timeout = common.quiet_timeout;
     c.max_failures = common.max_failures;
+    c.loss_pct = common.loss.clamp(0.0, 100.0);
+    c.loss_seed = common.loss_seed;
     c
 }
 
@@ -305,5 +364,27 @@ mod tests {
         assert_eq!((c.pin.as_deref(), c.codec), (Some("4711"), Law::Alaw));
         let c = Cli::parse_from(["konferenz-load", "answer", "-n", "4"]).into_config();
         assert_eq!((c.mode, c.sip_port, c.calls), (Mode::Answer, 5070, 4));
+        let c = Cli::parse_from([
+            "konferenz-load",
+            "janus",
+            "--url",
+            "http://127.0.0.1:18088/janus",
+            "--rooms",
+            "10",
+            "-n",
+            "100",
+            "--loss",
+            "5",
+        ])
+        .into_config();
+        assert_eq!(
+            c.mode,
+            Mode::Janus {
+                url: "http://127.0.0.1:18088/janus".into(),
+                sampling_rate: 8000
+            }
+        );
+        assert_eq!((c.calls, c.rooms, c.loss_pct), (100, 10, 5.0));
+        assert_eq!(c.local_ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod config;
+pub mod janus;
 pub mod marker;
 pub mod net;
 pub mod report;

@@ -95,6 +95,11 @@ impl SendBatch {
         self.used
     }
 
+    /// Takes back the last committed datagram (it is not sent).
+    pub fn drop_last(&mut self) {
+        self.used = self.used.saturating_sub(1);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.used == 0
     }

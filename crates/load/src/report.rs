@@ -17,6 +17,8 @@ pub struct Report {
     pub calls: CallsReport,
     pub hangup: HangupReport,
     pub streams: StreamsReport,
+    /// What we sent, and how much of it `--loss` dropped on purpose.
+    pub sent: SentReport,
     /// Bridge delay over all rooms (ms): burst sent by a talker → onset heard by a listener.
     pub bridge_delay_ms: Summary,
     pub rooms: Vec<RoomReport>,
@@ -65,6 +67,15 @@ pub struct StreamsReport {
     pub max_gap_p99_ms: f64,
     /// RTP datagrams from unknown sources.
     pub stray: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct SentReport {
+    /// RTP packets built for sending (including those dropped).
+    pub packets: u64,
+    /// Packets dropped on purpose by `--loss` (never sent).
+    pub dropped: u64,
+    pub dropped_pct: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -154,6 +165,7 @@ impl Report {
             mode: match r.cfg.mode {
                 Mode::Call { .. } => "call",
                 Mode::Answer => "answer",
+                Mode::Janus { .. } => "janus",
             },
             calls: CallsReport {
                 attempted: r.calls.len(),
@@ -173,6 +185,11 @@ impl Report {
                 ok,
             },
             streams,
+            sent: SentReport {
+                packets: r.packets_built,
+                dropped: r.packets_dropped,
+                dropped_pct: pct(r.packets_dropped, r.packets_built),
+            },
             bridge_delay_ms: Summary::of(&all_delays),
             rooms,
             lateness: r.lateness.report(),
@@ -232,6 +249,12 @@ impl Report {
             s.max_gap_ms,
             s.max_gap_p99_ms,
             s.stray
+        );
+        let x = &self.sent;
+        let _ = writeln!(
+            o,
+            "sent       {} packets, {} dropped on purpose ({:.3} %)",
+            x.packets, x.dropped, x.dropped_pct
         );
         let d = &self.bridge_delay_ms;
         let _ = writeln!(

@@ -9,10 +9,13 @@ use std::time::{Duration, Instant};
 
 use konferenz_media::FRAME_DURATION;
 use konferenz_media::rtp::is_rtcp;
-use konferenz_sip::{CallHandle, Endpoint, EndpointConfig, PCMA, PCMU, default_timers};
+use konferenz_sip::{
+    CallHandle, Direction, Endpoint, EndpointConfig, NegotiatedMedia, PCMA, PCMU, default_timers,
+};
 
 use crate::audio::{EncodedFrames, Law};
 use crate::config::{Config, Mode};
+use crate::janus::{JanusControl, JanusEvent, JanusSetup};
 use crate::net::{RecvBatch, SendBatch, bind_rtp_pair, set_buffers, wait_readable};
 use crate::report::Report;
 use crate::session::Room;
@@ -23,6 +26,8 @@ use crate::stats::Lateness;
 const QUIET_BEFORE: Duration = Duration::from_millis(500);
 /// How long to wait for the answers to our BYEs at the end.
 const HANGUP_WAIT: Duration = Duration::from_secs(8);
+/// … and for Janus to detach every handle (one HTTP request each).
+const JANUS_HANGUP_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -58,6 +63,13 @@ pub struct Runner {
     pub(crate) hold: Option<(Instant, Instant)>,
     /// Since when every room bursts (or the quiet wait gave up): `duration` counts from here.
     pub(crate) measuring: Option<Instant>,
+    /// Janus mode: the HTTP control thread, and whether it has hung everyone up.
+    pub(crate) janus: Option<JanusControl>,
+    janus_hung_up: bool,
+    /// RTP packets built for sending, and those of them dropped on purpose (`--loss`).
+    pub(crate) packets_built: u64,
+    pub(crate) packets_dropped: u64,
+    loss_rng: u64,
 }
 
 impl Runner {
@@ -87,11 +99,12 @@ impl Runner {
             u64::from(std::process::id()),
         );
         let rooms = match cfg.mode {
-            Mode::Call { .. } => (0..cfg.rooms.max(1) as u64)
+            Mode::Call { .. } | Mode::Janus { .. } => (0..cfg.rooms.max(1) as u64)
                 .map(|r| Room::new((cfg.room_base + r).to_string()))
                 .collect(),
             Mode::Answer => Vec::new(),
         };
+        let loss_seed = cfg.loss_seed;
         // Wake-ups as close to the deadline as the kernel allows (default slack is 50 µs).
         // SAFETY: prctl with an integer argument only affects this thread.
         unsafe {
@@ -121,6 +134,11 @@ impl Runner {
             phase: Phase::Setup,
             hold: None,
             measuring: None,
+            janus: None,
+            janus_hung_up: false,
+            packets_built: 0,
+            packets_dropped: 0,
+            loss_rng: loss_seed,
         })
     }
 
@@ -144,8 +162,31 @@ impl Runner {
         self.start = Instant::now();
         let mut placed = 0usize;
         let mut ready = Vec::new();
+        if let Mode::Janus { url, sampling_rate } = &self.cfg.mode {
+            let setup = JanusSetup {
+                url: url.clone(),
+                rooms: (0..self.cfg.rooms.max(1) as u64)
+                    .map(|r| self.cfg.room_base + r)
+                    .collect(),
+                sampling_rate: *sampling_rate,
+                rate: self.cfg.rate,
+            };
+            let locals = (0..self.cfg.calls).map(|i| self.rtp_addr(i)).collect();
+            let rooms = self.rooms.len();
+            self.calls = (0..self.cfg.calls)
+                .map(|i| CallRec {
+                    handle: None,
+                    room: i % rooms,
+                    started: self.start,
+                    state: CallState::Setup,
+                    stream: None,
+                })
+                .collect();
+            self.janus = Some(JanusControl::start(setup, locals));
+        }
         loop {
             let now = Instant::now();
+            self.drain_janus(now);
             if matches!(self.cfg.mode, Mode::Call { .. }) && self.phase == Phase::Setup {
                 while placed < self.cfg.calls && now >= self.call_time(placed) {
                     self.place_call(now, placed);
@@ -208,6 +249,9 @@ impl Runner {
                         .sip_stats
                         .first_invite
                         .is_some_and(|t| now >= t + self.cfg.setup_timeout),
+                    Mode::Janus { .. } => {
+                        now >= self.call_time(self.cfg.calls) + self.cfg.setup_timeout
+                    }
                 };
                 let all_there = self.calls.len() >= self.cfg.calls;
                 if (all_there && settled) || timed_out {
@@ -233,9 +277,10 @@ impl Runner {
                 }
                 false
             }
-            Phase::HangUp { since } => {
-                self.endpoint.call_count() == 0 || now >= since + HANGUP_WAIT
-            }
+            Phase::HangUp { since } => match self.cfg.mode {
+                Mode::Janus { .. } => self.janus_hung_up || now >= since + JANUS_HANGUP_WAIT,
+                _ => self.endpoint.call_count() == 0 || now >= since + HANGUP_WAIT,
+            },
         }
     }
 
@@ -286,7 +331,17 @@ impl Runner {
                 Law::Alaw => &self.frames_alaw,
             };
             let burst = self.rooms[call.room].burst_frame(i, k);
-            stream.build(k, frames, burst, &mut self.batches[stream.socket]);
+            let batch = &mut self.batches[stream.socket];
+            stream.build(k, frames, burst, batch);
+            self.packets_built += 1;
+            if self.cfg.loss_pct > 0.0 {
+                // Top 53 bits as a uniform number in [0, 1).
+                let u = (next_random(&mut self.loss_rng) >> 11) as f64 / (1u64 << 53) as f64;
+                if u * 100.0 < self.cfg.loss_pct {
+                    batch.drop_last();
+                    self.packets_dropped += 1;
+                }
+            }
             any = true;
         }
         let sent_at = Instant::now();
@@ -321,6 +376,53 @@ impl Runner {
                 && s.burst_overdue(sent_at)
             {
                 self.rooms[call.room].missed += 1;
+            }
+        }
+    }
+
+    /// Acts on what the Janus control thread reports.
+    fn drain_janus(&mut self, now: Instant) {
+        while let Some(event) = self.janus.as_ref().and_then(|j| j.try_event()) {
+            match event {
+                JanusEvent::Joining { index } => {
+                    self.sip_stats.first_invite.get_or_insert(now);
+                    if let Some(c) = self.calls.get_mut(index) {
+                        c.started = now;
+                    }
+                }
+                JanusEvent::Joined {
+                    index,
+                    remote,
+                    setup_ms,
+                } => {
+                    if self.calls.get(index).map(|c| c.state) != Some(CallState::Setup) {
+                        continue;
+                    }
+                    self.calls[index].state = CallState::Up;
+                    self.sip_stats.setup_ms.push(setup_ms);
+                    self.sip_stats.answered += 1;
+                    self.sip_stats.last_answer = Some(now);
+                    let media = NegotiatedMedia {
+                        remote_rtp: Some(remote),
+                        codec: PCMU,
+                        payload_type: 0,
+                        dtmf_payload_type: None,
+                        remote_direction: Direction::SendRecv,
+                    };
+                    self.start_stream(now, index, &media);
+                }
+                JanusEvent::Failed { index, why } => {
+                    *self.sip_stats.failures.entry(why).or_default() += 1;
+                    if let Some(c) = index.and_then(|i| self.calls.get_mut(i))
+                        && c.state == CallState::Setup
+                    {
+                        c.state = CallState::Ended;
+                    }
+                }
+                JanusEvent::HungUp { ok } => {
+                    *self.sip_stats.bye_answers.entry(200).or_default() += ok;
+                    self.janus_hung_up = true;
+                }
             }
         }
     }
@@ -376,4 +478,13 @@ impl Runner {
             }
         }
     }
+}
+
+/// SplitMix64: the next number of the seeded loss pattern.
+pub(crate) fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

@@ -24,7 +24,8 @@ pub enum CallState {
 
 /// One call the tool placed or answered.
 pub struct CallRec {
-    pub handle: konferenz_sip::CallHandle,
+    /// The SIP call (None for Janus participants).
+    pub handle: Option<konferenz_sip::CallHandle>,
     pub room: usize,
     pub started: Instant,
     pub state: CallState,
@@ -69,7 +70,7 @@ impl Runner {
             Ok(handle) => {
                 self.by_handle.insert(handle, self.calls.len());
                 self.calls.push(CallRec {
-                    handle,
+                    handle: Some(handle),
                     room,
                     started: now,
                     state: CallState::Setup,
@@ -143,7 +144,7 @@ impl Runner {
         }
     }
 
-    fn count_answer(&mut self, now: Instant, i: usize) {
+    pub(crate) fn count_answer(&mut self, now: Instant, i: usize) {
         let ms = now
             .saturating_duration_since(self.calls[i].started)
             .as_secs_f64()
@@ -177,7 +178,7 @@ impl Runner {
     }
 
     /// Creates (or re-targets) call `i`'s stream from the negotiated media.
-    fn start_stream(&mut self, _now: Instant, i: usize, media: &NegotiatedMedia) {
+    pub(crate) fn start_stream(&mut self, _now: Instant, i: usize, media: &NegotiatedMedia) {
         let Some(remote) = media.remote_rtp else {
             *self
                 .sip_stats
@@ -235,7 +236,7 @@ impl Runner {
         self.sip_stats.first_invite.get_or_insert(now);
         self.by_handle.insert(call, i);
         self.calls.push(CallRec {
-            handle: call,
+            handle: Some(call),
             room,
             started: now,
             state: CallState::Setup,
@@ -291,7 +292,12 @@ impl Runner {
             if self.calls[i].state == CallState::Up {
                 self.sip_stats.byes_sent += 1;
             }
-            let _ = self.endpoint.hangup(now, self.calls[i].handle);
+            if let Some(handle) = self.calls[i].handle {
+                let _ = self.endpoint.hangup(now, handle);
+            }
+        }
+        if let Some(janus) = &self.janus {
+            janus.hang_up();
         }
         self.drain_sip(now);
     }
