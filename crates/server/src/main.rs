@@ -20,6 +20,7 @@ mod serve;
 mod sip_task;
 mod table;
 mod tcp;
+mod udp_batch;
 mod user_cli;
 
 use std::process::ExitCode;

@@ -25,6 +25,9 @@ pub use participant::Participant;
 use participant::{DtmfSource, Mode};
 
 use crate::metrics::{LEG_FLUSH_TICKS, MediaMetrics};
+
+/// RTCP sockets are read every this many ticks (200 ms), RTP sockets every tick.
+const RTCP_READ_TICKS: u64 = 10;
 use crate::prompts::PromptLibrary;
 use crate::rtp_ports::PortPair;
 
@@ -126,6 +129,8 @@ pub struct Room {
     music: LoopPlayer,
     scratch: Box<Frame>,
     packet: Box<[u8; MAX_PACKET]>,
+    /// Receive buffers for one recvmmsg per socket and tick.
+    recv: Box<crate::udp_batch::RecvBatch>,
     events: Vec<RoomEvent>,
     pub stats: TickStats,
     /// Shared with every room and `GET /metrics`; updated with relaxed atomic adds only.
@@ -153,6 +158,7 @@ impl Room {
             talking: Vec::new(),
             scratch: Box::new([0; FRAME_SAMPLES]),
             packet: Box::new([0; MAX_PACKET]),
+            recv: crate::udp_batch::RecvBatch::new(),
             events: Vec::with_capacity(8),
             stats: TickStats::default(),
             metrics: Arc::default(),
@@ -381,8 +387,11 @@ impl Room {
                 self.metrics.add_leg(p.leg.stats(), &mut p.reported);
             }
         }
-        for p in &mut self.participants {
-            p.receive(now, &mut self.packet);
+        // RTCP comes every few seconds: its socket is read every 10th tick (staggered).
+        let tick = self.stats.ticks;
+        for (i, p) in self.participants.iter_mut().enumerate() {
+            let rtcp = (tick + i as u64).is_multiple_of(RTCP_READ_TICKS);
+            p.receive(now, &mut self.recv, rtcp);
         }
         // Menus first: a transfer removes a participant, so walk from the end.
         for i in (0..self.participants.len()).rev() {

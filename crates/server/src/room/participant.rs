@@ -9,6 +9,7 @@ use konferenz_media::{Frame, InbandDetector, LegStats, MAX_PACKET, MediaLeg, Pro
 use konferenz_sip::CallHandle;
 
 use super::MediaTarget;
+use crate::udp_batch::RecvBatch;
 use crate::rtp_ports::PortPair;
 
 /// Where a participant stands.
@@ -101,22 +102,25 @@ impl Participant {
         self.target = target;
     }
 
-    /// Reads every datagram waiting on both sockets into the leg.
-    pub fn receive(&mut self, now: Instant, buf: &mut [u8; MAX_PACKET]) {
+    /// Reads every datagram waiting on the RTP socket (and with `rtcp` the RTCP socket)
+    /// into the leg.
+    pub fn receive(&mut self, now: Instant, batch: &mut RecvBatch, rtcp: bool) {
         drain(
             &self.sockets.rtp,
             &mut self.leg,
             now,
-            buf,
+            batch,
             &mut self.target.remote,
         );
-        drain(
-            &self.sockets.rtcp,
-            &mut self.leg,
-            now,
-            buf,
-            &mut self.rtcp_remote,
-        );
+        if rtcp {
+            drain(
+                &self.sockets.rtcp,
+                &mut self.leg,
+                now,
+                batch,
+                &mut self.rtcp_remote,
+            );
+        }
     }
 
     /// Sends one frame of audio (if sending) and an RTCP report when due.
@@ -148,18 +152,23 @@ fn drain(
     socket: &UdpSocket,
     leg: &mut MediaLeg,
     now: Instant,
-    buf: &mut [u8; MAX_PACKET],
+    batch: &mut RecvBatch,
     remote: &mut Option<SocketAddr>,
 ) {
     // Bounded so a flood on one socket cannot starve the tick.
-    for _ in 0..64 {
-        match socket.recv_from(buf) {
-            Ok((n, from)) => {
-                if leg.receive(now, &buf[..n]).is_ok() && *remote != Some(from) {
-                    *remote = Some(from);
-                }
+    for _ in 0..16 {
+        let n = batch.recv(socket).unwrap_or(0);
+        for i in 0..n {
+            let (bytes, from) = batch.get(i);
+            if leg.receive(now, bytes).is_ok()
+                && let Some(from) = from
+                && *remote != Some(from)
+            {
+                *remote = Some(from);
             }
-            Err(_) => break,
+        }
+        if n < crate::udp_batch::BATCH {
+            break;
         }
     }
 }
