@@ -66,6 +66,10 @@ pub struct Config {
     pub loss_pct: f64,
     /// Seed of the loss pattern.
     pub loss_seed: u64,
+    /// The server's process: CPU time and RSS sampled at the start and end of the window.
+    pub watch_pid: Option<u32>,
+    /// The server's Prometheus endpoint, scraped at the start and end of the window.
+    pub metrics_url: Option<String>,
 }
 
 impl Config {
@@ -94,6 +98,8 @@ impl Config {
             max_failures: 0,
             loss_pct: 0.0,
             loss_seed: 1,
+            watch_pid: None,
+            metrics_url: None,
         }
     }
 }
@@ -216,6 +222,14 @@ pub struct Common {
     /// Seed of the random loss.
     #[arg(long, default_value_t = 1)]
     pub loss_seed: u64,
+    /// Sample this process's CPU time (utime+stime) and RSS at the start and end of the
+    /// measured window and report CPU per participant-second.
+    #[arg(long)]
+    pub watch_pid: Option<u32>,
+    /// Scrape this Prometheus URL (e.g. http://127.0.0.1:38080/metrics) at the start and end
+    /// of the measured window and report what changed.
+    #[arg(long)]
+    pub metrics_url: Option<String>,
 }
 
 impl Cli {
@@ -291,6 +305,8 @@ fn apply(mut c: Config, common: Common) -> Config {
     c.max_failures = common.max_failures;
     c.loss_pct = common.loss.clamp(0.0, 100.0);
     c.loss_seed = common.loss_seed;
+    c.watch_pid = common.watch_pid;
+    c.metrics_url = common.metrics_url;
     c
 }
 

@@ -14,6 +14,7 @@ pub mod rx;
 pub mod session;
 pub mod sip;
 pub mod stats;
+pub mod watch;
 
 pub use config::{Cli, Config, Mode};
 pub use report::Report;

@@ -28,6 +28,8 @@ pub struct Report {
     pub quiet_wait_s: Option<f64>,
     /// Failed or dropped calls plus BYEs not answered 2xx.
     pub failures: usize,
+    /// The watched server's cost over the window (`--watch-pid`, `--metrics-url`).
+    pub server: Option<crate::watch::ServerReport>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -198,6 +200,7 @@ impl Report {
                     .as_secs_f64()
             }),
             failures: setup_failed + unconfirmed,
+            server: r.server.clone(),
         }
     }
 
@@ -279,6 +282,19 @@ impl Report {
                 ms(r.delay_ms.p50),
                 ms(r.delay_ms.p99),
                 ms(r.delay_ms.max)
+            );
+        }
+        if let Some(v) = &self.server {
+            let _ = writeln!(
+                o,
+                "server     pid {}: {:.2} s CPU in {:.1} s ({:.1} % of a core, {:.0} µs per participant-second); RSS {} → {} KiB",
+                v.pid,
+                v.cpu_s,
+                v.window_s,
+                v.cpu_pct_of_core,
+                v.cpu_us_per_participant_s,
+                v.rss_kib_start,
+                v.rss_kib_end
             );
         }
         let l = &self.lateness;

@@ -21,6 +21,7 @@ use crate::report::Report;
 use crate::session::Room;
 use crate::sip::{CallRec, CallState, SipCounters};
 use crate::stats::Lateness;
+use crate::watch::{ProcSample, ServerReport, fetch_metrics};
 
 /// Quiet every member of a room must have heard before its first burst.
 const QUIET_BEFORE: Duration = Duration::from_millis(500);
@@ -70,7 +71,13 @@ pub struct Runner {
     pub(crate) packets_built: u64,
     pub(crate) packets_dropped: u64,
     loss_rng: u64,
+    /// `--watch-pid` samples and `--metrics-url` scrapes at the window's start and end.
+    watch: [Option<ProcSample>; 2],
+    scrapes: [Option<MetricsFetch>; 2],
+    pub(crate) server: Option<ServerReport>,
 }
+
+type MetricsFetch = std::thread::JoinHandle<Option<std::collections::BTreeMap<String, f64>>>;
 
 impl Runner {
     pub fn new(cfg: Config) -> io::Result<Runner> {
@@ -139,6 +146,9 @@ impl Runner {
             packets_built: 0,
             packets_dropped: 0,
             loss_rng: loss_seed,
+            watch: [None, None],
+            scrapes: [None, None],
+            server: None,
         })
     }
 
@@ -225,7 +235,40 @@ impl Runner {
                 self.read_rtp(i - 1)?;
             }
         }
+        self.server = self.server_report();
         Ok(Report::build(&self))
+    }
+
+    /// Samples the watched server at the window's start (0) or end (1).
+    fn watch_server(&mut self, at: usize) {
+        if let Some(pid) = self.cfg.watch_pid {
+            self.watch[at] = crate::watch::sample(pid);
+        }
+        if let Some(url) = &self.cfg.metrics_url {
+            let fetch = fetch_metrics(url.clone());
+            if at == 1 {
+                // The window is over; the scrape must land before our hang-up changes things.
+                while !fetch.is_finished() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            self.scrapes[at] = Some(fetch);
+        }
+        eprintln!(
+            "konferenz-load: measuring {}",
+            if at == 0 { "started" } else { "done" }
+        );
+    }
+
+    fn server_report(&mut self) -> Option<ServerReport> {
+        let [a, b] = std::mem::take(&mut self.scrapes);
+        let join = |h: Option<MetricsFetch>| h.and_then(|h| h.join().ok().flatten());
+        let metrics = join(a).zip(join(b));
+        let (Some(pid), [Some(start), Some(end)]) = (self.cfg.watch_pid, self.watch) else {
+            return None;
+        };
+        let participants = self.calls.iter().filter(|c| c.stream.is_some()).count();
+        Some(ServerReport::build(pid, start, end, participants, metrics))
     }
 
     fn call_time(&self, i: usize) -> Instant {
@@ -269,9 +312,11 @@ impl Runner {
                         .all(|r| r.first_burst.is_some());
                     if quiet || now >= since + self.cfg.warmup + self.cfg.quiet_timeout {
                         self.measuring = Some(now);
+                        self.watch_server(0);
                     }
                 }
                 if self.measuring.is_some_and(|m| now >= m + self.cfg.duration) {
+                    self.watch_server(1);
                     self.hangup_all(now);
                     self.phase = Phase::HangUp { since: now };
                 }

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# One scaling run: the same G.711 media load against konferenz or Janus AudioBridge.
+#
+#   bench/scale/run.sh konferenz|janus ROOMS PER_ROOM SECONDS [extra konferenz-load args]
+#
+# Builds the release binaries (konferenz, konferenz-load), starts the target pinned to core 0
+# (taskset -c 0) on a temporary config, and runs konferenz-load pinned to core 1 with
+# ROOMS×PER_ROOM participants (ROOMS rooms 800…, PER_ROOM in each, joined at $RATE/s) for
+# SECONDS of measurement (counted from when every room is quiet after the joins).
+#
+#  konferenz: SIP on 127.0.0.1:$SIP_PORT, HTTP (/metrics) on 127.0.0.1:$HTTP_PORT, RTP ports
+#             20000-39999 (one pair per participant), log level warn, rooms added with
+#             `konferenz room add`; participants call sip:<room>@… (konferenz-load call).
+#  janus:     bench/janus/config.sh writes a config folder with only the HTTP transport
+#             (127.0.0.1:$JANUS_PORT) and the AudioBridge (RTP 40000-59999); janus runs in the
+#             foreground (no daemon); konferenz-load janus creates the rooms (8 kHz, plain RTP
+#             allowed) and joins plain-RTP PCMU participants over the HTTP API.
+#
+# Measured window only (not set-up, not hang-up): konferenz-load --watch-pid samples the
+# server's utime+stime (/proc/PID/stat, all threads) and VmRSS at the window's start and end,
+# and (konferenz) --metrics-url scrapes GET /metrics at both ends. RSS is also sampled here
+# before the load and every 10 s (rss.csv). Prints one summary line (also summary.txt);
+# everything (report.json, server log, rss.csv) stays in the run's temp dir. Take the
+# benchmark lock around it: flock /tmp/konferenz-bench.lock bench/scale/run.sh …
+#
+# Environment: RATE (joins/s, default 50), SIP_PORT (45060), HTTP_PORT (48080), JANUS_PORT
+# (48088), RTP_SOCKETS (load-tool sockets, default 8), NO_BUILD=1 skips the build.
+set -euo pipefail
+
+TARGET=${1:?konferenz or janus}
+ROOMS=${2:?rooms}
+PER_ROOM=${3:?participants per room}
+SECS=${4:?seconds to measure}
+shift 4
+RATE=${RATE:-50}
+SIP_PORT=${SIP_PORT:-45060}
+HTTP_PORT=${HTTP_PORT:-48080}
+JANUS_PORT=${JANUS_PORT:-48088}
+RTP_SOCKETS=${RTP_SOCKETS:-8}
+N=$((ROOMS * PER_ROOM))
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+if [ -z "${NO_BUILD:-}" ]; then
+  cargo build --release -q -p konferenz-server -p konferenz-load --manifest-path "$ROOT/Cargo.toml"
+fi
+BIN="$ROOT/target/release/konferenz"
+LOAD="$ROOT/target/release/konferenz-load"
+
+WORK=$(mktemp -d -t "konferenz-scale-$TARGET-XXXXXX")
+SERVER_PID=
+SAMPLER_PID=
+cleanup() {
+  if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+case "$TARGET" in
+  konferenz)
+    cat > "$WORK/konferenz.toml" <<TOML
+[sip]
+listen = "127.0.0.1:$SIP_PORT"
+[rtp]
+ports = "20000-39999"
+[http]
+listen = "127.0.0.1:$HTTP_PORT"
+[database]
+url = "sqlite://$WORK/konferenz.db"
+[log]
+level = "warn"
+TOML
+    for ((i = 0; i < ROOMS; i++)); do
+      "$BIN" --config "$WORK/konferenz.toml" room add --number $((800 + i)) >/dev/null
+    done
+    taskset -c 0 "$BIN" --config "$WORK/konferenz.toml" serve > "$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+      grep -q "konferenz listening" "$WORK/server.log" 2>/dev/null && break
+      sleep 0.1
+    done
+    sleep 1 # prompts load after the listen line
+    LOAD_ARGS=(call --server "127.0.0.1:$SIP_PORT" --metrics-url "http://127.0.0.1:$HTTP_PORT/metrics")
+    ;;
+  janus)
+    command -v janus >/dev/null || { echo "janus not found (apt-get install janus)" >&2; exit 2; }
+    "$ROOT/bench/janus/config.sh" "$WORK/janus" "$JANUS_PORT" 40000-59999
+    ( cd "$WORK" && exec taskset -c 0 janus -F "$WORK/janus" -C "$WORK/janus/janus.jcfg" --log-stdout -o ) > "$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+      curl -sf -o /dev/null "http://127.0.0.1:$JANUS_PORT/janus/info" && break
+      sleep 0.1
+    done
+    LOAD_ARGS=(janus --url "http://127.0.0.1:$JANUS_PORT/janus")
+    ;;
+  *) echo "target must be konferenz or janus" >&2; exit 2 ;;
+esac
+
+RSS_START=$(rss "$SERVER_PID")
+echo "0 $RSS_START" > "$WORK/rss.csv"
+( t=0; while sleep 10; do t=$((t + 10)); echo "$t $(rss "$SERVER_PID")" >> "$WORK/rss.csv"; done ) &
+SAMPLER_PID=$!
+
+set +e
+taskset -c 1 "$LOAD" --json "${LOAD_ARGS[@]}" -n "$N" --rooms "$ROOMS" --rate "$RATE" \
+  --duration "${SECS}s" --rtp-sockets "$RTP_SOCKETS" --setup-timeout 60s \
+  --watch-pid "$SERVER_PID" "$@" > "$WORK/report.json" 2> "$WORK/load.err"
+STATUS=$?
+set -e
+kill "$SAMPLER_PID" 2>/dev/null || true
+SAMPLER_PID=
+
+python3 - "$WORK" "$TARGET" "$ROOMS" "$PER_ROOM" "$RSS_START" "$STATUS" <<'PY' | tee "$WORK/summary.txt"
+import json, sys
+work, target, rooms, per_room, rss_start, status = sys.argv[1:]
+try:
+    r = json.load(open(f"{work}/report.json"))
+except Exception as e:
+    print(f"{target} {rooms}x{per_room}: no report ({e}); see {work}/load.err"); sys.exit(0)
+s = r.get("server") or {}
+m = s.get("metrics_delta", {})
+n = r["streams"]["count"]
+rss_per = (s.get("rss_kib_start", 0) - int(rss_start)) / n if n else 0
+ticks = m.get("konferenz_mix_ticks_total", 0)
+late = m.get("konferenz_mix_ticks_late_total", 0)
+def bucket(le):
+    return m.get(f'konferenz_mix_tick_lateness_seconds_bucket{{le="{le}"}}', 0)
+over10 = m.get("konferenz_mix_tick_lateness_seconds_count", 0) - bucket("0.01")
+d = r["bridge_delay_ms"]
+f = lambda v: "-" if v is None else f"{v:.1f}"
+st = r["streams"]
+parts = [
+    f"{target} {rooms}x{per_room}: {n} participants",
+    f"CPU {s.get('cpu_us_per_participant_s', 0):.0f} us/participant-s ({s.get('cpu_pct_of_core', 0):.1f} % of a core over {s.get('window_s', 0):.0f} s)",
+    f"RSS {rss_per:.1f} KiB/participant ({int(rss_start)} -> {s.get('rss_kib_start', 0)} -> {s.get('rss_kib_end', 0)} KiB)",
+]
+if target == "konferenz":
+    parts.append(f"ticks late>2ms {100 * late / ticks if ticks else 0:.3f} % ({late:.0f}/{ticks:.0f}), >10ms {over10:.0f}, skipped {m.get('konferenz_mix_ticks_skipped_total', 0):.0f}, concealed {m.get('konferenz_jitter_frames_concealed_total', 0):.0f}")
+parts += [
+    f"bridge p50/p99 {f(d['p50'])}/{f(d['p99'])} ms ({d['count']} samples)",
+    f"loss {st['loss_pct']:.3f} %, late+missing {st['late_or_missing_pct']:.3f} %, dropped by tool {r['sent']['dropped']}",
+    f"tool late p99 {r['lateness']['p99_ms']:.2f} ms, >2ms {r['lateness']['over_2ms']}/{r['lateness']['ticks']}",
+    f"failures {r['failures']} (exit {status})",
+    f"[{work}]",
+]
+print("; ".join(parts))
+PY
