@@ -48,6 +48,10 @@ overridden by the environment variable shown; defaults in brackets):
       Smallest delay of the adaptive jitter buffer (20-320, whole 20 ms frames).
   jitter_max_ms     KONFERENZ_RTP__JITTER_MAX_MS      [200]
       Largest delay it may grow to under jitter (20-320).
+  mixer_threads     KONFERENZ_RTP__MIXER_THREADS      [0]
+      Threads running the rooms' 20 ms mixers; 0 = one per usable CPU core.
+  realtime          KONFERENZ_RTP__REALTIME           [true]
+      Mixer threads ask for SCHED_FIFO priority (granted to root/CAP_SYS_NICE).
 
   [http]
   listen            KONFERENZ_HTTP__LISTEN            [127.0.0.1:8080]
@@ -186,6 +190,10 @@ pub struct RtpConfig {
     pub jitter_min_ms: u32,
     /// The jitter buffer's largest delay.
     pub jitter_max_ms: u32,
+    /// Threads that run the rooms' mixers; 0: one per CPU core the process may use.
+    pub mixer_threads: usize,
+    /// Ask for real-time scheduling (SCHED_FIFO) for the mixer threads when permitted.
+    pub realtime: bool,
 }
 
 /// `[http]`: the web interface and REST API.
@@ -232,6 +240,8 @@ impl Default for RtpConfig {
             },
             jitter_min_ms: 20,
             jitter_max_ms: 200,
+            mixer_threads: 0,
+            realtime: true,
         }
     }
 }

@@ -11,6 +11,7 @@ mod invite_cli;
 mod location;
 mod logging;
 mod metrics;
+mod mixer;
 mod participants;
 mod phonebook_cli;
 mod prompts;

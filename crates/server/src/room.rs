@@ -1,6 +1,7 @@
-//! One task per conference room: drains its participants' RTP sockets, runs the voice menu
-//! of callers who are not in yet, mixes on an absolute 20 ms clock and sends each participant
-//! everyone else — plus prompts, join/leave tones, and on-hold music while someone is alone.
+//! One conference room, ticked every 20 ms by a mixer thread (see `mixer.rs`): drains its
+//! participants' RTP sockets, runs the voice menu of callers who are not in yet, mixes and
+//! sends each participant everyone else — plus prompts, join/leave tones, and on-hold music
+//! while someone is alone.
 //! The tick allocates nothing per packet, takes no lock and never awaits I/O (sockets are
 //! non-blocking and drained in a batch).
 
@@ -14,12 +15,10 @@ use konferenz_conference::{
     join_announcement,
 };
 use konferenz_media::{
-    FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, LegConfig, LoopPlayer, MAX_PACKET, MediaLeg,
-    Mixer,
+    FRAME_SAMPLES, Frame, FrameKind, LegConfig, LoopPlayer, MAX_PACKET, MediaLeg, Mixer,
 };
 use konferenz_sip::CallHandle;
-use tokio::sync::mpsc;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 pub use participant::Participant;
 use participant::{DtmfSource, Mode};
@@ -117,7 +116,7 @@ pub struct TickStats {
 
 /// The room's state, separate from the task so a test can tick it by hand.
 pub struct Room {
-    number: RoomNumber,
+    pub(crate) number: RoomNumber,
     settings: RoomSettings,
     library: Arc<PromptLibrary>,
     participants: Vec<Participant>,
@@ -134,7 +133,7 @@ pub struct Room {
     events: Vec<RoomEvent>,
     pub stats: TickStats,
     /// Shared with every room and `GET /metrics`; updated with relaxed atomic adds only.
-    metrics: Arc<MediaMetrics>,
+    pub(crate) metrics: Arc<MediaMetrics>,
 }
 
 impl Room {
@@ -474,7 +473,7 @@ impl Room {
     }
 
     /// The room task ends: its participants and itself leave the gauges.
-    fn closed(&mut self) {
+    pub(crate) fn closed(&mut self) {
         for p in &mut self.participants {
             self.metrics.add_leg(p.leg.stats(), &mut p.reported);
         }
@@ -494,50 +493,6 @@ fn add_into(out: &mut Frame, add: &Frame) {
     for (o, a) in out.iter_mut().zip(add) {
         *o = o.saturating_add(*a);
     }
-}
-
-/// Runs a room until `Close`: ticks on absolute 20 ms deadlines (never `sleep(20ms)`, which
-/// drifts), applies commands between ticks.
-pub async fn run(
-    mut room: Room,
-    mut commands: mpsc::UnboundedReceiver<RoomCommand>,
-    events: mpsc::UnboundedSender<RoomEvent>,
-) {
-    let mut deadline = tokio::time::Instant::now() + FRAME_DURATION;
-    let mut pending = Vec::new();
-    room.metrics.rooms.inc();
-    loop {
-        tokio::select! {
-            biased;
-            command = commands.recv() => {
-                let Some(command) = command else { break };
-                if !room.command(Instant::now(), command) {
-                    break;
-                }
-                room.take_events(&mut pending);
-            }
-            _ = tokio::time::sleep_until(deadline) => {
-                let now = tokio::time::Instant::now();
-                let lateness = now.saturating_duration_since(deadline);
-                room.tick_started(lateness);
-                room.tick(now.into_std(), &mut pending);
-                deadline += FRAME_DURATION;
-                if lateness > FRAME_DURATION * 5 {
-                    // A stall (suspend, overload): re-anchor instead of bursting ticks.
-                    let skipped = (lateness.as_millis() / FRAME_DURATION.as_millis()) as u64;
-                    room.stats.skipped += skipped;
-                    room.metrics.ticks_skipped.inc_by(skipped);
-                    warn!(room = %room.number, skipped, "mixer clock stalled; re-anchored");
-                    deadline = now + FRAME_DURATION;
-                }
-            }
-        }
-        for event in pending.drain(..) {
-            let _ = events.send(event);
-        }
-    }
-    room.closed();
-    debug!(room = %room.number, stats = ?room.stats, "room closed");
 }
 
 #[cfg(test)]

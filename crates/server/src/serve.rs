@@ -21,6 +21,9 @@ use crate::room::RoomSettings;
 use crate::rtp_ports::PortPool;
 use crate::sip_task::SipTask;
 
+/// Receive buffer asked for the SIP UDP socket.
+const SIP_RECEIVE_BUFFER: usize = 4 << 20;
+
 /// Runs the server until SIGTERM/Ctrl-C.
 pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let listen = config.sip.listen;
@@ -28,6 +31,10 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let udp = UdpSocket::bind(listen)
         .await
         .with_context(|| format!("sip.listen: cannot bind UDP {listen}"))?;
+    // A burst (hundreds of BYEs at once) must queue, not be dropped, while the SIP task
+    // works; the kernel caps the size at net.core.rmem_max.
+    let granted = crate::udp_batch::set_receive_buffer(&udp, SIP_RECEIVE_BUFFER);
+    tracing::debug!(bytes = granted, "SIP UDP receive buffer");
     let tcp = TcpListener::bind(listen)
         .await
         .with_context(|| format!("sip.listen: cannot bind TCP {listen}"))?;
@@ -55,6 +62,10 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     );
 
     let library = Arc::new(PromptLibrary::load(&config.prompts));
+    let mixer_threads = match config.rtp.mixer_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let location = crate::location::Location::default();
     crate::sip_task::load_bindings(&store, &location).await;
@@ -94,6 +105,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             commands: (commands_tx, commands_rx),
             shutdown: shutdown_rx.clone(),
             registrar,
+            mixer: crate::mixer::MixerThreads::start(mixer_threads, config.rtp.realtime),
             metrics: metrics.clone(),
         }
         .run(),

@@ -57,6 +57,8 @@ pub struct SipTask {
     pub shutdown: watch::Receiver<bool>,
     /// The built-in registrar and our registration at the PBX.
     pub registrar: RegistrarSetup,
+    /// The threads the rooms run on.
+    pub mixer: crate::mixer::MixerThreads,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -134,6 +136,7 @@ impl SipTask {
                 self.library,
                 room_events_tx,
                 self.metrics.media.clone(),
+                self.mixer,
             ),
             calls: HashMap::new(),
             lookups: lookups_tx,

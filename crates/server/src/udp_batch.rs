@@ -80,13 +80,42 @@ impl RecvBatch {
     }
 }
 
+/// Asks for a receive buffer of `bytes` on `socket`; returns what the kernel granted (it
+/// caps the request at `net.core.rmem_max` and reports double the usable size).
+pub fn set_receive_buffer(socket: &impl AsRawFd, bytes: usize) -> usize {
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt/getsockopt with an int-sized option on a live socket descriptor.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let mut granted: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut granted as *mut libc::c_int).cast(),
+            &mut len,
+        );
+        usize::try_from(granted).unwrap_or(0)
+    }
+}
+
 fn from_storage(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
     match i32::from(s.ss_family) {
         libc::AF_INET => {
             // SAFETY: the family says the kernel wrote a sockaddr_in.
             let sin = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
         }
         libc::AF_INET6 => {
             // SAFETY: the family says the kernel wrote a sockaddr_in6.
@@ -131,5 +160,12 @@ mod tests {
             assert_eq!(batch.get(1).0, &[5u8; 3]);
             assert_eq!(batch.recv(&rx).unwrap(), 0);
         }
+    }
+
+    #[test]
+    fn a_bigger_receive_buffer_is_granted() {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let before = set_receive_buffer(&socket, 0);
+        assert!(set_receive_buffer(&socket, 1 << 20) > before);
     }
 }

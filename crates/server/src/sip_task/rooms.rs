@@ -9,8 +9,9 @@ use konferenz_sip::CallHandle;
 use tokio::sync::mpsc;
 
 use crate::metrics::MediaMetrics;
+use crate::mixer::{MixerThreads, RoomJob};
 use crate::prompts::PromptLibrary;
-use crate::room::{self, Room, RoomCommand, RoomEvent, RoomSettings};
+use crate::room::{Room, RoomCommand, RoomEvent, RoomSettings};
 
 struct RoomEntry {
     commands: mpsc::UnboundedSender<RoomCommand>,
@@ -25,6 +26,7 @@ pub(super) struct Rooms {
     /// Rooms' own on-hold music, for when their task is (re)started.
     music: HashMap<RoomNumber, konferenz_media::Prompt>,
     metrics: Arc<MediaMetrics>,
+    mixer: MixerThreads,
 }
 
 impl Rooms {
@@ -33,6 +35,7 @@ impl Rooms {
         library: Arc<PromptLibrary>,
         events: mpsc::UnboundedSender<RoomEvent>,
         metrics: Arc<MediaMetrics>,
+        mixer: MixerThreads,
     ) -> Self {
         Self {
             settings,
@@ -41,6 +44,7 @@ impl Rooms {
             rooms: HashMap::new(),
             music: HashMap::new(),
             metrics,
+            mixer,
         }
     }
 
@@ -68,7 +72,11 @@ impl Rooms {
                 .unwrap_or_else(|| self.library.music.clone());
             let room = Room::new(number.clone(), self.settings, self.library.clone(), music)
                 .with_metrics(self.metrics.clone());
-            tokio::spawn(room::run(room, rx, self.events.clone()));
+            self.mixer.add(RoomJob {
+                room,
+                commands: rx,
+                events: self.events.clone(),
+            });
             RoomEntry {
                 commands: tx,
                 members: 0,
