@@ -70,6 +70,8 @@ pub struct Config {
     pub watch_pid: Option<u32>,
     /// The server's Prometheus endpoint, scraped at the start and end of the window.
     pub metrics_url: Option<String>,
+    /// Slots the 20 ms frame is divided into; stream `i` sends in slot `i mod send_slots`.
+    pub send_slots: usize,
 }
 
 impl Config {
@@ -100,6 +102,7 @@ impl Config {
             loss_seed: 1,
             watch_pid: None,
             metrics_url: None,
+            send_slots: 10,
         }
     }
 }
@@ -230,6 +233,10 @@ pub struct Common {
     /// of the measured window and report what changed.
     #[arg(long)]
     pub metrics_url: Option<String>,
+    /// Spread the streams over this many equal send slots of the 20 ms frame (stream i in
+    /// slot i mod N, one sendmmsg per socket and slot); 1 sends every stream at once.
+    #[arg(long, default_value_t = 10)]
+    pub send_slots: usize,
 }
 
 impl Cli {
@@ -307,6 +314,7 @@ fn apply(mut c: Config, common: Common) -> Config {
     c.loss_seed = common.loss_seed;
     c.watch_pid = common.watch_pid;
     c.metrics_url = common.metrics_url;
+    c.send_slots = common.send_slots.clamp(1, 20);
     c
 }
 

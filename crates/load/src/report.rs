@@ -24,6 +24,14 @@ pub struct Report {
     pub rooms: Vec<RoomReport>,
     /// The tool's own send-loop lateness against its 20 ms deadlines.
     pub lateness: LatenessReport,
+    /// The same for the ticks inside the measured window only.
+    pub lateness_window: LatenessReport,
+    /// How long building and sending one slot took (its packets' spread), whole run and
+    /// window.
+    pub send_time: LatenessReport,
+    pub send_time_window: LatenessReport,
+    /// The tool's own CPU over the measured window: user and system seconds, window length.
+    pub tool_cpu: Option<ToolCpu>,
     /// Seconds from set-up done to every room being quiet (measuring started).
     pub quiet_wait_s: Option<f64>,
     /// Failed or dropped calls plus BYEs not answered 2xx.
@@ -69,6 +77,15 @@ pub struct StreamsReport {
     pub max_gap_p99_ms: f64,
     /// RTP datagrams from unknown sources.
     pub stray: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ToolCpu {
+    pub user_s: f64,
+    pub system_s: f64,
+    pub window_s: f64,
+    /// (user + system) / window, % of one core.
+    pub pct_of_core: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -195,6 +212,22 @@ impl Report {
             bridge_delay_ms: Summary::of(&all_delays),
             rooms,
             lateness: r.lateness.report(),
+            lateness_window: r.lateness_window.report(),
+            send_time: r.send_time.report(),
+            send_time_window: r.send_time_window.report(),
+            tool_cpu: match (r.own_cpu, r.measuring, r.window_end) {
+                ([Some(a), Some(b)], Some(from), Some(to)) => {
+                    let window_s = to.saturating_duration_since(from).as_secs_f64();
+                    let (user_s, system_s) = (b.0 - a.0, b.1 - a.1);
+                    Some(ToolCpu {
+                        user_s,
+                        system_s,
+                        window_s,
+                        pct_of_core: pct_f(user_s + system_s, window_s),
+                    })
+                }
+                _ => None,
+            },
             quiet_wait_s: r.measuring.zip(r.hold).map(|(m, (from, _))| {
                 m.saturating_duration_since(from - r.cfg.warmup)
                     .as_secs_f64()
@@ -300,10 +333,37 @@ impl Report {
         let l = &self.lateness;
         let _ = writeln!(
             o,
-            "own send   {} ticks: lateness p99 {:.2} ms, max {:.2} ms, {} ticks > 2 ms",
+            "own send   {} slots: started late p99 {:.2} ms, max {:.2} ms, {} ticks > 2 ms",
             l.ticks, l.p99_ms, l.max_ms, l.over_2ms
         );
+        let l = &self.lateness_window;
+        let _ = writeln!(
+            o,
+            "  window   {} slots: started late p99 {:.2} ms, max {:.2} ms, {} ticks > 2 ms",
+            l.ticks, l.p99_ms, l.max_ms, l.over_2ms
+        );
+        let l = &self.send_time_window;
+        let _ = writeln!(
+            o,
+            "  sending  one slot took p99 {:.2} ms, max {:.2} ms (window)",
+            l.p99_ms, l.max_ms
+        );
+        if let Some(c) = &self.tool_cpu {
+            let _ = writeln!(
+                o,
+                "own CPU    {:.2} s user + {:.2} s system in {:.1} s ({:.1} % of a core)",
+                c.user_s, c.system_s, c.window_s, c.pct_of_core
+            );
+        }
         o
+    }
+}
+
+fn pct_f(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        part * 100.0 / whole
+    } else {
+        0.0
     }
 }
 

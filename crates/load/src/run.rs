@@ -57,7 +57,20 @@ pub struct Runner {
     pub(crate) hanging_up: bool,
     start: Instant,
     tick: u64,
+    /// The next slot of `tick` to send.
+    slot: usize,
+    /// Bursts started this tick whose talker's slot has not been sent yet: (room, talker, id).
+    started: Vec<(usize, usize, u64)>,
+    /// How long each slot took to build and send (first packet to last).
+    pub(crate) send_time: Lateness,
+    pub(crate) send_time_window: Lateness,
     pub(crate) lateness: Lateness,
+    /// The same, only for ticks inside the measured window.
+    pub(crate) lateness_window: Lateness,
+    /// Our own CPU time (utime, stime in s) at the window's start and end.
+    pub(crate) own_cpu: [Option<(f64, f64)>; 2],
+    /// When the measured window ended (hang-up started).
+    pub(crate) window_end: Option<Instant>,
     /// RTP datagrams from sources we do not know.
     pub(crate) stray: u64,
     phase: Phase,
@@ -136,7 +149,14 @@ impl Runner {
             hanging_up: false,
             start: Instant::now(),
             tick: 0,
+            slot: 0,
+            started: Vec::new(),
+            send_time: Lateness::default(),
+            send_time_window: Lateness::default(),
             lateness: Lateness::default(),
+            lateness_window: Lateness::default(),
+            own_cpu: [None, None],
+            window_end: None,
             stray: 0,
             phase: Phase::Setup,
             hold: None,
@@ -207,13 +227,13 @@ impl Runner {
                 self.endpoint.handle_timeout(now);
             }
             self.drain_sip(now);
-            while self.deadline(self.tick) <= Instant::now() {
-                self.send_tick();
+            while self.slot_deadline(self.tick, self.slot) <= Instant::now() {
+                self.send_slot();
             }
             if self.advance_phase(Instant::now(), placed) {
                 break;
             }
-            let mut wake = self.deadline(self.tick);
+            let mut wake = self.slot_deadline(self.tick, self.slot);
             if let Some(t) = self.endpoint.poll_timeout() {
                 wake = wake.min(t);
             }
@@ -241,6 +261,10 @@ impl Runner {
 
     /// Samples the watched server at the window's start (0) or end (1).
     fn watch_server(&mut self, at: usize) {
+        self.own_cpu[at] = Some(own_cpu());
+        if at == 1 {
+            self.window_end = Some(Instant::now());
+        }
         if let Some(pid) = self.cfg.watch_pid {
             self.watch[at] = crate::watch::sample(pid);
         }
@@ -329,42 +353,34 @@ impl Runner {
         }
     }
 
-    /// Sends tick `self.tick` for every live stream and records how late it went out.
-    fn send_tick(&mut self) {
-        let k = self.tick;
-        self.tick += 1;
-        let deadline = self.deadline(k);
-        let bursting = matches!(self.phase, Phase::Hold { .. })
-            && self.hold.is_some_and(|(from, _)| deadline >= from);
-        let mut started = Vec::new();
-        if bursting {
-            let every = (self.cfg.burst_interval.as_micros() / FRAME_DURATION.as_micros()) as u64;
-            let now = Instant::now();
-            for r in 0..self.rooms.len() {
-                let calls = &self.calls;
-                // A room's first burst waits until every member hears quiet: join tones
-                // and announcements are over.
-                let quiet = |&c: &usize| {
-                    calls[c]
-                        .stream
-                        .as_ref()
-                        .is_some_and(|s| s.quiet_for(now) >= QUIET_BEFORE)
-                };
-                if self.rooms[r].bursts == 0 && !self.rooms[r].members.iter().all(quiet) {
-                    continue;
-                }
-                let eligible = |c: usize| {
-                    calls[c].state == CallState::Up
-                        && calls[c].stream.as_ref().is_some_and(|s| !s.entering_keys())
-                };
-                if let Some(b) = self.rooms[r].maybe_start_burst(k, every.max(1), eligible) {
-                    self.rooms[r].first_burst.get_or_insert(now);
-                    started.push((r, b));
-                }
-            }
+    /// Deadline of slot `j` of tick `k`: the tick's streams are spread over `send_slots`
+    /// equal slots of the 20 ms frame (stream `i` in slot `i mod send_slots`), as real phones
+    /// are not in phase; each slot is one sendmmsg per socket.
+    fn slot_deadline(&self, k: u64, j: usize) -> Instant {
+        self.deadline(k) + FRAME_DURATION * j as u32 / self.slots() as u32
+    }
+
+    fn slots(&self) -> usize {
+        self.cfg.send_slots.max(1)
+    }
+
+    /// Sends slot `self.slot` of tick `self.tick` and moves on to the next slot.
+    fn send_slot(&mut self) {
+        let (k, j) = (self.tick, self.slot);
+        let slots = self.slots();
+        self.slot += 1;
+        if self.slot == slots {
+            self.slot = 0;
+            self.tick += 1;
+        }
+        let deadline = self.slot_deadline(k, j);
+        let began = Instant::now();
+        if j == 0 {
+            self.start_bursts(k);
         }
         let mut any = false;
-        for (i, call) in self.calls.iter_mut().enumerate() {
+        for i in (j..self.calls.len()).step_by(slots) {
+            let call = &mut self.calls[i];
             if call.state == CallState::Ended {
                 continue;
             }
@@ -396,10 +412,22 @@ impl Runner {
             }
         }
         if any {
-            self.lateness
-                .record(Instant::now().saturating_duration_since(deadline));
+            let done = Instant::now();
+            let late = began.saturating_duration_since(deadline);
+            let took = done.saturating_duration_since(began);
+            self.lateness.record(late);
+            self.send_time.record(took);
+            if self.measuring.is_some() && self.own_cpu[1].is_none() {
+                self.lateness_window.record(late);
+                self.send_time_window.record(took);
+            }
         }
-        for (r, (talker, id)) in started {
+        // Listeners wait for the bursts whose talker sent in this slot.
+        let mut waiting = std::mem::take(&mut self.started);
+        waiting.retain(|&(r, talker, id)| {
+            if talker % slots != j {
+                return true;
+            }
             let room = &mut self.rooms[r];
             for &m in &room.members {
                 if m == talker {
@@ -411,16 +439,54 @@ impl Runner {
                     room.missed += 1;
                 }
             }
-        }
-        for call in self
-            .calls
-            .iter_mut()
-            .filter(|c| c.state == CallState::Up && !self.hanging_up)
-        {
-            if let Some(s) = call.stream.as_mut()
-                && s.burst_overdue(sent_at)
+            false
+        });
+        self.started = waiting;
+        if j == 0 {
+            for call in self
+                .calls
+                .iter_mut()
+                .filter(|c| c.state == CallState::Up && !self.hanging_up)
             {
-                self.rooms[call.room].missed += 1;
+                if let Some(s) = call.stream.as_mut()
+                    && s.burst_overdue(sent_at)
+                {
+                    self.rooms[call.room].missed += 1;
+                }
+            }
+        }
+    }
+
+    /// At the start of tick `k`: starts the rooms' bursts that are due.
+    fn start_bursts(&mut self, k: u64) {
+        let deadline = self.deadline(k);
+        let bursting = matches!(self.phase, Phase::Hold { .. })
+            && self.hold.is_some_and(|(from, _)| deadline >= from);
+        if !bursting {
+            return;
+        }
+        let every = (self.cfg.burst_interval.as_micros() / FRAME_DURATION.as_micros()) as u64;
+        let now = Instant::now();
+        for r in 0..self.rooms.len() {
+            let calls = &self.calls;
+            // A room's first burst waits until every member hears quiet: join tones
+            // and announcements are over.
+            let quiet = |&c: &usize| {
+                calls[c]
+                    .stream
+                    .as_ref()
+                    .is_some_and(|s| s.quiet_for(now) >= QUIET_BEFORE)
+            };
+            if self.rooms[r].bursts == 0 && !self.rooms[r].members.iter().all(quiet) {
+                continue;
+            }
+            let eligible = |c: usize| {
+                calls[c].state == CallState::Up
+                    && calls[c].stream.as_ref().is_some_and(|s| !s.entering_keys())
+            };
+            if let Some((talker, id)) = self.rooms[r].maybe_start_burst(k, every.max(1), eligible) {
+                self.rooms[r].first_burst.get_or_insert(now);
+                self.started.push((r, talker, id));
             }
         }
     }
@@ -532,4 +598,13 @@ pub(crate) fn next_random(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Our process's (utime, stime) in seconds.
+fn own_cpu() -> (f64, f64) {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (s(u.ru_utime), s(u.ru_stime))
 }
