@@ -164,4 +164,21 @@ parts += [
     f"[{work}]",
 ]
 print("; ".join(parts))
+json.dump({
+    "target": target, "rooms": int(rooms), "per_room": int(per_room), "participants": n,
+    "cpu_us_per_participant_s": s.get("cpu_us_per_participant_s"), "cpu_pct_of_core": s.get("cpu_pct_of_core"),
+    "window_s": s.get("window_s"), "rss_kib_per_participant": rss_per,
+    "rss_kib": [int(rss_start), s.get("rss_kib_start"), s.get("rss_kib_end")],
+    "ticks": ticks, "ticks_late_2ms": late, "ticks_over_10ms": over10,
+    "ticks_skipped": m.get("konferenz_mix_ticks_skipped_total", 0),
+    "concealed": m.get("konferenz_jitter_frames_concealed_total", 0),
+    "bridge_p50_ms": d["p50"], "bridge_p99_ms": d["p99"], "bridge_samples": d["count"],
+    "loss_pct": st["loss_pct"], "late_or_missing_pct": st["late_or_missing_pct"],
+    "dropped_by_tool": r["sent"]["dropped"], "dropped_pct": r["sent"]["dropped_pct"],
+    "tool_late_p99_ms": r["lateness_window"]["p99_ms"], "tool_late_over_2ms": r["lateness_window"]["over_2ms"],
+    "tool_cpu_pct": (r.get("tool_cpu") or {}).get("pct_of_core"), "failures": r["failures"], "exit": int(status),
+    "build": open(work + "/build.txt").read().strip(), "dir": work,
+}, open(f"{work}/summary.json", "w"))
 PY
+echo "$WORK" > "${RESULT_DIR_FILE:-/dev/null}"
+
