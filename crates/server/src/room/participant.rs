@@ -9,8 +9,8 @@ use konferenz_media::{Frame, InbandDetector, LegStats, MAX_PACKET, MediaLeg, Pro
 use konferenz_sip::CallHandle;
 
 use super::MediaTarget;
-use crate::udp_batch::RecvBatch;
 use crate::rtp_ports::PortPair;
+use crate::udp_batch::RecvBatch;
 
 /// Where a participant stands.
 #[derive(Debug)]
