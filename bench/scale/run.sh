@@ -30,7 +30,8 @@
 #
 # Environment: RATE (joins/s, default 50), SIP_PORT (45060), HTTP_PORT (48080), JANUS_PORT
 # (48088), RTP_SOCKETS (load-tool sockets, default 8), SCHED (rt|normal), NO_BUILD=1 skips
-# the build.
+# the build, BIN_DIR (where konferenz and konferenz-load are; default target/release) and
+# BUILD_ID (what to report as the build, e.g. a git describe) for prebuilt copies.
 set -euo pipefail
 
 TARGET=${1:?konferenz or janus}
@@ -54,9 +55,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 if [ -z "${NO_BUILD:-}" ]; then
   cargo build --release -q -p konferenz-server -p konferenz-load --manifest-path "$ROOT/Cargo.toml"
+  BUILD_ID=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 fi
-BIN="$ROOT/target/release/konferenz"
-LOAD="$ROOT/target/release/konferenz-load"
+BIN_DIR=${BIN_DIR:-$ROOT/target/release}
+BIN="$BIN_DIR/konferenz"
+LOAD="$BIN_DIR/konferenz-load"
 
 WORK=$(mktemp -d -t "konferenz-scale-$TARGET-XXXXXX")
 SERVER_PID=
@@ -71,7 +74,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-git -C "$ROOT" describe --always --dirty > "$WORK/build.txt" 2>/dev/null || echo unknown > "$WORK/build.txt"
+echo "${BUILD_ID:-unknown (NO_BUILD)}" > "$WORK/build.txt"
 
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

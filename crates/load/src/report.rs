@@ -320,9 +320,10 @@ impl Report {
         if let Some(v) = &self.server {
             let _ = writeln!(
                 o,
-                "server     pid {}: {:.2} s CPU in {:.1} s ({:.1} % of a core, {:.0} µs per participant-second); RSS {} → {} KiB",
+                "server     pid {}: {:.2} s CPU ({:.2} s system) in {:.1} s ({:.1} % of a core, {:.0} µs per participant-second); RSS {} → {} KiB",
                 v.pid,
                 v.cpu_s,
+                v.cpu_system_s,
                 v.window_s,
                 v.cpu_pct_of_core,
                 v.cpu_us_per_participant_s,

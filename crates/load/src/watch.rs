@@ -15,6 +15,8 @@ pub struct ProcSample {
     pub at: Instant,
     /// utime + stime, seconds.
     pub cpu_s: f64,
+    /// stime alone (kernel: sockets, wake-ups), seconds.
+    pub system_s: f64,
     pub rss_kib: u64,
 }
 
@@ -24,9 +26,11 @@ pub fn sample(pid: u32) -> Option<ProcSample> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let (user, system) = cpu_ticks_split(&stat)?;
     Some(ProcSample {
         at: Instant::now(),
-        cpu_s: cpu_ticks(&stat)? as f64 / ticks,
+        cpu_s: (user + system) as f64 / ticks,
+        system_s: system as f64 / ticks,
         rss_kib: rss_kib(&status)?,
     })
 }
@@ -34,12 +38,17 @@ pub fn sample(pid: u32) -> Option<ProcSample> {
 /// utime + stime (clock ticks) from the text of `/proc/PID/stat`: fields 14 and 15, counted
 /// after the command name, which is in parentheses and may hold spaces.
 pub fn cpu_ticks(stat: &str) -> Option<u64> {
+    cpu_ticks_split(stat).map(|(u, s)| u + s)
+}
+
+/// (utime, stime) in clock ticks from the text of `/proc/PID/stat`.
+pub fn cpu_ticks_split(stat: &str) -> Option<(u64, u64)> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state): utime is field 14 → index 11.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
+    Some((utime, stime))
 }
 
 /// `VmRSS` in KiB from the text of `/proc/PID/status`.
@@ -89,6 +98,8 @@ pub struct ServerReport {
     pub pid: u32,
     pub window_s: f64,
     pub cpu_s: f64,
+    /// The kernel's part of cpu_s (stime).
+    pub cpu_system_s: f64,
     /// cpu_s / window_s, in % of one core.
     pub cpu_pct_of_core: f64,
     /// CPU per participant-second (participants: streams set up), µs.
@@ -124,6 +135,7 @@ impl ServerReport {
             pid,
             window_s,
             cpu_s,
+            cpu_system_s: (end.system_s - start.system_s).max(0.0),
             cpu_pct_of_core: cpu_s * 100.0 * per(window_s),
             cpu_us_per_participant_s: cpu_s * 1e6 * per(window_s * participants as f64),
             rss_kib_start: start.rss_kib,
@@ -163,6 +175,7 @@ mod tests {
         let s = |at: Instant, cpu_s: f64| ProcSample {
             at,
             cpu_s,
+            system_s: cpu_s / 2.0,
             rss_kib: 1000,
         };
         let r = ServerReport::build(
@@ -175,6 +188,7 @@ mod tests {
         assert_eq!(r.metrics_delta.len(), 1);
         assert_eq!(r.metrics_delta["konferenz_mix_ticks_total"], 500.0);
         assert!((r.cpu_pct_of_core - 10.0).abs() < 1e-9);
+        assert!((r.cpu_system_s - 0.5).abs() < 1e-9);
         assert!((r.cpu_us_per_participant_s - 1000.0).abs() < 1e-6);
     }
 }

@@ -70,7 +70,7 @@ impl LatenessHistogram {
     }
 }
 
-/// What room tasks update: atomics only.
+/// What rooms update (on the mixer threads): atomics only.
 #[derive(Debug, Default)]
 pub struct MediaMetrics {
     pub rooms: Gauge,

@@ -472,7 +472,7 @@ impl Room {
         self.metrics.tick_started(lateness);
     }
 
-    /// The room task ends: its participants and itself leave the gauges.
+    /// The room ends: its participants and itself leave the gauges.
     pub(crate) fn closed(&mut self) {
         for p in &mut self.participants {
             self.metrics.add_leg(p.leg.stats(), &mut p.reported);

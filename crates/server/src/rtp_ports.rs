@@ -1,5 +1,5 @@
 //! The pool of RTP/RTCP port pairs (even RTP port, RTCP on the next, RFC 3550 §11) and
-//! binding them as non-blocking sockets for a room task to drain.
+//! binding them as non-blocking sockets for a room to drain.
 
 use std::collections::VecDeque;
 use std::io;

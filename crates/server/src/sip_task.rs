@@ -1,7 +1,7 @@
 //! The SIP task: owns the endpoint machine, the UDP socket and the TCP connections, turns
 //! the endpoint's events into room commands and carries out what rooms report. Admission
 //! (room lookup, PIN checks, the guessing throttle) is in `admission.rs`, the registry of
-//! room tasks in `rooms.rs`.
+//! rooms (run on the mixer threads) in `rooms.rs`.
 
 mod admission;
 mod invitations;
@@ -66,7 +66,7 @@ pub struct SipTask {
 struct CallEntry {
     /// What the caller dialled (a room or a shared number).
     dialled: String,
-    /// The room task hosting the caller's media (the dialled one until a transfer).
+    /// The room hosting the caller's media (the dialled one until a transfer).
     room: Option<RoomNumber>,
     caller: CallerKey,
     shared: bool,

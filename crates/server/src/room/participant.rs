@@ -1,4 +1,4 @@
-//! One participant of a room task: its sockets and media leg, and where it stands — still
+//! One participant of a room: its sockets and media leg, and where it stands — still
 //! in the voice menu (hearing prompts, typing the PIN) or in the conference (mixed).
 
 use std::net::{SocketAddr, UdpSocket};
@@ -29,7 +29,7 @@ pub enum DtmfSource {
     Inband,
 }
 
-/// A caller's media inside a room task. Moves between room tasks whole (a shared dial-in
+/// A caller's media inside a room. Moves between rooms whole (a shared dial-in
 /// number's lobby hands callers to the room their PIN opened).
 pub struct Participant {
     pub call: CallHandle,

@@ -1,5 +1,5 @@
-//! The registry of room tasks: spawned on the first participant, closed with the last.
-//! Each entry counts the participants the SIP task has placed there.
+//! The registry of rooms: each is started on a mixer thread with its first participant and
+//! closed with the last. Each entry counts the participants the SIP task has placed there.
 
 use std::collections::HashMap;
 use std::sync::Arc;
