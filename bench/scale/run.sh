@@ -153,7 +153,7 @@ f = lambda v: "-" if v is None else f"{v:.1f}"
 st = r["streams"]
 parts = [
     f"{target} {rooms}x{per_room}: {n} participants",
-    f"CPU {s.get('cpu_us_per_participant_s', 0):.0f} us/participant-s ({s.get('cpu_pct_of_core', 0):.1f} % of a core over {s.get('window_s', 0):.0f} s)",
+    f"CPU {s.get('cpu_us_per_participant_s', 0):.0f} us/participant-s ({100 * s.get('cpu_system_s', 0) / max(s.get('cpu_s', 0), 1e-9):.0f} % kernel, {s.get('cpu_pct_of_core', 0):.1f} % of a core over {s.get('window_s', 0):.0f} s)",
     f"RSS {rss_per:.1f} KiB/participant ({int(rss_start)} -> {s.get('rss_kib_start', 0)} -> {s.get('rss_kib_end', 0)} KiB)",
 ]
 if target == "konferenz":
@@ -169,7 +169,7 @@ parts += [
 print("; ".join(parts))
 json.dump({
     "target": target, "rooms": int(rooms), "per_room": int(per_room), "participants": n,
-    "cpu_us_per_participant_s": s.get("cpu_us_per_participant_s"), "cpu_pct_of_core": s.get("cpu_pct_of_core"),
+    "cpu_us_per_participant_s": s.get("cpu_us_per_participant_s"), "cpu_pct_of_core": s.get("cpu_pct_of_core"), "cpu_system_s": s.get("cpu_system_s"), "cpu_s": s.get("cpu_s"),
     "window_s": s.get("window_s"), "rss_kib_per_participant": rss_per,
     "rss_kib": [int(rss_start), s.get("rss_kib_start"), s.get("rss_kib_end")],
     "ticks": ticks, "ticks_late_2ms": late, "ticks_over_10ms": over10,
