@@ -66,7 +66,7 @@ struct Running {
 /// Rooms due this soon are ticked in the same wake-up, a little early: a sleep and wake
 /// costs tens of microseconds, about a room's whole tick, so waking once per room would
 /// waste the core on wake-ups (and delay the rooms queued behind them).
-const EARLY: Duration = Duration::from_micros(500);
+const EARLY: Duration = Duration::from_micros(2000);
 
 /// The golden-ratio step: the phases k·φ mod 1 stay evenly spread for any count.
 const PHASE_STEP: f64 = 0.618_033_988_749_895;
