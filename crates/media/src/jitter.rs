@@ -81,6 +81,9 @@ pub struct JitterBuffer {
     pulls: u32,
     last_trouble: u32,
     last_underrun: Option<u32>,
+    /// Frames concealed since playback ran dry: if the stream resumes *after* a gap, those
+    /// frames stood in for the lost ones and are skipped, so a loss adds no delay.
+    dry: u32,
     /// Bounds of `target` in frames (configurable, within 1..=MAX_CONFIGURABLE).
     min_target: u32,
     max_target: u32,
@@ -110,6 +113,7 @@ impl Default for JitterBuffer {
             pulls: 0,
             last_trouble: 0,
             last_underrun: None,
+            dry: 0,
             min_target: MIN_TARGET,
             max_target: MAX_TARGET,
         }
@@ -220,16 +224,30 @@ impl JitterBuffer {
             next = self.highest - self.target as i64 + 1;
             depth = self.target;
         }
-        if let State::Prefill { .. } = self.state {
+        if let State::Prefill { after_dry } = self.state {
             if depth < self.target {
                 self.next = Some(next);
+                if after_dry {
+                    self.dry += 1;
+                }
                 return concealer.conceal(out);
             }
+            if after_dry {
+                // Frames missing at the head while later ones are here were lost: the
+                // concealment already played stood in for them.
+                while self.dry > 0 && next < self.highest && self.slot(next).is_none() {
+                    next += 1;
+                    self.dry -= 1;
+                }
+                depth = (self.highest - next + 1).max(0) as u32;
+            }
+            self.dry = 0;
             self.state = State::Playing;
             self.reset_window();
         }
         if depth == 0 {
             self.state = State::Prefill { after_dry: true };
+            self.dry = 1;
             return concealer.conceal(out);
         }
         self.measure(depth);

@@ -304,3 +304,44 @@ fn configured_jitter_bounds_hold_the_target_inside_them() {
     );
     assert!(shallow.stats().frames_concealed > deep.stats().frames_concealed);
 }
+
+/// The delay (ticks between a packet's arrival tick and the tick it is played) of each
+/// audio frame played from tick `from` on.
+fn delays(played: &[(FrameKind, Option<u32>)], from: usize) -> Vec<i64> {
+    played
+        .iter()
+        .enumerate()
+        .skip(from)
+        .filter_map(|(n, p)| p.1.map(|tag| n as i64 - i64::from(tag)))
+        .collect()
+}
+
+#[test]
+fn random_loss_is_concealed_without_adding_delay() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 7, 0);
+    // 5 % loss, spread pseudo-randomly (a fixed LCG, so the test is repeatable).
+    let mut x: u32 = 12345;
+    let played = run(&mut leg, t0, 0..3000, |_| {
+        let p = phone.audio();
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        if (x >> 16) % 100 < 5 { vec![] } else { vec![p] }
+    });
+    let concealed = played
+        .iter()
+        .filter(|p| p.0 == FrameKind::Concealed)
+        .count();
+    assert!(
+        (100..=200).contains(&concealed),
+        "about 5 % concealed: {concealed}"
+    );
+    let early = delays(&played, 50);
+    let late = delays(&played, 2500);
+    let base = *early.iter().min().unwrap();
+    assert!(
+        late.iter().all(|&d| d <= base),
+        "loss alone must not grow the delay: at first {base} ticks, at the end {:?}",
+        late.iter().max()
+    );
+}
