@@ -345,3 +345,40 @@ fn random_loss_is_concealed_without_adding_delay() {
         late.iter().max()
     );
 }
+
+/// Median delay over the last 1000 ticks of a 3000-tick run where each packet is delivered
+/// one tick late with probability `late_pct` % and lost with probability `loss_pct` %.
+fn median_delay(late_pct: u32, loss_pct: u32) -> i64 {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    let mut phone = Phone::new(1, 7, 0);
+    let mut x: u32 = 777;
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    let played = run(&mut leg, t0, 0..3000, |_| {
+        let mut out = std::mem::take(&mut held);
+        let p = phone.audio();
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let r = (x >> 16) % 100;
+        if r < loss_pct {
+            // lost
+        } else if r < loss_pct + late_pct {
+            held.push(p);
+        } else {
+            out.push(p);
+        }
+        out
+    });
+    let mut d = delays(&played, 2000);
+    d.sort_unstable();
+    d[d.len() / 2]
+}
+
+#[test]
+fn loss_on_a_jittery_stream_adds_no_delay_beyond_the_jitter() {
+    let jitter_only = median_delay(20, 0);
+    let with_loss = median_delay(20, 5);
+    assert!(
+        with_loss <= jitter_only,
+        "median delay {jitter_only} ticks with jitter, {with_loss} with jitter and 5 % loss"
+    );
+}
