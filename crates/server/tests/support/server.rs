@@ -169,15 +169,7 @@ impl Server {
             );
         }
         let log = File::create(dir.path().join("server.log")).expect("create server log");
-        let child = konferenz_command()
-            .arg("--config")
-            .arg(&config)
-            .arg("serve")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("dup log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn konferenz serve");
+        let child = spawn_serve(&config, log);
         let mut server = Server {
             sip_port,
             http_port,
@@ -202,15 +194,7 @@ impl Server {
             .append(true)
             .open(self.log_path())
             .expect("reopen server log");
-        self.child = konferenz_command()
-            .arg("--config")
-            .arg(&self.config)
-            .arg("serve")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("dup log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn konferenz serve");
+        self.child = spawn_serve(&self.config, log);
         self.wait_ready();
     }
 
@@ -355,4 +339,17 @@ impl Drop for Server {
             eprintln!("server files kept in {}", d.keep().display());
         }
     }
+}
+
+/// `konferenz --config CONFIG serve` with stdout and stderr into `log`.
+fn spawn_serve(config: &Path, log: File) -> Child {
+    konferenz_command()
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("dup log"))
+        .stderr(log)
+        .spawn()
+        .expect("spawn konferenz serve")
 }
