@@ -420,7 +420,9 @@ impl Room {
         for i in 0..self.participants.len() {
             let p = &mut self.participants[i];
             let out = &mut self.outputs[i];
-            let prompt_playing = p.prompts.next_frame(&mut self.inputs[i]);
+            // An idle player would only write silence nobody in the conference uses.
+            let prompt_playing = !(p.is_joined() && p.prompts.is_idle())
+                && p.prompts.next_frame(&mut self.inputs[i]);
             match &mut p.mode {
                 Mode::Joined if prompt_playing => add_into(out, &self.inputs[i]),
                 Mode::Joined if alone => out.copy_from_slice(&*self.scratch),
