@@ -95,6 +95,8 @@ overridden by the environment variable shown; defaults in brackets):
   room_window_secs    KONFERENZ_THROTTLE__ROOM_WINDOW_SECS  [600]
   room_lockout_secs   KONFERENZ_THROTTLE__ROOM_LOCKOUT_SECS [600]
       A room with that many wrong PINs in the window refuses PIN entry for a while.
+      The registrar uses the same limits for passwords guessed by REGISTER
+      (per address and account, and per account).
 
   [phonebook]
   default_region      KONFERENZ_PHONEBOOK__DEFAULT_REGION   [DE]

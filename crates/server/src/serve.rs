@@ -73,6 +73,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         config: config.registrar.clone(),
         location: location.clone(),
         trunk_registration: crate::sip_task::trunk_registration(&config.trunk).await,
+        throttle: config.throttle.to_config(),
     };
     let invite_api = InviteApi {
         location,

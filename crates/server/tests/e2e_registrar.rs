@@ -133,3 +133,92 @@ fn a_wrong_password_is_refused_and_a_binding_survives_a_restart() {
     assert!(found.is_some());
     phone.quit();
 }
+
+/// One REGISTER from `socket` for user 202 (with `authorization` if given); the status
+/// line and the nonce of a 401.
+fn register_once(
+    socket: &std::net::UdpSocket,
+    server: &Server,
+    cseq: u32,
+    authorization: Option<&str>,
+) -> (String, Option<String>) {
+    let local = socket.local_addr().unwrap();
+    let auth = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "REGISTER sip:127.0.0.1:{port} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {local};branch=z9hG4bKguess{cseq}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:202@127.0.0.1>;tag=guess\r\n\
+         To: <sip:202@127.0.0.1>\r\n\
+         Call-ID: guess@127.0.0.1\r\n\
+         CSeq: {cseq} REGISTER\r\n\
+         Contact: <sip:202@{local}>\r\n\
+         Expires: 600\r\n{auth}Content-Length: 0\r\n\r\n",
+        port = server.sip_port
+    );
+    socket
+        .send_to(text.as_bytes(), ("127.0.0.1", server.sip_port))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = socket.recv(&mut buf).expect("an answer to REGISTER");
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let nonce = answer
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned);
+    (status, nonce)
+}
+
+#[test]
+fn password_guessing_by_register_is_locked_out() {
+    let server = Server::start_with(&ServerOptions::default().room("800"));
+    server.cli(&[
+        "user",
+        "add",
+        "--number",
+        "202",
+        "--password",
+        "right-password",
+    ]);
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(SETUP)).unwrap();
+    let mut cseq = 1;
+    // The default limit: six wrong passwords from one address for one account.
+    for attempt in 1..=6 {
+        let (status, nonce) = register_once(&socket, &server, cseq, None);
+        cseq += 1;
+        assert!(status.contains(" 401 "), "{status}");
+        let guess = format!(
+            "Digest username=\"202\", realm=\"konferenz\", nonce=\"{}\", \
+             uri=\"sip:127.0.0.1:{}\", response=\"{:032x}\", qop=auth, nc=00000001, \
+             cnonce=\"c{attempt}\", algorithm=MD5",
+            nonce.expect("a nonce"),
+            server.sip_port,
+            attempt
+        );
+        let (status, _) = register_once(&socket, &server, cseq, Some(&guess));
+        cseq += 1;
+        assert!(
+            status.contains(" 403 "),
+            "wrong password {attempt}: {status}"
+        );
+    }
+    assert!(server.wait_log("too many failed logins: registrations locked", SETUP));
+    // Locked: the next attempt is refused before any check, right password or not.
+    let (_, nonce) = register_once(&socket, &server, cseq, None);
+    let attempt = format!(
+        "Digest username=\"202\", realm=\"konferenz\", nonce=\"{}\", uri=\"sip:127.0.0.1:{}\", \
+         response=\"{:032x}\", qop=auth, nc=00000001, cnonce=\"c7\", algorithm=MD5",
+        nonce.expect("a nonce"),
+        server.sip_port,
+        7
+    );
+    let (status, _) = register_once(&socket, &server, cseq + 1, Some(&attempt));
+    assert!(status.contains(" 403 "), "{status}");
+    assert!(server.wait_log("REGISTER refused: too many failed logins", SETUP));
+    assert!(!server.log_text().contains("right-password"));
+}

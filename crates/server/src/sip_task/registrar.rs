@@ -4,6 +4,8 @@
 
 use std::time::{Instant, SystemTime};
 
+use konferenz_conference::{CallerKey, RoomNumber, Throttle, ThrottleConfig};
+
 use konferenz_sip::digest::{Answer, Check, DigestServer, Ha1};
 use konferenz_sip::{RegisterAnswer, RegisterRequest, Registration};
 use konferenz_store::{SipUser, Store};
@@ -20,6 +22,9 @@ pub struct RegistrarSetup {
     pub location: Location,
     /// Our own registration at the PBX (`trunk.register`), next hop resolved.
     pub trunk_registration: Option<Registration>,
+    /// Password-guessing limits (the `[throttle]` values): per address and account, and
+    /// per account.
+    pub throttle: ThrottleConfig,
 }
 
 /// A user looked up for a REGISTER.
@@ -34,6 +39,8 @@ pub(super) struct Registrar {
     digest: DigestServer,
     location: Location,
     lookups: mpsc::UnboundedSender<UserLookup>,
+    /// Failed logins: a locked address+account or account is refused without a check.
+    throttle: Throttle,
 }
 
 impl Registrar {
@@ -51,8 +58,17 @@ impl Registrar {
             digest,
             location: setup.location.clone(),
             lookups,
+            throttle: Throttle::new(setup.throttle),
         }
     }
+}
+
+/// The throttle's keys for a REGISTER: (source address + account, the account).
+fn guess_keys(request: &RegisterRequest) -> (CallerKey, RoomNumber) {
+    let caller = CallerKey::new(request.source.ip(), &request.user);
+    let account = RoomNumber::parse(&request.user)
+        .unwrap_or_else(|_| RoomNumber::parse("invalid").expect("a valid key"));
+    (caller, account)
 }
 
 /// Loads the bindings kept in the database into the location service.
@@ -90,6 +106,18 @@ impl State {
                 .endpoint
                 .answer_register(now, request.id, RegisterAnswer::Reject(403));
         }
+        let (caller, account) = guess_keys(&request);
+        if self
+            .registrar
+            .throttle
+            .admit(now, &caller, &account)
+            .is_err()
+        {
+            info!(source = %request.source, "REGISTER refused: too many failed logins");
+            return self
+                .endpoint
+                .answer_register(now, request.id, RegisterAnswer::Reject(403));
+        }
         let (store, lookups) = (self.store.clone(), self.registrar.lookups.clone());
         tokio::spawn(async move {
             let user = store
@@ -117,6 +145,7 @@ impl State {
             Ok(None) => {
                 info!(source = %request.source, "REGISTER for an unknown user refused");
                 debug!(user = %request.user, "unknown registrar user");
+                self.login_failed(now, &request);
                 return self
                     .endpoint
                     .answer_register(now, id, RegisterAnswer::Reject(403));
@@ -148,10 +177,26 @@ impl State {
             }
             Check::Invalid => {
                 warn!(source = %request.source, "REGISTER with a wrong password refused");
+                self.login_failed(now, &request);
                 self.endpoint
                     .answer_register(now, id, RegisterAnswer::Reject(403));
             }
         }
+    }
+
+    /// Counts a failed login against the address+account and the account.
+    fn login_failed(&mut self, now: Instant, request: &RegisterRequest) {
+        let (caller, account) = guess_keys(request);
+        if self
+            .registrar
+            .throttle
+            .record_failure(now, &caller, &account)
+            .is_some()
+        {
+            warn!(source = %request.source, "too many failed logins: registrations locked for a while");
+            debug!(user = %request.user, "locked registrar account");
+        }
+        while self.registrar.throttle.poll_event().is_some() {}
     }
 
     /// Authenticated: apply the contacts, persist, answer with the bindings.
