@@ -1,11 +1,12 @@
-//! Digest server tests: answers computed by sipx-sip's client code (an independent
-//! implementation) are accepted; wrong passwords, foreign nonces and old nonces are not.
+//! Digest server tests (the clock is read here, never in the crate): answers computed by
+//! sipx-sip's client code (an independent implementation) are accepted; wrong passwords,
+//! foreign nonces, replays and old nonces are not.
 
 use std::time::{Duration, Instant};
 
 use sipx_sip::auth::{Challenge, Credentials, respond};
 
-use super::*;
+use konferenz_sip::digest::{Answer, Check, DigestAlgorithm, DigestServer, Ha1};
 
 fn server(t0: Instant) -> DigestServer {
     DigestServer::new("konferenz", "s3cret", t0, Duration::from_secs(300))
