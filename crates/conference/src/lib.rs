@@ -35,18 +35,34 @@
 //! # }
 //! ```
 
+mod call_id;
+mod command;
+mod conference;
+mod dialable;
+mod event;
 mod menu;
 mod participant;
 pub mod phonebook;
 mod pin;
 mod prompt;
 mod room_number;
+mod roster;
+mod talk;
 mod throttle;
 
+pub use call_id::CallId;
+pub use command::{Command, CommandError, Reply};
+pub use conference::{
+    Admission, Conference, ConferenceConfig, End, Output as ConferenceOutput, Persist, RoomInfo,
+};
+pub use dialable::{DIALABLE_MAX_LEN, Dialable, DialableError};
+pub use event::{Event, EventKind};
 pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusal};
 pub use participant::ParticipantState;
 pub use phonebook::{NumberError, PhoneNumber};
 pub use pin::{PIN_MAX_DIGITS, PIN_MIN_DIGITS, Pin, PinError};
 pub use prompt::{Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement};
 pub use room_number::{RoomNumber, RoomNumberError};
+pub use roster::{Roster, RosterConfig, RosterEntry, StateChange};
+pub use talk::{TALK_LEVEL, TalkDetector, frame_level};
 pub use throttle::{CallerKey, Limit, Throttle, ThrottleConfig, ThrottleEvent};

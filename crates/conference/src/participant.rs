@@ -1,4 +1,4 @@
-//! The live state of an invited participant, as the web interface and
+//! The live state of a participant (invited or dialled in), as the web interface and
 //! `konferenz participants --follow` show it, and how SIP outcomes map onto it.
 
 use std::fmt;
@@ -6,6 +6,8 @@ use std::fmt;
 /// Where an invited participant stands (the vendor's "attempted connection" is `Calling`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParticipantState {
+    /// A dial-in still in the voice menu (typing the PIN).
+    InMenu,
     /// The invitation exists; no call placed yet.
     Invited,
     /// Our INVITE is out.
@@ -44,7 +46,7 @@ impl ParticipantState {
     pub fn is_active(&self) -> bool {
         matches!(
             self,
-            Self::Invited | Self::Calling | Self::Ringing | Self::Connected
+            Self::InMenu | Self::Invited | Self::Calling | Self::Ringing | Self::Connected
         )
     }
 
@@ -52,6 +54,7 @@ impl ParticipantState {
     /// reason); None for an unknown name.
     pub fn from_name(name: &str, status: Option<u16>, reason: Option<&str>) -> Option<Self> {
         Some(match name {
+            "in-menu" => Self::InMenu,
             "invited" => Self::Invited,
             "calling" => Self::Calling,
             "ringing" => Self::Ringing,
@@ -71,6 +74,7 @@ impl ParticipantState {
     /// A stable lower-case name for APIs and scripts.
     pub fn name(&self) -> &'static str {
         match self {
+            Self::InMenu => "in-menu",
             Self::Invited => "invited",
             Self::Calling => "calling",
             Self::Ringing => "ringing",
@@ -112,6 +116,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         let all = [
+            S::InMenu,
             S::Invited,
             S::Calling,
             S::Ringing,

@@ -61,6 +61,12 @@ impl fmt::Display for RoomNumber {
     }
 }
 
+impl serde::Serialize for RoomNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

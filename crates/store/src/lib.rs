@@ -11,7 +11,7 @@ mod room;
 mod sip_user;
 
 pub use error::StoreError;
-pub use participant_log::ParticipantEvent;
+pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room};
 pub use sip_user::{SipBinding, SipUser};

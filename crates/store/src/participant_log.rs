@@ -19,7 +19,79 @@ pub struct ParticipantEvent {
     pub at: u64,
 }
 
+/// One past call of a room with its timeline, as the history API pages it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CallHistory {
+    pub call: u64,
+    pub number: String,
+    /// The last state.
+    pub state: String,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    /// Every change, oldest first.
+    pub events: Vec<HistoryChange>,
+}
+
+/// One change in a past call's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryChange {
+    pub state: String,
+    /// Unix seconds.
+    pub at: u64,
+}
+
 impl Store {
+    /// A page of a room's past calls, newest first: at most `limit` calls with an id below
+    /// `before` (all if None).
+    pub async fn participant_history(
+        &self,
+        room: &str,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<CallHistory>, StoreError> {
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let rows = sqlx::query(
+            "SELECT * FROM participant_events WHERE room = ?1 AND call IN \
+             (SELECT DISTINCT call FROM participant_events WHERE room = ?1 AND call < ?2 \
+              ORDER BY call DESC LIMIT ?3) \
+             ORDER BY call DESC, id",
+        )
+        .bind(room)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        let mut calls: Vec<CallHistory> = Vec::new();
+        for row in &rows {
+            let e = event_of(row)?;
+            match calls.last_mut() {
+                Some(c) if c.call == e.call => {
+                    c.state.clone_from(&e.state);
+                    if e.status.is_some() {
+                        c.status = e.status;
+                        c.reason.clone_from(&e.reason);
+                    }
+                    c.events.push(HistoryChange {
+                        state: e.state,
+                        at: e.at,
+                    });
+                }
+                _ => calls.push(CallHistory {
+                    call: e.call,
+                    number: e.number,
+                    state: e.state.clone(),
+                    status: e.status,
+                    reason: e.reason,
+                    events: vec![HistoryChange {
+                        state: e.state,
+                        at: e.at,
+                    }],
+                }),
+            }
+        }
+        Ok(calls)
+    }
+
     /// Appends events (one transaction).
     pub async fn append_participant_events(
         &self,
@@ -67,23 +139,23 @@ impl Store {
         .bind(i64::from(calls))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let call: i64 = row.try_get("call")?;
-                let status: Option<i64> = row.try_get("status")?;
-                let at: i64 = row.try_get("at")?;
-                Ok(ParticipantEvent {
-                    call: u64::try_from(call).unwrap_or_default(),
-                    room: row.try_get("room")?,
-                    number: row.try_get("number")?,
-                    state: row.try_get("state")?,
-                    status: status.and_then(|s| u16::try_from(s).ok()),
-                    reason: row.try_get("reason")?,
-                    at: u64::try_from(at).unwrap_or_default(),
-                })
-            })
-            .collect()
+        rows.iter().map(event_of).collect()
     }
+}
+
+fn event_of(row: &sqlx::sqlite::SqliteRow) -> Result<ParticipantEvent, StoreError> {
+    let call: i64 = row.try_get("call")?;
+    let status: Option<i64> = row.try_get("status")?;
+    let at: i64 = row.try_get("at")?;
+    Ok(ParticipantEvent {
+        call: u64::try_from(call).unwrap_or_default(),
+        room: row.try_get("room")?,
+        number: row.try_get("number")?,
+        state: row.try_get("state")?,
+        status: status.and_then(|s| u16::try_from(s).ok()),
+        reason: row.try_get("reason")?,
+        at: u64::try_from(at).unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -119,6 +191,25 @@ mod tests {
         assert_eq!(
             recent,
             vec![events[1].clone(), events[3].clone(), events[4].clone()]
+        );
+        let page = store.participant_history("800", None, 2).await.unwrap();
+        let calls: Vec<u64> = page.iter().map(|c| c.call).collect();
+        assert_eq!(calls, [3, 2], "newest first");
+        assert_eq!(
+            (page[1].state.as_str(), page[1].status),
+            ("busy", Some(486))
+        );
+        assert_eq!(page[1].events.len(), 2);
+        let next = store.participant_history("800", Some(2), 2).await.unwrap();
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].call, 1);
+        assert_eq!(next[0].state, "connected");
+        assert!(
+            store
+                .participant_history("801", None, 10)
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 }

@@ -24,6 +24,8 @@ pub struct Room {
     pub music: Option<String>,
     /// Whether callers may switch the prompt language; None = the configured default.
     pub language_switch: Option<bool>,
+    /// The room-wide mute: whoever joins is muted ("mute all").
+    pub muted: bool,
 }
 
 /// What it takes to create a room.
@@ -51,7 +53,7 @@ impl<'a> NewRoom<'a> {
     }
 }
 
-const COLUMNS: &str = "number, name, created_at, pin, language, music, language_switch";
+const COLUMNS: &str = "number, name, created_at, pin, language, music, language_switch, muted";
 
 impl Room {
     fn from_row(row: &SqliteRow) -> Result<Room, StoreError> {
@@ -71,6 +73,7 @@ impl Room {
             language: language.and_then(|l| Language::parse(&l).ok()),
             music: row.try_get("music")?,
             language_switch: row.try_get("language_switch")?,
+            muted: row.try_get("muted")?,
             number,
         })
     }
@@ -123,6 +126,29 @@ impl Store {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::PinInUse),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Switches the room-wide mute; [`StoreError::NoSuchRoom`] if the number is unknown.
+    pub async fn set_room_muted(&self, number: &RoomNumber, muted: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE rooms SET muted = ?2 WHERE number = ?1")
+            .bind(number.as_str())
+            .bind(muted)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchRoom(number.clone()));
+        }
+        Ok(())
+    }
+
+    /// A number that changes whenever a room is added, changed or removed (by any process).
+    pub async fn rooms_version(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT version FROM rooms_version WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?
+                .try_get("version")?,
+        )
     }
 
     /// The room whose PIN this is (for a shared dial-in number).

@@ -199,3 +199,27 @@ async fn a_rooms_music_and_language_switch_round_trip() {
     assert_eq!(room.music.as_deref(), Some("/srv/music/jazz.wav"));
     assert_eq!(room.language_switch, Some(false));
 }
+
+#[tokio::test]
+async fn the_room_wide_mute_is_kept_and_every_change_moves_the_version() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let v0 = store.rooms_version().await.unwrap();
+    let number = RoomNumber::parse("800").unwrap();
+    let room = store.add_room(&NewRoom::new(&number)).await.unwrap();
+    assert!(!room.muted);
+    let v1 = store.rooms_version().await.unwrap();
+    assert!(v1 > v0, "an added room moves the version");
+    store.set_room_muted(&number, true).await.unwrap();
+    assert!(store.find_room(&number).await.unwrap().unwrap().muted);
+    let v2 = store.rooms_version().await.unwrap();
+    assert!(v2 > v1, "a change moves the version");
+    store.remove_room(&number).await.unwrap();
+    assert!(
+        store.rooms_version().await.unwrap() > v2,
+        "a removal moves it"
+    );
+    assert!(matches!(
+        store.set_room_muted(&number, true).await,
+        Err(StoreError::NoSuchRoom(_))
+    ));
+}
