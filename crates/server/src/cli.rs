@@ -48,7 +48,8 @@ pub enum Command {
         #[arg(required = true, value_name = "NUMBER_OR_NAME")]
         numbers: Vec<String>,
     },
-    /// The invited participants of a room and their live states.
+    /// The participants of a room (in the menu, invited, in the conference, recently
+    /// finished) and their live states.
     Participants {
         /// The room.
         #[arg(long)]
@@ -171,6 +172,25 @@ pub enum RoomCommand {
         #[arg(long)]
         number: RoomNumber,
     },
+    /// Lock the running conference: new dial-ins hear "this conference is locked" and are
+    /// hung up; invitations still get in. Ends with the conference (asks the server).
+    Lock {
+        /// The room's number.
+        #[arg(long)]
+        number: RoomNumber,
+    },
+    /// Let dial-ins into a locked conference again (asks the server).
+    Unlock {
+        /// The room's number.
+        #[arg(long)]
+        number: RoomNumber,
+    },
+    /// End the running conference: hang up everyone in the room (asks the server).
+    End {
+        /// The room's number.
+        #[arg(long)]
+        number: RoomNumber,
+    },
 }
 
 /// `konferenz config ...`
@@ -202,6 +222,10 @@ fn parse_language(code: &str) -> Result<Language, String> {
 /// Runs `konferenz room ...`, printing results to stdout.
 pub async fn room(command: RoomCommand, store: &Store) -> anyhow::Result<()> {
     match command {
+        RoomCommand::Lock { .. } | RoomCommand::Unlock { .. } | RoomCommand::End { .. } => {
+            // main.rs sends these to the running server before the store is opened.
+            anyhow::bail!("room lock, unlock and end are commands for the running server")
+        }
         RoomCommand::Add {
             number,
             name,
@@ -329,6 +353,7 @@ mod tests {
                 language: None,
                 music: None,
                 language_switch: None,
+                muted: false,
             },
             Room {
                 number: RoomNumber::parse("12345678").unwrap(),
@@ -338,6 +363,7 @@ mod tests {
                 language: None,
                 music: None,
                 language_switch: None,
+                muted: false,
             },
         ];
         assert_eq!(

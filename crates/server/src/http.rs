@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use konferenz_store::{Room, Store, StoreError};
+use konferenz_store::{Room, Store};
+
+use crate::api_error::ApiError;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
@@ -117,40 +119,12 @@ async fn list_rooms(State(store): State<Store>) -> Result<Json<Vec<RoomJson>>, A
     Ok(Json(rooms.iter().map(RoomJson::from).collect()))
 }
 
-/// Every error a handler can return, rendered as `{"error": "..."}`.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The database failed; details go to the log, not to the client.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, message) = match &self {
-            ApiError::Store(StoreError::NoSuchRoom(n)) => {
-                (StatusCode::NOT_FOUND, format!("no room {n}"))
-            }
-            ApiError::Store(StoreError::RoomExists(n)) => {
-                (StatusCode::CONFLICT, format!("room {n} already exists"))
-            }
-            ApiError::Store(e) => {
-                tracing::error!(error = %e, "database error in HTTP handler");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error".to_owned(),
-                )
-            }
-        };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
+    use axum::http::StatusCode;
     use http_body_util::BodyExt;
     use konferenz_conference::RoomNumber;
     use tower::ServiceExt;

@@ -1,33 +1,38 @@
-//! The invitation API: `POST /api/rooms/{number}/invitations` calls a number into a room,
-//! `GET /api/rooms/{number}/participants` lists the invited participants with their live
-//! states. `konferenz invite` and `konferenz participants` are clients of these.
+//! The conference control API — clients of the control boundary ([`Control`]) and the
+//! event bus ([`Bus`]): invitations, participants (live, and the paged history), hang up,
+//! mute one or all, lock, end, and the live event stream (server-sent events). The CLI's
+//! `invite`, `participants`, `hangup`, `mute` and `room lock` call these.
 
-use std::net::SocketAddr;
+use std::convert::Infallible;
+use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use konferenz_conference::RoomNumber;
+use konferenz_conference::{CallId, Command, Dialable, RoomNumber};
 use konferenz_sip::Transport;
 use konferenz_store::Store;
 use serde::Deserialize;
-use tokio::sync::{mpsc, oneshot};
 
+use crate::api_error::ApiError;
+use crate::bus::Bus;
 use crate::config::TrunkConfig;
-use crate::participants::{Invitee, Participants};
-use crate::sip_task::SipCommand;
+use crate::control::{Answer, Control, Route};
 
-/// What the invitation routes need.
+/// What the control routes need.
 #[derive(Clone)]
 pub struct InviteApi {
     pub store: Store,
-    pub sip: mpsc::UnboundedSender<SipCommand>,
-    pub participants: Participants,
+    pub control: Control,
+    pub bus: Bus,
     pub trunk: TrunkConfig,
     /// Registered phones of the built-in registrar: called directly.
     pub location: crate::location::Location,
+    /// Ends event streams at shutdown.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The routes, with their state.
@@ -35,10 +40,31 @@ pub fn routes(api: InviteApi) -> Router {
     Router::new()
         .route("/api/rooms/{number}/invitations", post(invite))
         .route("/api/rooms/{number}/participants", get(participants))
+        .route("/api/rooms/{number}/history", get(history))
         .route("/api/calls/{call}/hangup", post(hang_up))
         .route("/api/calls/{call}/mute", post(mute))
         .route("/api/rooms/{number}/mute", post(mute_room))
+        .route("/api/rooms/{number}/lock", post(lock))
+        .route("/api/rooms/{number}/end", post(end))
+        .route("/api/events", get(events))
         .with_state(api)
+}
+
+/// A JSON body, or a 422 naming what was expected.
+type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+fn body<T>(body: Body<T>, field: &'static str, expected: &str) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::invalid(field, format!("expected {expected} ({})", e.body_text())))
+}
+
+/// A room number from the path that names a stored room.
+async fn room(api: &InviteApi, number: &str) -> Result<RoomNumber, ApiError> {
+    let number = RoomNumber::parse(number).map_err(|e| ApiError::invalid("number", e))?;
+    match api.store.find_room(&number).await? {
+        Some(_) => Ok(number),
+        None => Err(ApiError::NotFound(format!("no room {number}"))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -46,79 +72,41 @@ struct InviteBody {
     number: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
-}
-
-async fn room(api: &InviteApi, number: &str) -> Result<RoomNumber, Response> {
-    let number = RoomNumber::parse(number)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("number: {e}")))?;
-    match api.store.find_room(&number).await {
-        Ok(Some(_)) => Ok(number),
-        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no room {number}"))),
-        Err(e) => {
-            tracing::error!(error = %e, "database error in HTTP handler");
-            Err(error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
-        }
-    }
-}
-
 async fn invite(
     State(api): State<InviteApi>,
     Path(number): Path<String>,
-    body: Result<Json<InviteBody>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let room = match room(&api, &number).await {
-        Ok(room) => room,
-        Err(response) => return response,
+    request: Body<InviteBody>,
+) -> Result<Response, ApiError> {
+    let room = room(&api, &number).await?;
+    let request = body(request, "number", "a JSON body {\"number\": \"...\"}")?;
+    let callee = Dialable::parse(&request.number).map_err(|e| ApiError::invalid("number", e))?;
+    let route = route(&api, &callee).await?;
+    let answer = api
+        .control
+        .send(
+            Command::Invite {
+                room: room.clone(),
+                number: callee.clone(),
+            },
+            Some(route),
+        )
+        .await?;
+    let Answer::Placed(call) = answer else {
+        return Err(ApiError::Unavailable(
+            "the invitation was not placed".into(),
+        ));
     };
-    let Ok(Json(body)) = body else {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "number: expected a JSON body {\"number\": \"...\"}",
-        );
-    };
-    let callee = body.number.trim().to_owned();
-    if callee.is_empty()
-        || !callee
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-_.*#".contains(c))
-    {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "number: use digits, letters and + - _ . * #",
-        );
-    }
-    let (target, next_hop, transport, from_host) = match route(&api, &callee).await {
-        Ok(route) => route,
-        Err(response) => return response,
-    };
-    let (reply, answer) = oneshot::channel();
-    let command = SipCommand::Invite {
-        room: room.clone(),
-        number: callee.clone(),
-        target,
-        next_hop,
-        transport,
-        from_host,
-        reply,
-    };
-    if api.sip.send(command).is_err() {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
-    }
-    match answer.await {
-        Ok(Ok(call)) => (StatusCode::ACCEPTED, Json(serde_json::json!({ "call": call, "room": room.as_str(), "number": callee, "state": "calling" }))).into_response(),
-        Ok(Err(message)) => error(StatusCode::SERVICE_UNAVAILABLE, message),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
-    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "call": call, "room": room.as_str(), "number": callee.as_str(), "state": "calling" })),
+    )
+        .into_response())
 }
 
 /// Where a call to `callee` goes: a phone registered here by its binding (sent to where
 /// its REGISTER came from), else through the trunk (internal or external template).
-async fn route(
-    api: &InviteApi,
-    callee: &str,
-) -> Result<(String, SocketAddr, Transport, Option<String>), Response> {
+async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
+    let callee = callee.as_str();
     // A binding counts only while its user exists (`user remove` runs in another process).
     let binding = api.location.lookup(callee, std::time::SystemTime::now());
     let user_exists = match &binding {
@@ -127,17 +115,21 @@ async fn route(
     };
     if let Some(binding) = binding.filter(|_| user_exists) {
         tracing::debug!(number = %callee, contact = %binding.contact, "calling a registered phone");
-        return Ok((binding.contact, binding.source, binding.transport, None));
+        return Ok(Route {
+            target: binding.contact,
+            next_hop: binding.source,
+            transport: binding.transport,
+            from_host: None,
+        });
     }
     let Some(target) = api.trunk.target(callee) else {
-        return Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not a registered phone and no trunk configured: set trunk.uri",
+        return Err(ApiError::Unavailable(
+            "not a registered phone and no trunk configured: set trunk.uri".into(),
         ));
     };
     let next_hop = next_hop(&api.trunk, &target)
         .await
-        .map_err(|message| error(StatusCode::BAD_GATEWAY, message))?;
+        .map_err(ApiError::BadGateway)?;
     let transport = if api.trunk.transport == "tcp" {
         Transport::Tcp
     } else {
@@ -151,11 +143,16 @@ async fn route(
             host
         }
     });
-    Ok((target, next_hop, transport, from_host))
+    Ok(Route {
+        target,
+        next_hop,
+        transport,
+        from_host,
+    })
 }
 
 /// The outbound proxy, else the host and port of the trunk URI (resolved here).
-async fn next_hop(trunk: &TrunkConfig, target: &str) -> Result<SocketAddr, String> {
+async fn next_hop(trunk: &TrunkConfig, target: &str) -> Result<std::net::SocketAddr, String> {
     if let Some(proxy) = trunk.outbound_proxy {
         return Ok(proxy);
     }
@@ -169,48 +166,75 @@ async fn next_hop(trunk: &TrunkConfig, target: &str) -> Result<SocketAddr, Strin
         .ok_or_else(|| format!("cannot resolve {host}"))
 }
 
-async fn participants(State(api): State<InviteApi>, Path(number): Path<String>) -> Response {
-    match room(&api, &number).await {
-        Ok(room) => Json::<Vec<Invitee>>(api.participants.of_room(&room)).into_response(),
-        Err(response) => response,
-    }
+/// `GET /api/rooms/{number}/participants`: live participants (callers in the menu
+/// included, as `in-menu`) and the recently finished; header `X-Event-Seq` is the event
+/// sequence number the list is current to (follow `GET /api/events?since=` from there).
+async fn participants(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let room = room(&api, &number).await?;
+    let (seq, list) = api.bus.snapshot(&room);
+    Ok(([("x-event-seq", seq.to_string())], Json(list)).into_response())
 }
 
-async fn command(
-    api: &InviteApi,
-    make: impl FnOnce(oneshot::Sender<Result<(), String>>) -> SipCommand,
-) -> Response {
-    let (reply, answer) = oneshot::channel();
-    if api.sip.send(make(reply)).is_err() {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+#[derive(Deserialize)]
+struct HistoryQuery {
+    /// Only calls with a smaller id (the next page).
+    before: Option<u64>,
+    /// Calls per page (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+/// `GET /api/rooms/{number}/history?before=CALL&limit=N`: past calls from the database,
+/// newest first, a page at a time.
+async fn history(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let room = room(&api, &number).await?;
+    let Query(query) = query.map_err(|e| ApiError::invalid("before", e.body_text()))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "between 1 and 500"));
     }
-    match answer.await {
-        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
-        Ok(Err(message)) => error(StatusCode::NOT_FOUND, message),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
-    }
+    let calls = api
+        .store
+        .participant_history(room.as_str(), query.before, limit)
+        .await?;
+    Ok(Json(calls).into_response())
 }
 
 #[derive(Deserialize, Default)]
 struct HangUpBody {
     #[serde(default)]
     block: bool,
+    /// How long the block lasts, in seconds (default: for good).
+    #[serde(default)]
+    block_secs: Option<u64>,
 }
 
-/// `POST /api/calls/{call}/hangup` (optional body `{"block": true}`): BYE (or CANCEL while
-/// ringing); with `block` the caller ID / invited number may not call this room again.
+/// `POST /api/calls/{call}/hangup` (optional body `{"block": true, "block_secs": 3600}`):
+/// BYE (or CANCEL while ringing); with `block` the caller ID / invited number may not enter
+/// this room again.
 async fn hang_up(
     State(api): State<InviteApi>,
     Path(call): Path<u64>,
-    body: Option<Json<HangUpBody>>,
-) -> Response {
-    let block = body.map(|Json(b)| b.block).unwrap_or_default();
-    command(&api, |reply| SipCommand::HangUp {
-        call: konferenz_sip::CallHandle(call),
-        block,
-        reply,
-    })
-    .await
+    request: Option<Json<HangUpBody>>,
+) -> Result<StatusCode, ApiError> {
+    let request = request.map(|Json(b)| b).unwrap_or_default();
+    api.control
+        .send(
+            Command::HangUp {
+                call: CallId(call),
+                block: request.block,
+                block_for: request.block_secs.map(Duration::from_secs),
+            },
+            None,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -222,20 +246,19 @@ struct MuteBody {
 async fn mute(
     State(api): State<InviteApi>,
     Path(call): Path<u64>,
-    body: Result<Json<MuteBody>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let Ok(Json(body)) = body else {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "muted: expected a JSON body {\"muted\": true|false}",
-        );
-    };
-    command(&api, |reply| SipCommand::Mute {
-        call: konferenz_sip::CallHandle(call),
-        muted: body.muted,
-        reply,
-    })
-    .await
+    request: Body<MuteBody>,
+) -> Result<StatusCode, ApiError> {
+    let request = body(request, "muted", "a JSON body {\"muted\": true|false}")?;
+    api.control
+        .send(
+            Command::Mute {
+                call: CallId(call),
+                muted: request.muted,
+            },
+            None,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -247,34 +270,111 @@ struct MuteRoomBody {
 }
 
 /// `POST /api/rooms/{number}/mute` with `{"muted": true, "except": CALL}`: mutes (or
-/// unmutes) everyone in the room but `except`; answers `{"calls": [...]}`, the calls changed.
+/// unmutes) everyone in the room but `except`, and whoever joins later until unmuted;
+/// answers `{"calls": [...]}`, the calls changed now.
 async fn mute_room(
     State(api): State<InviteApi>,
     Path(number): Path<String>,
-    body: Result<Json<MuteRoomBody>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let room = match room(&api, &number).await {
-        Ok(room) => room,
-        Err(response) => return response,
+    request: Body<MuteRoomBody>,
+) -> Result<Response, ApiError> {
+    let room = room(&api, &number).await?;
+    let request = body(
+        request,
+        "muted",
+        "a JSON body {\"muted\": true|false, \"except\": CALL}",
+    )?;
+    let answer = api
+        .control
+        .send(
+            Command::MuteAll {
+                room,
+                muted: request.muted,
+                except: request.except.map(CallId),
+            },
+            None,
+        )
+        .await?;
+    let calls = match answer {
+        Answer::Calls(calls) => calls,
+        _ => Vec::new(),
     };
-    let Ok(Json(body)) = body else {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "muted: expected a JSON body {\"muted\": true|false, \"except\": CALL}",
-        );
+    Ok(Json(serde_json::json!({ "calls": calls })).into_response())
+}
+
+#[derive(Deserialize)]
+struct LockBody {
+    locked: bool,
+}
+
+/// `POST /api/rooms/{number}/lock` with `{"locked": true|false}`: while locked, new
+/// dial-ins hear "this conference is locked" and are hung up; invitations still get in.
+async fn lock(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+    request: Body<LockBody>,
+) -> Result<StatusCode, ApiError> {
+    let room = room(&api, &number).await?;
+    let request = body(request, "locked", "a JSON body {\"locked\": true|false}")?;
+    api.control
+        .send(
+            Command::Lock {
+                room,
+                locked: request.locked,
+            },
+            None,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/rooms/{number}/end`: hangs up everyone in the room.
+async fn end(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let room = room(&api, &number).await?;
+    api.control.send(Command::End { room }, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    /// Only this room's events.
+    room: Option<String>,
+    /// Resume after this sequence number (also taken from `Last-Event-ID`).
+    since: Option<u64>,
+}
+
+/// `GET /api/events?room=800&since=SEQ`: the live event stream as server-sent events
+/// (`id` = sequence number, `event` = type, `data` = the event as JSON). A client that
+/// resumes from a sequence number no longer kept gets an `event: reset` first (reload the
+/// participant list, then follow on).
+async fn events(
+    State(api): State<InviteApi>,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid("since", e.body_text()))?;
+    let room = match &query.room {
+        Some(n) => Some(room(&api, n).await?),
+        None => None,
     };
-    let (reply, answer) = oneshot::channel();
-    let command = SipCommand::MuteRoom {
-        room,
-        muted: body.muted,
-        except: body.except.map(konferenz_sip::CallHandle),
-        reply,
-    };
-    if api.sip.send(command).is_err() {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
-    }
-    match answer.await {
-        Ok(calls) => Json(serde_json::json!({ "calls": calls })).into_response(),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
-    }
+    let last_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let subscription = api.bus.subscribe(query.since.or(last_id));
+    let stream = crate::sse::stream(subscription, room, api.shutdown.clone());
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// One event as SSE.
+pub fn sse_event(event: &konferenz_conference::Event) -> Result<SseEvent, Infallible> {
+    let data = serde_json::to_string(event).unwrap_or_default();
+    Ok(SseEvent::default()
+        .id(event.seq.to_string())
+        .event(event.kind.name())
+        .data(data))
 }

@@ -85,44 +85,195 @@ pub fn invite(config: &Config, room: &RoomNumber, numbers: &[String]) -> anyhow:
     Ok(())
 }
 
-/// `konferenz participants --room 800 [--follow]`: invited participants and their states;
-/// with `--follow`, every change as it happens until Ctrl-C.
+/// `konferenz participants --room 800 [--follow]`: the room's participants (callers in the
+/// menu, invitations, those in the conference, the recently finished) and their states;
+/// with `--follow`, every change as it happens (server-sent events from the server's event
+/// stream, resumed from the list's sequence number) until Ctrl-C.
 pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow::Result<()> {
     let api = Api::new(config);
-    let mut seen: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
-    loop {
-        let (status, body) = api.call("GET", &format!("/api/rooms/{room}/participants"), None)?;
-        if status != 200 {
-            bail!("{}", api_error(&body));
+    let url = format!("{}/api/rooms/{room}/participants", api.base);
+    let mut response = api
+        .agent
+        .get(&url)
+        .call()
+        .with_context(|| format!("is the server running? (http.listen {})", api.base))?;
+    let status = response.status().as_u16();
+    let seq: u64 = response
+        .headers()
+        .get("x-event-seq")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if status != 200 {
+        bail!("{}", api_error(&body));
+    }
+    let list = body.as_array().cloned().unwrap_or_default();
+    if !follow && list.is_empty() {
+        println!("no participants");
+    }
+    let mut shown = Shown::default();
+    for p in &list {
+        shown.participant(p);
+    }
+    if !follow {
+        return Ok(());
+    }
+    follow_events(&api, room, seq, &mut shown)
+}
+
+/// What `participants` has printed per call: the number and the last line's state.
+#[derive(Default)]
+struct Shown {
+    calls: std::collections::HashMap<u64, (String, String, bool)>,
+}
+
+impl Shown {
+    /// A participant as listed (or from an event): prints a line if its state changed.
+    fn participant(&mut self, p: &serde_json::Value) {
+        let call = p["call"].as_u64().unwrap_or_default();
+        let number = p["number"].as_str().unwrap_or_default().to_owned();
+        let state = p["state"].as_str().unwrap_or_default().to_owned();
+        let muted = p["muted"]
+            .as_bool()
+            .unwrap_or_else(|| self.calls.get(&call).is_some_and(|(_, _, muted)| *muted));
+        let detail = match (p["status"].as_u64(), p["reason"].as_str()) {
+            (Some(code), Some(reason)) => format!(" ({code} {reason})"),
+            _ => String::new(),
+        };
+        self.print(call, number, state, muted, &detail);
+    }
+
+    /// A mute or unmute of a call already shown.
+    fn muted(&mut self, call: u64, muted: bool) {
+        if let Some((number, state, _)) = self.calls.get(&call).cloned() {
+            self.print(call, number, state, muted, "");
         }
-        let list = body.as_array().cloned().unwrap_or_default();
-        if !follow && list.is_empty() {
-            println!("no participants");
+    }
+
+    fn print(&mut self, call: u64, number: String, state: String, muted: bool, detail: &str) {
+        let entry = (number, state, muted);
+        if self.calls.get(&call) == Some(&entry) {
+            return;
         }
-        for p in &list {
-            let call = p["call"].as_u64().unwrap_or_default();
-            let muted = if p["muted"].as_bool() == Some(true) {
-                " (muted)"
+        let flag = if muted { " (muted)" } else { "" };
+        println!("{call}  {}  {}{detail}{flag}", entry.0, entry.1);
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        self.calls.insert(call, entry);
+    }
+}
+
+/// Follows `GET /api/events?room=…&since=…` and prints each change.
+fn follow_events(
+    api: &Api,
+    room: &RoomNumber,
+    since: u64,
+    shown: &mut Shown,
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    // The stream stays open: no overall timeout, only for connecting.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let url = format!("{}/api/events?room={room}&since={since}", api.base);
+    let mut response = agent
+        .get(&url)
+        .header("accept", "text/event-stream")
+        .call()
+        .with_context(|| format!("is the server running? (http.listen {})", api.base))?;
+    if response.status().as_u16() != 200 {
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        bail!(
+            "{}",
+            api_error(&serde_json::from_str(&text).unwrap_or_default())
+        );
+    }
+    let reader = std::io::BufReader::new(response.body_mut().as_reader());
+    let mut kind = String::new();
+    let mut data = String::new();
+    for line in reader.lines() {
+        let line = line.context("the event stream broke off")?;
+        if line.is_empty() {
+            on_event(api, room, &kind, &data, shown)?;
+            kind.clear();
+            data.clear();
+        } else if let Some(value) = line.strip_prefix("event:") {
+            kind = value.trim_start().to_owned();
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push_str(value.trim_start());
+        }
+    }
+    bail!("the server closed the event stream")
+}
+
+fn on_event(
+    api: &Api,
+    room: &RoomNumber,
+    kind: &str,
+    data: &str,
+    shown: &mut Shown,
+) -> anyhow::Result<()> {
+    let event: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    match kind {
+        "participant" => shown.participant(&event),
+        "muted" => shown.muted(
+            event["call"].as_u64().unwrap_or_default(),
+            event["muted"].as_bool().unwrap_or_default(),
+        ),
+        "room-locked" => println!(
+            "room {room} {}",
+            if event["locked"].as_bool() == Some(true) {
+                "locked"
             } else {
-                ""
-            };
-            let state = format!("{}{muted}", p["state"].as_str().unwrap_or_default());
-            if seen.get(&call) != Some(&state) {
-                let detail = match (p["status"].as_u64(), p["reason"].as_str()) {
-                    (Some(code), Some(reason)) => format!(" ({code} {reason})"),
-                    _ => String::new(),
-                };
-                let number = p["number"].as_str().unwrap_or_default();
-                let (name, flag) = state.split_at(state.find(" (muted)").unwrap_or(state.len()));
-                println!("{call}  {number}  {name}{detail}{flag}");
-                seen.insert(call, state);
+                "unlocked"
+            }
+        ),
+        "conference-ended" => println!("room {room}: conference ended"),
+        "reset" => {
+            // Missed events: reload the list and show what changed.
+            let (status, body) =
+                api.call("GET", &format!("/api/rooms/{room}/participants"), None)?;
+            if status == 200 {
+                for p in body.as_array().cloned().unwrap_or_default() {
+                    shown.participant(&p);
+                }
             }
         }
-        if !follow {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(300));
+        _ => {}
     }
+    Ok(())
+}
+
+/// `konferenz room lock|unlock --number 800`: asks the running server.
+pub fn lock(config: &Config, room: &RoomNumber, locked: bool) -> anyhow::Result<()> {
+    let (status, answer) = Api::new(config).call(
+        "POST",
+        &format!("/api/rooms/{room}/lock"),
+        Some(serde_json::json!({ "locked": locked })),
+    )?;
+    if status != 204 {
+        bail!("{}", api_error(&answer));
+    }
+    println!("room {room} {}", if locked { "locked" } else { "unlocked" });
+    Ok(())
+}
+
+/// `konferenz room end --number 800`: hangs up everyone in the room.
+pub fn end(config: &Config, room: &RoomNumber) -> anyhow::Result<()> {
+    let (status, answer) = Api::new(config).call(
+        "POST",
+        &format!("/api/rooms/{room}/end"),
+        Some(serde_json::json!({})),
+    )?;
+    if status != 204 {
+        bail!("{}", api_error(&answer));
+    }
+    println!("room {room}: conference ended");
+    Ok(())
 }
 
 /// A number as typed (digits, `+`, and the usual separators), or a phone book search.

@@ -3,8 +3,11 @@
 //! Exit codes: 0 success, 1 a command failed (e.g. a duplicate room), 2 bad command
 //! line or configuration.
 
+mod api_error;
+mod bus;
 mod cli;
 mod config;
+mod control;
 mod http;
 mod http_invite;
 mod invite_cli;
@@ -16,9 +19,11 @@ mod participants;
 mod phonebook_cli;
 mod prompts;
 mod room;
+mod room_index;
 mod rtp_ports;
 mod serve;
 mod sip_task;
+mod sse;
 mod table;
 mod tcp;
 mod udp_batch;
@@ -63,6 +68,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = cli::open_store(&config).await?;
             serve::run(config, store).await
         }
+        Command::Room {
+            command: cli::RoomCommand::Lock { number },
+        } => tokio::task::spawn_blocking(move || invite_cli::lock(&config, &number, true)).await?,
+        Command::Room {
+            command: cli::RoomCommand::Unlock { number },
+        } => tokio::task::spawn_blocking(move || invite_cli::lock(&config, &number, false)).await?,
+        Command::Room {
+            command: cli::RoomCommand::End { number },
+        } => tokio::task::spawn_blocking(move || invite_cli::end(&config, &number)).await?,
         Command::Room { command } => {
             let store = cli::open_store(&config).await?;
             cli::room(command, &store).await

@@ -242,10 +242,28 @@ impl SipPublisher {
     }
 }
 
+/// Conference events by kind (and participant state), counted as the bus publishes them.
+#[derive(Debug, Default)]
+pub struct EventMetrics {
+    events: prometheus_client::metrics::family::Family<Vec<(String, String)>, Counter>,
+}
+
+impl EventMetrics {
+    /// Counts one published event.
+    pub fn observe(&self, kind: &konferenz_conference::EventKind) {
+        let mut labels = vec![("kind".to_owned(), kind.name().to_owned())];
+        if let konferenz_conference::EventKind::Participant { state, .. } = kind {
+            labels.push(("state".to_owned(), (*state).to_owned()));
+        }
+        self.events.get_or_create(&labels).inc();
+    }
+}
+
 /// Every metric of the server and the registry that encodes them.
 #[derive(Debug)]
 pub struct Metrics {
     pub media: Arc<MediaMetrics>,
+    pub events: Arc<EventMetrics>,
     sip: Arc<Mutex<SipSnapshot>>,
     registry: Registry,
 }
@@ -259,6 +277,7 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let media = Arc::new(MediaMetrics::default());
+        let events = Arc::new(EventMetrics::default());
         let sip = Arc::new(Mutex::new(SipSnapshot::default()));
         let mut registry = Registry::with_prefix("konferenz");
         let m = &media;
@@ -308,10 +327,16 @@ impl Metrics {
             "20 ms frames made up by packet-loss concealment",
             m.jitter_frames_concealed.clone(),
         );
+        registry.register(
+            "conference_events",
+            "Conference events published (participant changes by state, mutes, talking, locks)",
+            events.events.clone(),
+        );
         registry.register_collector(Box::new(media.clone()));
         registry.register_collector(Box::new(SipCollector(sip.clone())));
         Self {
             media,
+            events,
             sip,
             registry,
         }

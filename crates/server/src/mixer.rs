@@ -18,8 +18,8 @@ use crate::room::{Room, RoomCommand, RoomEvent};
 /// A room handed to a mixer thread, with its command inbox and where its events go.
 pub struct RoomJob {
     pub room: Room,
-    pub commands: mpsc::UnboundedReceiver<RoomCommand>,
-    pub events: mpsc::UnboundedSender<RoomEvent>,
+    pub commands: mpsc::Receiver<RoomCommand>,
+    pub events: mpsc::Sender<RoomEvent>,
 }
 
 /// Handles to the mixer threads; rooms are spread over them round robin. Dropping it lets
@@ -60,6 +60,8 @@ struct Running {
     job: RoomJob,
     deadline: Instant,
     pending: Vec<RoomEvent>,
+    /// Events the SIP task had no room for, offered again next time.
+    retry: Vec<RoomEvent>,
     closed: bool,
 }
 
@@ -99,6 +101,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
                 job,
                 deadline,
                 pending: Vec::new(),
+                retry: Vec::new(),
                 closed: false,
             });
         }
@@ -114,9 +117,18 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
             serve(r, Instant::now());
         }
         rooms.retain_mut(|r| {
-            for event in r.pending.drain(..) {
-                let _ = r.job.events.send(event);
+            // The SIP task's queue is bounded: what does not fit now stays pending and is
+            // offered again at the room's next wake-up (never dropped, never blocking).
+            let mut drain = r.pending.drain(..);
+            while let Some(event) = drain.next() {
+                if let Err(mpsc::error::TrySendError::Full(event)) = r.job.events.try_send(event) {
+                    r.retry.push(event);
+                    r.retry.extend(drain.by_ref());
+                    break;
+                }
             }
+            drop(drain);
+            std::mem::swap(&mut r.pending, &mut r.retry);
             if r.closed {
                 r.job.room.closed();
                 debug!(room = %r.job.room.number, stats = ?r.job.room.stats, "room closed");

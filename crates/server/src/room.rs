@@ -92,6 +92,8 @@ pub enum RoomEvent {
     },
     /// The caller is in the conference now.
     Joined { call: CallHandle },
+    /// A joined participant started or stopped talking.
+    Talking { call: CallHandle, talking: bool },
 }
 
 /// Room settings from the config.
@@ -399,6 +401,19 @@ impl Room {
         for (i, p) in self.participants.iter_mut().enumerate() {
             let kind = p.leg.pull_frame(now, &mut self.inputs[i]);
             self.talking[i] = p.is_joined() && !p.muted && kind != FrameKind::Silence;
+            let level = if self.talking[i] {
+                konferenz_conference::frame_level(&self.inputs[i])
+            } else {
+                0
+            };
+            if p.is_joined()
+                && let Some(talking) = p.talk.frame(level)
+            {
+                self.events.push(RoomEvent::Talking {
+                    call: p.call,
+                    talking,
+                });
+            }
             // In-band digits only matter in the menu (and cost a Goertzel bank per frame).
             if let Mode::Menu { menu, .. } = &mut p.mode
                 && p.dtmf_source.is_none_or(|s| s == DtmfSource::Inband)

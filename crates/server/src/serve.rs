@@ -1,23 +1,27 @@
-//! `konferenz serve`: binds the sockets, starts the SIP task, the TCP listener and the HTTP
-//! server, and shuts them down in order on SIGTERM/Ctrl-C (every call gets a BYE).
+//! `konferenz serve`: binds the sockets, loads the room index and the participants'
+//! history, starts the SIP task, the TCP listener, the index watcher and the HTTP server,
+//! and shuts them down in order on SIGTERM/Ctrl-C (every call gets a BYE, every change is
+//! written).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use konferenz_conference::Throttle;
+use konferenz_conference::{Conference, ConferenceConfig, Roster, RosterConfig};
 use konferenz_sip::{Endpoint, EndpointConfig, PCMA, PCMU, Timers};
 use konferenz_store::Store;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
+use crate::bus::Bus;
 use crate::config::Config;
+use crate::control::Control;
 use crate::http_invite::{self, InviteApi};
-use crate::participants::Participants;
 use crate::prompts::PromptLibrary;
 use crate::room::RoomSettings;
+use crate::room_index::MusicCache;
 use crate::rtp_ports::PortPool;
 use crate::sip_task::SipTask;
 
@@ -38,11 +42,31 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let tcp = TcpListener::bind(listen)
         .await
         .with_context(|| format!("sip.listen: cannot bind TCP {listen}"))?;
-    let (tcp_tx, tcp_rx) = mpsc::unbounded_channel();
+    let (tcp_tx, tcp_rx) = mpsc::channel(crate::tcp::EVENT_QUEUE);
     let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx));
 
-    let (participants, last_call) = Participants::persisted(store.clone()).await;
-    let participants_log = participants.clone();
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let mut roster = Roster::new(RosterConfig::default());
+    let last_call = crate::participants::restore(&store, &mut roster).await;
+    let (history_tx, history_writer) = crate::participants::writer(store.clone());
+    let bus = Bus::new(roster, Some(history_tx), Some(metrics.events.clone()));
+
+    // The room index: read before the first call is taken, then watched.
+    let version = store.rooms_version().await.context("reading the rooms")?;
+    let rooms = store.list_rooms().await.context("reading the rooms")?;
+    let mut music = MusicCache::default();
+    let first_index = music.update(&rooms).await;
+    let mut conference = Conference::new(ConferenceConfig {
+        ring_timeout: Duration::from_secs(config.trunk.ring_timeout_secs),
+        default_language: config.prompts.default_language(),
+        language_switch: config.prompts.language_switch,
+        shared_numbers: config.dialin.shared(),
+        throttle: config.throttle.to_config(),
+    });
+    conference.set_rooms(first_index.rooms.clone());
+    let (index_tx, index_rx) = mpsc::channel(4);
+    let _ = index_tx.try_send(first_index);
+
     let endpoint = Endpoint::new(
         EndpointConfig {
             local_addr: SocketAddr::new(public_ip, listen.port()),
@@ -66,7 +90,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let (control, commands) = Control::channel();
     let location = crate::location::Location::default();
     crate::sip_task::load_bindings(&store, &location).await;
     let registrar = crate::sip_task::RegistrarSetup {
@@ -75,15 +99,22 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         trunk_registration: crate::sip_task::trunk_registration(&config.trunk).await,
         throttle: config.throttle.to_config(),
     };
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let invite_api = InviteApi {
         location,
         store: store.clone(),
-        sip: commands_tx.clone(),
-        participants: participants.clone(),
+        control,
+        bus: bus.clone(),
         trunk: config.trunk.clone(),
+        shutdown: shutdown_rx.clone(),
     };
-    let metrics = Arc::new(crate::metrics::Metrics::new());
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let index_task = tokio::spawn(crate::room_index::watch(
+        store.clone(),
+        music,
+        version,
+        index_tx,
+        shutdown_rx.clone(),
+    ));
     let sip = tokio::spawn(
         SipTask {
             endpoint,
@@ -99,11 +130,12 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             },
             library,
             dialin: config.dialin.clone(),
-            prompts: config.prompts.clone(),
-            throttle: Throttle::new(config.throttle.to_config()),
+            default_language: config.prompts.default_language(),
+            conference,
             trunk: config.trunk.clone(),
-            participants: participants.clone(),
-            commands: (commands_tx, commands_rx),
+            bus: bus.clone(),
+            commands,
+            index: index_rx,
             shutdown: shutdown_rx.clone(),
             registrar,
             mixer: crate::mixer::MixerThreads::start(mixer_threads, config.rtp.realtime),
@@ -126,7 +158,9 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     let _ = sip.await;
     tcp_task.abort();
-    let _ = tokio::time::timeout(Duration::from_secs(5), participants_log.flush()).await;
+    let _ = index_task.await;
+    bus.close_history();
+    let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
     match tokio::time::timeout(Duration::from_secs(5), http).await {
         Ok(Ok(result)) => result?,
         Ok(Err(join)) => return Err(join.into()),

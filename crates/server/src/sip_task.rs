@@ -1,14 +1,15 @@
-//! The SIP task: owns the endpoint machine, the UDP socket and the TCP connections, turns
-//! the endpoint's events into room commands and carries out what rooms report. Admission
-//! (room lookup, PIN checks, the guessing throttle) is in `admission.rs`, the registry of
-//! rooms (run on the mixer threads) in `rooms.rs`.
+//! The SIP task: owns the endpoint machine, the UDP socket and the TCP connections, and
+//! moves what happens between the endpoint, the conference machine (admission, PINs,
+//! invitations, moderator commands: `konferenz_conference::Conference`) and the rooms on
+//! the mixer threads. It decides nothing itself: `conference.rs` carries out what the
+//! machine asks, `media.rs` starts and updates callers' media in rooms, `rooms.rs` is the
+//! registry of running rooms, `registrar.rs` the built-in registrar.
 
-mod admission;
-mod invitations;
+mod conference;
+mod media;
 mod registrar;
 mod rooms;
 
-pub use invitations::SipCommand;
 pub use registrar::{RegistrarSetup, load_bindings, trunk_registration};
 
 use std::collections::HashMap;
@@ -17,43 +18,45 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use konferenz_conference::{CallerKey, Entry, MenuConfig, ParticipantState, RoomNumber, Throttle};
-use konferenz_media::{Codec, LegConfig};
-use konferenz_sip::{CallHandle, Direction, Endpoint, Event, NegotiatedMedia, Output, Transport};
+use konferenz_conference::{CallId, CallerKey, Conference, Entry, MenuConfig};
+use konferenz_sip::{CallHandle, Endpoint, Event, Output, Transport};
 use konferenz_store::Store;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info};
 
-use crate::config::{DialinConfig, PromptsConfig, TrunkConfig};
-use crate::participants::Participants;
+use crate::bus::Bus;
+use crate::config::{DialinConfig, TrunkConfig};
+use crate::control::Request;
 use crate::prompts::PromptLibrary;
-use crate::room::{MediaTarget, RoomCommand, RoomEvent, RoomSettings};
+use crate::room::{RoomCommand, RoomEvent, RoomSettings};
+use crate::room_index::IndexUpdate;
 use crate::rtp_ports::{PortPair, PortPool};
 use crate::tcp::TcpEvent;
-use admission::{Lookup, PinLookup};
 use rooms::Rooms;
+
+/// Room events waiting for the SIP task at most (joins, PINs, talking, timeouts).
+const ROOM_EVENTS: usize = 4096;
 
 /// Everything the SIP task needs from `serve`.
 pub struct SipTask {
     pub endpoint: Endpoint,
     pub udp: Arc<UdpSocket>,
-    pub tcp_events: mpsc::UnboundedReceiver<TcpEvent>,
+    pub tcp_events: mpsc::Receiver<TcpEvent>,
     pub ports: PortPool,
     pub media_ip: IpAddr,
     pub store: Store,
     pub room_settings: RoomSettings,
     pub library: Arc<PromptLibrary>,
     pub dialin: DialinConfig,
-    pub prompts: PromptsConfig,
-    pub throttle: Throttle,
+    pub default_language: konferenz_conference::Language,
+    pub conference: Conference,
     pub trunk: TrunkConfig,
-    pub participants: Participants,
-    /// Commands from the HTTP API, and a sender for the ring timers.
-    pub commands: (
-        mpsc::UnboundedSender<SipCommand>,
-        mpsc::UnboundedReceiver<SipCommand>,
-    ),
+    pub bus: Bus,
+    /// Commands from the control boundary (HTTP API, CLI through it).
+    pub commands: mpsc::Receiver<Request>,
+    /// The room index, kept current from the store.
+    pub index: mpsc::Receiver<IndexUpdate>,
     pub shutdown: watch::Receiver<bool>,
     /// The built-in registrar and our registration at the PBX.
     pub registrar: RegistrarSetup,
@@ -62,60 +65,46 @@ pub struct SipTask {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// What the SIP task knows about one call.
-struct CallEntry {
-    /// What the caller dialled (a room or a shared number).
-    dialled: String,
+/// The media plumbing of one call (who it is and where it may go is the conference
+/// machine's business).
+struct CallMedia {
     /// The room hosting the caller's media (the dialled one until a transfer).
-    room: Option<RoomNumber>,
-    caller: CallerKey,
-    shared: bool,
+    room: Option<konferenz_conference::RoomNumber>,
     port: Option<u16>,
     /// Sockets bound at accept, handed to the room when media is known.
     sockets: Option<PortPair>,
     /// How the caller enters, decided at admission; taken at join.
     entry: Option<(Entry, MenuConfig)>,
+    /// The room mixes (or menus) this call.
     joined: bool,
     /// Our SSRC towards this caller, stable across re-INVITEs.
     ssrc: u32,
-    /// Who this is, for "hang up and block": the caller ID of a dial-in, the number of an
-    /// invitation.
-    identity: Option<String>,
-    /// We placed this call (an invitation), rather than answered it.
-    invited: bool,
 }
 
 struct State {
     endpoint: Endpoint,
     udp: Arc<UdpSocket>,
-    tcp_writers: HashMap<SocketAddr, mpsc::UnboundedSender<Bytes>>,
+    tcp_writers: HashMap<SocketAddr, mpsc::Sender<Bytes>>,
     ports: PortPool,
     media_ip: IpAddr,
     store: Store,
     dialin: DialinConfig,
-    shared_numbers: Vec<RoomNumber>,
-    prompts: PromptsConfig,
-    throttle: Throttle,
+    default_language: konferenz_conference::Language,
+    conference: Conference,
     rooms: Rooms,
-    calls: HashMap<CallHandle, CallEntry>,
-    lookups: mpsc::UnboundedSender<Lookup>,
-    pin_lookups: mpsc::UnboundedSender<PinLookup>,
+    calls: HashMap<CallHandle, CallMedia>,
     trunk: TrunkConfig,
-    participants: Participants,
-    commands: mpsc::UnboundedSender<SipCommand>,
-    /// Per room: identities hung up with "block", refused when they call again.
-    blocked: HashMap<RoomNumber, std::collections::HashSet<String>>,
+    bus: Bus,
     registrar: registrar::Registrar,
 }
 
 impl SipTask {
     /// Runs until shutdown, then hangs up every call and waits briefly for the BYEs.
     pub async fn run(self) {
-        let (room_events_tx, mut room_events) = mpsc::unbounded_channel();
-        let (lookups_tx, mut lookups) = mpsc::unbounded_channel();
-        let (pin_tx, mut pin_lookups) = mpsc::unbounded_channel();
+        let (room_events_tx, mut room_events) = mpsc::channel(ROOM_EVENTS);
         let mut tcp_events = self.tcp_events;
-        let (commands_tx, mut commands) = self.commands;
+        let mut commands = self.commands;
+        let mut index = self.index;
         let mut shutdown = self.shutdown;
         let (users_tx, mut user_lookups) = mpsc::unbounded_channel();
         let registrar = registrar::Registrar::new(&self.registrar, users_tx);
@@ -127,10 +116,9 @@ impl SipTask {
             ports: self.ports,
             media_ip: self.media_ip,
             store: self.store,
-            shared_numbers: self.dialin.shared(),
             dialin: self.dialin,
-            prompts: self.prompts,
-            throttle: self.throttle,
+            default_language: self.default_language,
+            conference: self.conference,
             rooms: Rooms::new(
                 self.room_settings,
                 self.library,
@@ -139,12 +127,8 @@ impl SipTask {
                 self.mixer,
             ),
             calls: HashMap::new(),
-            lookups: lookups_tx,
-            pin_lookups: pin_tx,
             trunk: self.trunk,
-            participants: self.participants,
-            commands: commands_tx,
-            blocked: HashMap::new(),
+            bus: self.bus,
             registrar,
         };
         let trunk_registration = self.registrar.trunk_registration.and_then(|r| {
@@ -156,12 +140,15 @@ impl SipTask {
         });
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
-        let mut prune = tokio::time::interval(Duration::from_secs(60));
         loop {
-            let wake = state
-                .endpoint
-                .poll_timeout()
-                .map(tokio::time::Instant::from_std);
+            let wake = [
+                state.endpoint.poll_timeout(),
+                state.conference.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(tokio::time::Instant::from_std);
             let far = tokio::time::Instant::now() + Duration::from_secs(3600);
             let stop_at = stopping_until
                 .map(tokio::time::Instant::from_std)
@@ -174,14 +161,14 @@ impl SipTask {
                 }
                 Some(event) = tcp_events.recv() => state.on_tcp(event),
                 Some(event) = room_events.recv() => state.on_room_event(event),
-                Some(lookup) = lookups.recv() => state.on_lookup(lookup),
-                Some(lookup) = pin_lookups.recv() => state.on_pin_lookup(lookup),
                 Some(lookup) = user_lookups.recv() => state.on_user_lookup(lookup),
-                Some(command) = commands.recv() => state.on_command(command),
+                Some(request) = commands.recv() => state.on_command(request),
+                Some(update) = index.recv() => state.on_index(update),
                 _ = tokio::time::sleep_until(wake.unwrap_or(far)) => {
-                    state.endpoint.handle_timeout(Instant::now());
+                    let now = Instant::now();
+                    state.endpoint.handle_timeout(now);
+                    state.conference.handle_timeout(now);
                 }
-                _ = prune.tick() => state.throttle.prune(Instant::now()),
                 changed = shutdown.changed(), if stopping_until.is_none() => {
                     let _ = changed;
                     if let Some(id) = trunk_registration {
@@ -204,11 +191,23 @@ impl SipTask {
 }
 
 impl State {
+    /// Carries out what the machines ask until both are quiet (one may feed the other).
     async fn drain_outputs(&mut self) {
-        while let Some(output) = self.endpoint.poll_output() {
-            match output {
-                Output::Transmit(t) => self.transmit(t).await,
-                Output::Event(event) => self.on_event(event),
+        loop {
+            let mut busy = false;
+            while let Some(output) = self.endpoint.poll_output() {
+                busy = true;
+                match output {
+                    Output::Transmit(t) => self.transmit(t).await,
+                    Output::Event(event) => self.on_event(event),
+                }
+            }
+            while let Some(output) = self.conference.poll_output() {
+                busy = true;
+                self.on_conference_output(output);
+            }
+            if !busy {
+                return;
             }
         }
     }
@@ -222,7 +221,9 @@ impl State {
             }
             Transport::Tcp => match self.tcp_writers.get(&t.dest) {
                 Some(writer) => {
-                    let _ = writer.send(t.bytes);
+                    if writer.try_send(t.bytes).is_err() {
+                        debug!(dest = %t.dest, "TCP connection not draining; message dropped");
+                    }
                 }
                 None => debug!(dest = %t.dest, "no TCP connection to send on; dropped"),
             },
@@ -252,17 +253,11 @@ impl State {
                 caller,
                 source,
                 media,
-            } => self.on_incoming(call, room, &caller, source, media),
+            } => self.on_incoming(call, &room, &caller, source, media),
             Event::Established { call } => debug!(call = %call, "call established"),
-            // Only calls the server places produce these, and it places none yet (the
-            // invitation command arrives with the outgoing-calls work).
-            Event::Progress { call, .. } => {
-                if self.participants.state(call.0) == Some(ParticipantState::Calling) {
-                    self.participants.set(call.0, ParticipantState::Ringing);
-                }
-            }
+            Event::Progress { call, .. } => self.conference.progress(CallId(call.0)),
             Event::Answered { call, media } => {
-                self.participants.set(call.0, ParticipantState::Connected);
+                self.conference.answered(CallId(call.0));
                 self.on_media(call, media);
             }
             Event::MediaChanged { call, media } => self.on_media(call, media),
@@ -291,48 +286,16 @@ impl State {
         }
     }
 
-    /// Starts the caller's media in its room (at accept, or when the ACK brings the answer).
-    fn on_media(&mut self, call: CallHandle, media: NegotiatedMedia) {
-        let Some(entry) = self.calls.get_mut(&call) else {
-            return;
-        };
-        let Some(target) = media_target(entry.ssrc, &media) else {
-            tracing::warn!(call = %call, codec = media.codec.name, "negotiated a codec the mixer cannot use");
-            return;
-        };
-        if entry.joined {
-            if let Some(room) = &entry.room {
-                self.rooms.send(
-                    room,
-                    RoomCommand::Update {
-                        call,
-                        media: target,
-                    },
-                );
-            }
-            return;
-        }
-        let (Some(sockets), Some((entry_kind, menu)), Some(room)) =
-            (entry.sockets.take(), entry.entry.take(), entry.room.clone())
-        else {
-            return;
-        };
-        entry.joined = true;
-        self.rooms.join(
-            &room,
-            RoomCommand::Join {
-                call,
-                sockets,
-                media: target,
-                entry: entry_kind,
-                menu,
-            },
-        );
-    }
-
     fn on_ended(&mut self, call: CallHandle, reason: konferenz_sip::EndReason) {
         debug!(call = %call, ?reason, "call ended");
-        self.invitation_ended(call, &reason);
+        let end = match reason {
+            konferenz_sip::EndReason::Failed { status, reason } => {
+                konferenz_conference::End::Failed { status, reason }
+            }
+            konferenz_sip::EndReason::BadAnswer => konferenz_conference::End::BadAnswer,
+            _ => konferenz_conference::End::Normal,
+        };
+        self.conference.ended(CallId(call.0), end);
         let Some(entry) = self.calls.remove(&call) else {
             return;
         };
@@ -358,21 +321,20 @@ impl State {
                 info!(call = %call, ?reason, "voice menu ended the call");
                 let _ = self.endpoint.hangup(now, call);
             }
-            RoomEvent::CheckPin { call, pin } => self.check_pin(call, pin),
-            RoomEvent::Joined { call } => {
-                // Dial-ins are listed beside invitations once they are in the room, so they
-                // can be muted, hung up and blocked the same way.
-                if self.participants.state(call.0).is_none()
-                    && let Some(entry) = self.calls.get(&call)
-                    && let Some(room) = &entry.room
-                {
-                    let who = entry
-                        .identity
-                        .clone()
-                        .unwrap_or_else(|| "unknown".to_owned());
-                    self.participants
-                        .add(call.0, room, &who, ParticipantState::Connected);
+            RoomEvent::CheckPin { call, pin } => {
+                // Decided here and now: one hop from the room's tick and back.
+                let verdict = self.conference.pin_entered(now, CallId(call.0), &pin);
+                if matches!(verdict, konferenz_conference::PinVerdict::Wrong) {
+                    debug!(call = %call, "wrong PIN");
                 }
+                if let Some(room) = self.calls.get(&call).and_then(|c| c.room.as_ref()) {
+                    self.rooms
+                        .send(room, RoomCommand::PinChecked { call, verdict });
+                }
+            }
+            RoomEvent::Joined { call } => self.conference.joined(CallId(call.0)),
+            RoomEvent::Talking { call, talking } => {
+                self.conference.talking(CallId(call.0), talking);
             }
             RoomEvent::Transfer { participant, room } => {
                 let call = participant.call;
@@ -386,28 +348,16 @@ impl State {
             }
         }
     }
-}
 
-/// Maps negotiated SDP onto what the media leg needs.
-fn media_target(ssrc: u32, media: &NegotiatedMedia) -> Option<MediaTarget> {
-    let codec = match media.codec.name {
-        "PCMU" => Codec::Pcmu,
-        "PCMA" => Codec::Pcma,
-        _ => return None,
-    };
-    let send = media.remote_rtp.is_some()
-        && matches!(
-            media.remote_direction,
-            Direction::SendRecv | Direction::RecvOnly
-        );
-    Some(MediaTarget {
-        config: LegConfig {
-            codec,
-            payload_type: media.payload_type,
-            dtmf_payload_type: media.dtmf_payload_type,
-            ssrc,
-        },
-        remote: media.remote_rtp,
-        send,
-    })
+    /// The store's rooms changed: the machine's index and the rooms' music follow.
+    fn on_index(&mut self, update: IndexUpdate) {
+        for (room, music) in update.music {
+            self.rooms.set_music(&room, music);
+        }
+        self.conference.set_rooms(update.rooms);
+    }
+
+    fn caller_key(source: SocketAddr, caller_uri: &str) -> CallerKey {
+        CallerKey::new(source.ip(), caller_uri)
+    }
 }

@@ -9,12 +9,19 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tracing::debug;
 
+/// Messages queued towards one connection at most; more are dropped (the peer is not
+/// reading, and SIP retransmits over UDP only, so the connection is as good as dead).
+const WRITE_QUEUE: usize = 256;
+
+/// Events from all connections queued for the SIP task at most; readers wait beyond it.
+pub const EVENT_QUEUE: usize = 1024;
+
 /// What connections tell the SIP task.
 #[derive(Debug)]
 pub enum TcpEvent {
     Opened {
         peer: SocketAddr,
-        writer: mpsc::UnboundedSender<bytes::Bytes>,
+        writer: mpsc::Sender<bytes::Bytes>,
     },
     Message {
         peer: SocketAddr,
@@ -26,7 +33,7 @@ pub enum TcpEvent {
 }
 
 /// Accepts connections until the listener fails.
-pub async fn accept_loop(listener: TcpListener, events: mpsc::UnboundedSender<TcpEvent>) {
+pub async fn accept_loop(listener: TcpListener, events: mpsc::Sender<TcpEvent>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
@@ -37,11 +44,15 @@ pub async fn accept_loop(listener: TcpListener, events: mpsc::UnboundedSender<Tc
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::UnboundedSender<TcpEvent>) {
+async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Sender<TcpEvent>) {
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<bytes::Bytes>();
-    if events.send(TcpEvent::Opened { peer, writer: tx }).is_err() {
+    let (tx, mut rx) = mpsc::channel::<bytes::Bytes>(WRITE_QUEUE);
+    if events
+        .send(TcpEvent::Opened { peer, writer: tx })
+        .await
+        .is_err()
+    {
         return;
     }
     let write = async move {
@@ -62,10 +73,17 @@ async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Unbounded
             match parser.push(&buf[..n]) {
                 Ok(messages) => {
                     for message in messages {
-                        let _ = events.send(TcpEvent::Message {
-                            peer,
-                            message: Box::new(message),
-                        });
+                        // Waits while the SIP task is behind: a busy server reads slower.
+                        if events
+                            .send(TcpEvent::Message {
+                                peer,
+                                message: Box::new(message),
+                            })
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
                     }
                 }
                 Err(error) => {
@@ -80,5 +98,5 @@ async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Unbounded
         _ = write => {}
         _ = read => {}
     }
-    let _ = events.send(TcpEvent::Closed { peer });
+    let _ = events.send(TcpEvent::Closed { peer }).await;
 }

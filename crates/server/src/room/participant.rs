@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
-use konferenz_conference::{Language, Menu};
+use konferenz_conference::{Language, Menu, TalkDetector};
 use konferenz_media::{Frame, InbandDetector, LegStats, MAX_PACKET, MediaLeg, PromptPlayer};
 use konferenz_sip::CallHandle;
 
@@ -50,8 +50,13 @@ pub struct Participant {
     pub language: Language,
     /// Muted by a moderator: still hears the room, is not mixed into it.
     pub muted: bool,
+    /// Whether they are talking (reported to the conference on change).
+    pub talk: TalkDetector,
     /// The leg's counters as last added to the server's metrics.
     pub reported: LegStats,
+    /// Whose RTP and RTCP are heard.
+    pub rtp_latch: Latch,
+    pub rtcp_latch: Latch,
 }
 
 impl std::fmt::Debug for Participant {
@@ -86,8 +91,11 @@ impl Participant {
             inband: InbandDetector::new(),
             dtmf_source: None,
             muted: false,
+            talk: TalkDetector::default(),
             language,
             reported: LegStats::default(),
+            rtp_latch: Latch::default(),
+            rtcp_latch: Latch::default(),
         }
     }
 
@@ -111,6 +119,7 @@ impl Participant {
             now,
             batch,
             &mut self.target.remote,
+            &mut self.rtp_latch,
         );
         if rtcp {
             drain(
@@ -119,6 +128,7 @@ impl Participant {
                 now,
                 batch,
                 &mut self.rtcp_remote,
+                &mut self.rtcp_latch,
             );
         }
     }
@@ -146,25 +156,65 @@ fn rtcp_of(rtp: SocketAddr) -> SocketAddr {
     SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1))
 }
 
-/// Reads every datagram waiting on `socket` into the leg. Symmetric RTP: the source of
-/// valid packets becomes the destination (phones behind NAT send from elsewhere than SDP says).
+/// A stream's latched source (symmetric RTP): the first valid packet's address becomes
+/// where we send, and only that source is heard while it keeps sending. A stranger sending
+/// to the port cannot take the stream over; a phone whose address changed (NAT rebinding)
+/// is followed once its old address has been silent for [`RELATCH_AFTER`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Latch {
+    source: Option<SocketAddr>,
+    last: Option<Instant>,
+    /// Packets dropped because they came from elsewhere while the source was live.
+    pub foreign: u64,
+}
+
+/// How long the latched source must be silent before another may take its place.
+pub const RELATCH_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Latch {
+    /// Whether a packet from `from` may be heard now.
+    fn admits(&self, now: Instant, from: SocketAddr) -> bool {
+        match (self.source, self.last) {
+            (Some(source), Some(last)) if source != from => {
+                now.saturating_duration_since(last) >= RELATCH_AFTER
+            }
+            _ => true,
+        }
+    }
+
+    /// A valid packet from `from` was heard.
+    fn heard(&mut self, now: Instant, from: SocketAddr) {
+        self.source = Some(from);
+        self.last = Some(now);
+    }
+}
+
+/// Reads every datagram waiting on `socket` into the leg, from the latched source only
+/// (see [`Latch`]); packets go back to where that source sends from (phones behind NAT
+/// send from elsewhere than their SDP says).
 fn drain(
     socket: &UdpSocket,
     leg: &mut MediaLeg,
     now: Instant,
     batch: &mut RecvBatch,
     remote: &mut Option<SocketAddr>,
+    latch: &mut Latch,
 ) {
     // Bounded so a flood on one socket cannot starve the tick.
     for _ in 0..16 {
         let n = batch.recv(socket).unwrap_or(0);
         for i in 0..n {
             let (bytes, from) = batch.get(i);
-            if leg.receive(now, bytes).is_ok()
-                && let Some(from) = from
-                && *remote != Some(from)
-            {
-                *remote = Some(from);
+            let Some(from) = from else { continue };
+            if !latch.admits(now, from) {
+                latch.foreign += 1;
+                continue;
+            }
+            if leg.receive(now, bytes).is_ok() {
+                latch.heard(now, from);
+                if *remote != Some(from) {
+                    *remote = Some(from);
+                }
             }
         }
         if n < crate::udp_batch::BATCH {

@@ -155,9 +155,70 @@ fn each_participant_hears_the_others_summed_and_not_itself() {
             "heard {heard:?}"
         );
     }
+    let talking = events
+        .iter()
+        .filter(|e| matches!(e, RoomEvent::Talking { talking: true, .. }))
+        .count();
+    assert_eq!(talking, 3, "all three talk: {events:?}");
     assert!(
-        events.iter().all(|e| matches!(e, RoomEvent::Joined { .. })),
+        events
+            .iter()
+            .all(|e| matches!(e, RoomEvent::Joined { .. } | RoomEvent::Talking { .. })),
         "{events:?}"
+    );
+}
+
+#[test]
+fn a_stranger_cannot_take_over_a_participants_stream() {
+    let mut ports = pool();
+    let mut room = room(0, quiet());
+    let t0 = Instant::now();
+    let mut phone = TestPhone::new(1, 1000);
+    let mut other = TestPhone::new(2, 3000);
+    let mut stranger = TestPhone::new(9, 9000);
+    let phone_sockets = ports.allocate().unwrap();
+    let phone_addr = phone_sockets.rtp.local_addr().unwrap();
+    room.command(t0, join(1, phone_sockets, target(&phone, 10)));
+    let other_sockets = ports.allocate().unwrap();
+    let other_addr = other_sockets.rtp.local_addr().unwrap();
+    room.command(t0, join(2, other_sockets, target(&other, 11)));
+    let mut events = Vec::new();
+    let mut at = t0;
+    for n in 0..30u32 {
+        at = t0 + Duration::from_millis(20 * u64::from(n));
+        phone.send_frame(phone_addr);
+        other.send_frame(other_addr);
+        // Once the phone is latched, a stranger sends to its port, twice the rate.
+        if n >= 5 {
+            stranger.send_frame(phone_addr);
+            stranger.send_frame(phone_addr);
+        }
+        room.tick(at, &mut events);
+    }
+    let heard_by_other = other.heard().expect("audio arrives");
+    assert!(
+        (i32::from(heard_by_other) - 1000).abs() < 50,
+        "the other participant hears the phone, not the stranger: {heard_by_other}"
+    );
+    assert_eq!(
+        stranger.heard(),
+        None,
+        "the stranger hears nothing of the room"
+    );
+    assert!(phone.heard().is_some(), "the phone still gets the room");
+    // The phone goes quiet for longer than the re-latch time: its new address (here the
+    // stranger's, as after a NAT rebinding) is followed.
+    let later = at + super::participant::RELATCH_AFTER + Duration::from_millis(20);
+    for n in 0..10u32 {
+        stranger.send_frame(phone_addr);
+        room.tick(
+            later + Duration::from_millis(20 * u64::from(n)),
+            &mut events,
+        );
+    }
+    assert!(
+        stranger.heard().is_some(),
+        "re-latched after the old source fell silent"
     );
 }
 

@@ -14,14 +14,14 @@ use crate::prompts::PromptLibrary;
 use crate::room::{Room, RoomCommand, RoomEvent, RoomSettings};
 
 struct RoomEntry {
-    commands: mpsc::UnboundedSender<RoomCommand>,
+    commands: mpsc::Sender<RoomCommand>,
     members: usize,
 }
 
 pub(super) struct Rooms {
     settings: RoomSettings,
     library: Arc<PromptLibrary>,
-    events: mpsc::UnboundedSender<RoomEvent>,
+    events: mpsc::Sender<RoomEvent>,
     rooms: HashMap<RoomNumber, RoomEntry>,
     /// Rooms' own on-hold music, for when their task is (re)started.
     music: HashMap<RoomNumber, konferenz_media::Prompt>,
@@ -33,7 +33,7 @@ impl Rooms {
     pub(super) fn new(
         settings: RoomSettings,
         library: Arc<PromptLibrary>,
-        events: mpsc::UnboundedSender<RoomEvent>,
+        events: mpsc::Sender<RoomEvent>,
         metrics: Arc<MediaMetrics>,
         mixer: MixerThreads,
     ) -> Self {
@@ -64,7 +64,7 @@ impl Rooms {
     /// Sends a `Join`/`Adopt` to the room, spawning its task first if needed.
     pub(super) fn join(&mut self, number: &RoomNumber, command: RoomCommand) {
         let room = self.rooms.entry(number.clone()).or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(ROOM_COMMANDS);
             let music = self
                 .music
                 .get(number)
@@ -83,12 +83,12 @@ impl Rooms {
             }
         });
         room.members += 1;
-        let _ = room.commands.send(command);
+        send(&room.commands, number, command);
     }
 
     pub(super) fn send(&self, number: &RoomNumber, command: RoomCommand) {
         if let Some(room) = self.rooms.get(number) {
-            let _ = room.commands.send(command);
+            send(&room.commands, number, command);
         }
     }
 
@@ -103,15 +103,25 @@ impl Rooms {
         if let Some(room) = self.rooms.get_mut(number) {
             room.members = room.members.saturating_sub(1);
             if room.members == 0 {
-                let _ = room.commands.send(RoomCommand::Close);
+                send(&room.commands, number, RoomCommand::Close);
                 self.rooms.remove(number);
             }
         }
     }
 
     pub(super) fn close_all(&mut self) {
-        for (_, room) in self.rooms.drain() {
-            let _ = room.commands.send(RoomCommand::Close);
+        for (number, room) in self.rooms.drain() {
+            send(&room.commands, &number, RoomCommand::Close);
         }
+    }
+}
+
+/// Commands queued for one room at most. A room drains its queue every 20 ms, so a full
+/// queue means its mixer thread is stuck; the command is dropped and logged.
+const ROOM_COMMANDS: usize = 1024;
+
+fn send(commands: &mpsc::Sender<RoomCommand>, room: &RoomNumber, command: RoomCommand) {
+    if let Err(mpsc::error::TrySendError::Full(command)) = commands.try_send(command) {
+        tracing::error!(%room, ?command, "room is not taking commands; dropped");
     }
 }

@@ -1,0 +1,73 @@
+//! A call's media in the rooms: started in its room's voice menu when the SDP exchange is
+//! done (at accept, or when the ACK brings the answer), updated on re-INVITE.
+
+use konferenz_media::{Codec, LegConfig};
+use konferenz_sip::{CallHandle, Direction, NegotiatedMedia};
+
+use super::State;
+use crate::room::{MediaTarget, RoomCommand};
+
+impl State {
+    /// Starts the caller's media in its room, or applies renegotiated media.
+    pub(super) fn on_media(&mut self, call: CallHandle, media: NegotiatedMedia) {
+        let Some(entry) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(target) = media_target(entry.ssrc, &media) else {
+            tracing::warn!(call = %call, codec = media.codec.name, "negotiated a codec the mixer cannot use");
+            return;
+        };
+        if entry.joined {
+            if let Some(room) = &entry.room {
+                self.rooms.send(
+                    room,
+                    RoomCommand::Update {
+                        call,
+                        media: target,
+                    },
+                );
+            }
+            return;
+        }
+        let (Some(sockets), Some((entry_kind, menu)), Some(room)) =
+            (entry.sockets.take(), entry.entry.take(), entry.room.clone())
+        else {
+            return;
+        };
+        entry.joined = true;
+        self.rooms.join(
+            &room,
+            RoomCommand::Join {
+                call,
+                sockets,
+                media: target,
+                entry: entry_kind,
+                menu,
+            },
+        );
+    }
+}
+
+/// Maps negotiated SDP onto what the media leg needs.
+fn media_target(ssrc: u32, media: &NegotiatedMedia) -> Option<MediaTarget> {
+    let codec = match media.codec.name {
+        "PCMU" => Codec::Pcmu,
+        "PCMA" => Codec::Pcma,
+        _ => return None,
+    };
+    let send = media.remote_rtp.is_some()
+        && matches!(
+            media.remote_direction,
+            Direction::SendRecv | Direction::RecvOnly
+        );
+    Some(MediaTarget {
+        config: LegConfig {
+            codec,
+            payload_type: media.payload_type,
+            dtmf_payload_type: media.dtmf_payload_type,
+            ssrc,
+        },
+        remote: media.remote_rtp,
+        send,
+    })
+}
