@@ -24,6 +24,12 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    /// A path parameter is malformed: `field: why`.
+    #[error("{field}: {message}")]
+    BadPath {
+        field: &'static str,
+        message: String,
+    },
     /// A path names nothing that exists.
     #[error("{0}")]
     NotFound(String),
@@ -67,6 +73,7 @@ impl IntoResponse for ApiError {
                 CommandError::Unroutable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadPath { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,

@@ -60,7 +60,10 @@ fn body<T>(body: Body<T>, field: &'static str, expected: &str) -> Result<T, ApiE
 
 /// A room number from the path that names a stored room.
 async fn room(api: &InviteApi, number: &str) -> Result<RoomNumber, ApiError> {
-    let number = RoomNumber::parse(number).map_err(|e| ApiError::invalid("number", e))?;
+    let number = RoomNumber::parse(number).map_err(|e| ApiError::BadPath {
+        field: "number",
+        message: e.to_string(),
+    })?;
     match api.store.find_room(&number).await? {
         Some(_) => Ok(number),
         None => Err(ApiError::NotFound(format!("no room {number}"))),
