@@ -22,6 +22,8 @@ pub enum Command {
         block: bool,
         block_for: Option<Duration>,
     },
+    /// Lift a block: `who` (an invited number or caller ID) may enter `room` again.
+    Unblock { room: RoomNumber, who: String },
     /// Stop or resume mixing one participant's audio.
     Mute { call: CallId, muted: bool },
     /// Mute (or unmute) everyone in the room but `except`; a room-wide mute also applies
@@ -63,6 +65,8 @@ pub enum CommandError {
     NoConference(RoomNumber),
     #[error("{0} is blocked from room {1}")]
     Blocked(Dialable, RoomNumber),
+    #[error("{0} is not blocked from room {1}")]
+    NotBlocked(String, RoomNumber),
     #[error("the server is shutting down")]
     ShuttingDown,
     #[error("the server is busy; try again")]

@@ -108,6 +108,16 @@ pub enum End {
 pub enum Persist {
     /// The room-wide mute changed.
     RoomMuted { room: RoomNumber, muted: bool },
+    /// `who` may not enter `room` (for `lasts`, or for good). `invited`: `who` is a number
+    /// we dialled (trusted); else a dial-in's caller ID (best effort).
+    Block {
+        room: RoomNumber,
+        who: String,
+        invited: bool,
+        lasts: Option<Duration>,
+    },
+    /// The block of `who` in `room` was lifted.
+    Unblock { room: RoomNumber, who: String },
 }
 
 /// What the machine asks the driver to do.
@@ -202,6 +212,24 @@ impl Conference {
             }
             self.rooms.insert(room.number.clone(), room);
         }
+    }
+
+    /// A block kept in the store (at start): `who` may not enter `room` for `remaining`
+    /// (for good if None).
+    pub fn restore_block(
+        &mut self,
+        now: Instant,
+        room: RoomNumber,
+        who: &str,
+        remaining: Option<Duration>,
+    ) {
+        self.schedule_prune(now);
+        self.blocked.entry(room).or_default().insert(
+            who.to_owned(),
+            Block {
+                until: remaining.map(|d| now + d),
+            },
+        );
     }
 
     /// A stored room, from the index.

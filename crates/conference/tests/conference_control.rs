@@ -380,3 +380,70 @@ fn talking_is_published_for_joined_participants_only() {
         }]
     );
 }
+
+#[test]
+fn blocks_are_persisted_restored_and_lifted() {
+    let mut c = conference();
+    let now = Instant::now();
+    c.incoming(now, CallId(1), "800", caller(), Some("201"));
+    c.joined(CallId(1));
+    drain(&mut c);
+    let hour = Duration::from_secs(3600);
+    c.command(
+        now,
+        Command::HangUp {
+            call: CallId(1),
+            block: true,
+            block_for: Some(hour),
+        },
+    )
+    .unwrap();
+    let out = drain(&mut c);
+    assert!(
+        out.contains(&ConferenceOutput::Persist(Persist::Block {
+            room: room("800"),
+            who: "201".into(),
+            invited: false,
+            lasts: Some(hour),
+        })),
+        "{out:?}"
+    );
+    // A restarted machine gets the block back from the store.
+    let mut restarted = conference();
+    restarted.restore_block(now, room("800"), "201", Some(hour));
+    assert_eq!(
+        restarted.incoming(now, CallId(2), "800", caller(), Some("201")),
+        Admission::Reject { status: 403 }
+    );
+    assert_eq!(
+        restarted.command(
+            now,
+            Command::Unblock {
+                room: room("800"),
+                who: "201".into()
+            }
+        ),
+        Ok(Reply::Done)
+    );
+    assert_eq!(
+        drain(&mut restarted),
+        [ConferenceOutput::Persist(Persist::Unblock {
+            room: room("800"),
+            who: "201".into()
+        })]
+    );
+    assert!(matches!(
+        restarted.incoming(now, CallId(3), "800", caller(), Some("201")),
+        Admission::Accept { .. }
+    ));
+    assert_eq!(
+        restarted.command(
+            now,
+            Command::Unblock {
+                room: room("800"),
+                who: "201".into()
+            }
+        ),
+        Err(CommandError::NotBlocked("201".into(), room("800")))
+    );
+}

@@ -64,7 +64,9 @@ impl IntoResponse for ApiError {
                     .into_response();
             }
             ApiError::Command(e) => match e {
-                CommandError::NoSuchRoom(_) | CommandError::NoSuchCall(_) => StatusCode::NOT_FOUND,
+                CommandError::NoSuchRoom(_)
+                | CommandError::NoSuchCall(_)
+                | CommandError::NotBlocked(..) => StatusCode::NOT_FOUND,
                 CommandError::NotInRoom(_) | CommandError::NoConference(_) => StatusCode::CONFLICT,
                 CommandError::Blocked(..) => StatusCode::FORBIDDEN,
                 CommandError::ShuttingDown | CommandError::Overloaded => {

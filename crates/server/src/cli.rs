@@ -65,6 +65,23 @@ pub enum Command {
         /// Also bar the caller ID / invited number from calling this room again.
         #[arg(long)]
         block: bool,
+        /// How long the block lasts, e.g. 30m, 2h, 7d (default: for good).
+        #[arg(long, requires = "block", value_parser = parse_duration, value_name = "DURATION")]
+        block_for: Option<std::time::Duration>,
+    },
+    /// Who is barred from a room (hung up with --block), until when.
+    Blocks {
+        /// The room.
+        #[arg(long)]
+        room: RoomNumber,
+    },
+    /// Let a blocked number or caller ID into a room again.
+    Unblock {
+        /// The room.
+        #[arg(long)]
+        room: RoomNumber,
+        /// The number or caller ID as `konferenz blocks` lists it.
+        who: String,
     },
     /// Stop mixing a participant's audio (they still hear the room): one call, or with
     /// --room everyone in the room (--all) or everyone but the host (--all-but CALL).
@@ -215,6 +232,25 @@ fn check_music(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(absolute.to_string_lossy().into_owned())
 }
 
+/// `90s`, `30m`, `2h`, `7d`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number with s, m, h or d, e.g. 2h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" | "" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 fn parse_language(code: &str) -> Result<Language, String> {
     Language::parse(code).map_err(|e| e.to_string())
 }
@@ -333,6 +369,16 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
+        assert_eq!(parse_duration("2h").unwrap().as_secs(), 7200);
+        assert_eq!(parse_duration("7d").unwrap().as_secs(), 604_800);
+        assert!(parse_duration("2w").is_err());
+        assert!(parse_duration("h").is_err());
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub fn routes(api: InviteApi) -> Router {
         .route("/api/rooms/{number}/mute", post(mute_room))
         .route("/api/rooms/{number}/lock", post(lock))
         .route("/api/rooms/{number}/end", post(end))
+        .route("/api/rooms/{number}/blocks", get(blocks))
+        .route(
+            "/api/rooms/{number}/blocks/{who}",
+            axum::routing::delete(unblock),
+        )
         .route("/api/events", get(events))
         .with_state(api)
 }
@@ -236,6 +241,37 @@ async fn hang_up(
             },
             None,
         )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/rooms/{number}/blocks`: who is barred from the room, until when.
+async fn blocks(
+    State(api): State<InviteApi>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let room = room(&api, &number).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let blocks: Vec<_> = api
+        .store
+        .room_blocks(now)
+        .await?
+        .into_iter()
+        .filter(|b| b.room == room.as_str())
+        .collect();
+    Ok(Json(blocks).into_response())
+}
+
+/// `DELETE /api/rooms/{number}/blocks/{who}`: lets `who` into the room again.
+async fn unblock(
+    State(api): State<InviteApi>,
+    Path((number, who)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let room = room(&api, &number).await?;
+    api.control
+        .send(Command::Unblock { room, who }, None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

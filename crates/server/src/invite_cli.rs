@@ -343,13 +343,18 @@ fn choose(wanted: &str, candidates: &[(String, String)]) -> anyhow::Result<Strin
         .context("no such line")
 }
 
-/// `konferenz hangup CALL [--block]`.
-pub fn hang_up(config: &Config, call: u64, block: bool) -> anyhow::Result<()> {
+/// `konferenz hangup CALL [--block [--block-for 2h]]`.
+pub fn hang_up(
+    config: &Config,
+    call: u64,
+    block: bool,
+    block_for: Option<Duration>,
+) -> anyhow::Result<()> {
     let api = Api::new(config);
     let (status, answer) = api.call(
         "POST",
         &format!("/api/calls/{call}/hangup"),
-        Some(serde_json::json!({ "block": block })),
+        Some(serde_json::json!({ "block": block, "block_secs": block_for.map(|d| d.as_secs()) })),
     )?;
     if status != 204 {
         bail!("{}", api_error(&answer));
@@ -358,6 +363,64 @@ pub fn hang_up(config: &Config, call: u64, block: bool) -> anyhow::Result<()> {
         "call {call}: hung up{}",
         if block { " and blocked" } else { "" }
     );
+    Ok(())
+}
+
+/// `konferenz blocks --room 800`.
+pub fn blocks(config: &Config, room: &RoomNumber) -> anyhow::Result<()> {
+    let (status, answer) =
+        Api::new(config).call("GET", &format!("/api/rooms/{room}/blocks"), None)?;
+    if status != 200 {
+        bail!("{}", api_error(&answer));
+    }
+    let list = answer.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        println!("nobody is blocked from room {room}");
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    for b in list {
+        let until = match b["until"].as_i64() {
+            Some(until) => format!("for {} more minutes", ((until - now).max(0) + 59) / 60),
+            None => "for good".to_owned(),
+        };
+        println!(
+            "{}  ({})  {until}",
+            b["who"].as_str().unwrap_or_default(),
+            b["kind"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// `konferenz unblock --room 800 WHO`.
+pub fn unblock(config: &Config, room: &RoomNumber, who: &str) -> anyhow::Result<()> {
+    let api = Api::new(config);
+    // Caller IDs may hold anything: escape all but the unreserved characters (RFC 3986).
+    let escaped: String = who
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let url = format!("{}/api/rooms/{room}/blocks/{escaped}", api.base);
+    let mut response = api
+        .agent
+        .delete(&url)
+        .call()
+        .with_context(|| format!("is the server running? (http.listen {})", api.base))?;
+    if response.status().as_u16() != 204 {
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        bail!(
+            "{}",
+            api_error(&serde_json::from_str(&text).unwrap_or_default())
+        );
+    }
+    println!("{who} may call room {room} again");
     Ok(())
 }
 

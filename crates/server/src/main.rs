@@ -16,6 +16,7 @@ mod logging;
 mod metrics;
 mod mixer;
 mod participants;
+mod persist;
 mod phonebook_cli;
 mod prompts;
 mod room;
@@ -94,8 +95,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || invite_cli::invite(&config, &room, &resolved))
                 .await?
         }
-        Command::Hangup { call, block } => {
-            tokio::task::spawn_blocking(move || invite_cli::hang_up(&config, call, block)).await?
+        Command::Hangup {
+            call,
+            block,
+            block_for,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                invite_cli::hang_up(&config, call, block, block_for)
+            })
+            .await?
+        }
+        Command::Blocks { room } => {
+            tokio::task::spawn_blocking(move || invite_cli::blocks(&config, &room)).await?
+        }
+        Command::Unblock { room, who } => {
+            tokio::task::spawn_blocking(move || invite_cli::unblock(&config, &room, &who)).await?
         }
         Command::Mute { call, group } => {
             tokio::task::spawn_blocking(move || invite_cli::mute(&config, call, &group, true))

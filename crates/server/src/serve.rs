@@ -64,6 +64,11 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         throttle: config.throttle.to_config(),
     });
     conference.set_rooms(first_index.rooms.clone());
+    let now = std::time::Instant::now();
+    for (room, who, left) in crate::persist::load_blocks(&store).await {
+        conference.restore_block(now, room, &who, left);
+    }
+    let (persist, persist_writer) = crate::persist::start(store.clone());
     let (index_tx, index_rx) = mpsc::channel(4);
     let _ = index_tx.try_send(first_index);
 
@@ -136,6 +141,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             bus: bus.clone(),
             commands,
             index: index_rx,
+            persist,
             shutdown: shutdown_rx.clone(),
             registrar,
             mixer: crate::mixer::MixerThreads::start(mixer_threads, config.rtp.realtime),
@@ -159,6 +165,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = sip.await;
     tcp_task.abort();
     let _ = index_task.await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;
     bus.close_history();
     let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
     match tokio::time::timeout(Duration::from_secs(5), http).await {

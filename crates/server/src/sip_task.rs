@@ -57,6 +57,8 @@ pub struct SipTask {
     pub commands: mpsc::Receiver<Request>,
     /// The room index, kept current from the store.
     pub index: mpsc::Receiver<IndexUpdate>,
+    /// Where the conference machine's store writes go.
+    pub persist: mpsc::Sender<konferenz_conference::Persist>,
     pub shutdown: watch::Receiver<bool>,
     /// The built-in registrar and our registration at the PBX.
     pub registrar: RegistrarSetup,
@@ -95,6 +97,7 @@ struct State {
     calls: HashMap<CallHandle, CallMedia>,
     trunk: TrunkConfig,
     bus: Bus,
+    persist: mpsc::Sender<konferenz_conference::Persist>,
     registrar: registrar::Registrar,
 }
 
@@ -129,6 +132,7 @@ impl SipTask {
             calls: HashMap::new(),
             trunk: self.trunk,
             bus: self.bus,
+            persist: self.persist,
             registrar,
         };
         let trunk_registration = self.registrar.trunk_registration.and_then(|r| {

@@ -238,3 +238,38 @@ fn follow_shows_a_dial_in_joining_within_a_fraction_of_a_second() {
     caller.hangup();
     caller.quit();
 }
+
+#[test]
+fn a_block_outlives_a_restart_and_can_be_lifted() {
+    let mut server = Server::start();
+    let mut pest = Phone::start(PhoneConfig::new("pest", 790.0));
+    pest.dial(&server.uri("800"));
+    pest.wait_established(SETUP);
+    let call = call_of(&server, "pest", "connected");
+    server.cli(&["hangup", &call, "--block", "--block-for", "2h"]);
+    pest.wait_closed(SETUP);
+    let listed = server.cli(&["blocks", "--room", "800"]);
+    assert!(
+        listed.starts_with("pest  (caller-id)  for 120 more minutes"),
+        "{listed}"
+    );
+    server.restart();
+    pest.dial(&server.uri("800"));
+    let closed = pest.wait_closed(SETUP);
+    assert!(
+        closed.to_string().contains("403"),
+        "still blocked: {closed}"
+    );
+    assert_eq!(
+        server.cli(&["unblock", "--room", "800", "pest"]),
+        "pest may call room 800 again\n"
+    );
+    assert_eq!(
+        server.cli(&["blocks", "--room", "800"]),
+        "nobody is blocked from room 800\n"
+    );
+    pest.dial(&server.uri("800"));
+    pest.wait_established(SETUP);
+    pest.hangup();
+    pest.quit();
+}

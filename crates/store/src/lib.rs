@@ -4,12 +4,14 @@
 //! embedded ([`sqlx::migrate!`]) and brought up to date by [`Store::open`], so a fresh
 //! file and an old one both end up with the current tables.
 
+mod block;
 mod error;
 mod participant_log;
 mod phonebook;
 mod room;
 mod sip_user;
 
+pub use block::RoomBlock;
 pub use error::StoreError;
 pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};

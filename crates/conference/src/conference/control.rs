@@ -51,17 +51,36 @@ impl Conference {
                     .ok_or(CommandError::NoSuchCall(call))?;
                 if block {
                     let until = block_for.map(|d| now + d);
-                    let (room, who) = (c.room.clone(), c.number.clone());
+                    let (room, who, invited) = (c.room.clone(), c.number.clone(), c.invited);
                     // A shared number's caller still in its menu is blocked there too.
                     let dialled = c.dialled.clone().filter(|d| *d != room);
                     for room in std::iter::once(room).chain(dialled) {
                         self.blocked
-                            .entry(room)
+                            .entry(room.clone())
                             .or_default()
                             .insert(who.clone(), Block { until });
+                        self.outputs.push_back(Output::Persist(Persist::Block {
+                            room,
+                            who: who.clone(),
+                            invited,
+                            lasts: block_for,
+                        }));
                     }
                 }
                 self.outputs.push_back(Output::HangUp(call));
+                Ok(Reply::Done)
+            }
+            Command::Unblock { room, who } => {
+                let removed = self
+                    .blocked
+                    .get_mut(&room)
+                    .and_then(|blocks| blocks.remove(&who))
+                    .is_some_and(|b| b.until.is_none_or(|until| now < until));
+                if !removed {
+                    return Err(CommandError::NotBlocked(who, room));
+                }
+                self.outputs
+                    .push_back(Output::Persist(Persist::Unblock { room, who }));
                 Ok(Reply::Done)
             }
             Command::Mute { call, muted } => {

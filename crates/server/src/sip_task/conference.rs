@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use konferenz_conference::{
-    Admission, CallId, CommandError, ConferenceOutput, Persist, Reply, ThrottleEvent,
+    Admission, CallId, CommandError, ConferenceOutput, Reply, ThrottleEvent,
 };
 use konferenz_sip::{CallHandle, LocalMedia, NegotiatedMedia, OutgoingCall};
+use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::{CallMedia, State};
@@ -185,13 +186,13 @@ impl State {
             ConferenceOutput::Event { room, kind } => {
                 self.bus.publish(room, kind);
             }
-            ConferenceOutput::Persist(Persist::RoomMuted { room, muted }) => {
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = store.set_room_muted(&room, muted).await {
-                        warn!(%room, error = %e, "cannot store the room-wide mute");
-                    }
-                });
+            ConferenceOutput::Persist(write) => {
+                if let Err(mpsc::error::TrySendError::Full(write)) = self.persist.try_send(write) {
+                    warn!(
+                        ?write,
+                        "the database is behind; a conference change was not stored"
+                    );
+                }
             }
             ConferenceOutput::Throttle(event) => match event {
                 ThrottleEvent::RoomLocked { room, failures, .. } => {

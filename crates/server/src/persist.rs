@@ -1,0 +1,85 @@
+//! The store writes the conference machine asks for (room-wide mute, blocks), applied in
+//! order by one task so the SIP loop never waits for the database. The queue is bounded:
+//! when the database is that far behind, a write is dropped and logged.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use konferenz_conference::Persist;
+use konferenz_store::{RoomBlock, Store};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::warn;
+
+/// Writes waiting at most.
+const QUEUE: usize = 1024;
+
+/// Starts the writer; it ends once the sender is dropped and its queue is written.
+pub fn start(store: Store) -> (mpsc::Sender<Persist>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Persist>(QUEUE);
+    let task = tokio::spawn(async move {
+        while let Some(write) = rx.recv().await {
+            if let Err(e) = apply(&store, &write).await {
+                warn!(?write, error = %e, "cannot store a conference change");
+            }
+        }
+    });
+    (tx, task)
+}
+
+async fn apply(store: &Store, write: &Persist) -> Result<(), konferenz_store::StoreError> {
+    match write {
+        Persist::RoomMuted { room, muted } => store.set_room_muted(room, *muted).await,
+        Persist::Block {
+            room,
+            who,
+            invited,
+            lasts,
+        } => {
+            store
+                .put_room_block(&RoomBlock {
+                    room: room.to_string(),
+                    who: who.clone(),
+                    kind: if *invited { "invited" } else { "caller-id" }.to_owned(),
+                    until: lasts.map(|d| unix_now().saturating_add(secs(d))),
+                })
+                .await
+        }
+        Persist::Unblock { room, who } => store
+            .remove_room_block(room.as_str(), who)
+            .await
+            .map(|_| ()),
+    }
+}
+
+/// Blocks kept in the store, with the time each has left, for the conference machine.
+pub async fn load_blocks(
+    store: &Store,
+) -> Vec<(konferenz_conference::RoomNumber, String, Option<Duration>)> {
+    let now = unix_now();
+    match store.room_blocks(now).await {
+        Ok(blocks) => blocks
+            .into_iter()
+            .filter_map(|b| {
+                let room = konferenz_conference::RoomNumber::parse(&b.room).ok()?;
+                let left = b
+                    .until
+                    .map(|until| Duration::from_secs(u64::try_from(until - now).unwrap_or(0)));
+                Some((room, b.who, left))
+            })
+            .collect(),
+        Err(e) => {
+            warn!(error = %e, "cannot read the block list");
+            Vec::new()
+        }
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| secs(d))
+}
