@@ -197,7 +197,18 @@ fn a_blocked_caller_is_refused_with_403_until_the_block_expires() {
     )
     .unwrap();
     let (_, other) = drain(&mut c);
-    assert_eq!(other, [ConferenceOutput::HangUp(CallId(1))]);
+    assert_eq!(
+        other,
+        [
+            ConferenceOutput::Persist(Persist::Block {
+                room: room("800"),
+                who: "201".into(),
+                invited: false,
+                lasts: Some(Duration::from_secs(600)),
+            }),
+            ConferenceOutput::HangUp(CallId(1))
+        ]
+    );
     c.ended(CallId(1), End::Normal);
     assert_eq!(
         c.incoming(now, CallId(2), "800", caller(1), Some("201")),

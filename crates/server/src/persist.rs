@@ -79,7 +79,5 @@ fn secs(d: Duration) -> i64 {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| secs(d))
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, secs)
 }
