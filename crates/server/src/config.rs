@@ -40,6 +40,10 @@ overridden by the environment variable shown; defaults in brackets):
   user_agent        KONFERENZ_SIP__USER_AGENT         [konferenz/<version>]
   rtp_timeout_secs  KONFERENZ_SIP__RTP_TIMEOUT_SECS   [30]
       Hang up a call whose media (RTP/RTCP) is silent this long; 0 disables.
+  overload_queue_kib KONFERENZ_SIP__OVERLOAD_QUEUE_KIB [0]
+      SIP datagrams waiting this long (KiB) mean the server is behind: new INVITEs
+      get 503 with Retry-After until the queue is short again; 0: a quarter of
+      the socket's receive buffer.
 
   [rtp]
   ports             KONFERENZ_RTP__PORTS              [20000-20999]
@@ -180,6 +184,8 @@ pub struct SipConfig {
     pub user_agent: String,
     /// A call whose media is silent (no RTP/RTCP) this long is hung up; 0 disables.
     pub rtp_timeout_secs: u64,
+    /// SIP receive queue (KiB) above which new INVITEs get 503; 0: a quarter of the buffer.
+    pub overload_queue_kib: u32,
 }
 
 /// `[rtp]`: media ports and jitter buffer.
@@ -229,6 +235,7 @@ impl Default for SipConfig {
             public_address: None,
             user_agent: concat!("konferenz/", env!("CARGO_PKG_VERSION")).to_owned(),
             rtp_timeout_secs: 30,
+            overload_queue_kib: 0,
         }
     }
 }

@@ -15,6 +15,7 @@ mod location;
 mod logging;
 mod metrics;
 mod mixer;
+mod overload;
 mod participants;
 mod persist;
 mod phonebook_cli;

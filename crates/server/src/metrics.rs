@@ -206,6 +206,12 @@ impl Collector for SipCollector {
             "SIP requests answered 400/505 by validation",
             None,
             MetricType::Counter,
+        )?)?;
+        ConstCounter::new(stats.rejected_overload).encode(encoder.encode_descriptor(
+            "sip_rejected_overload",
+            "New INVITEs answered 503 because the SIP task was behind",
+            None,
+            MetricType::Counter,
         )?)
     }
 }
@@ -404,7 +410,14 @@ mod tests {
         let metrics = Metrics::new();
         metrics.media.participants.set(3);
         metrics.media.tick_started(Duration::from_millis(3));
+        metrics
+            .events
+            .observe(&konferenz_conference::EventKind::ConferenceEnded);
         let text = metrics.encode();
+        assert!(
+            text.contains("konferenz_conference_events_total{kind=\"conference-ended\"} 1"),
+            "{text}"
+        );
         for family in [
             "konferenz_rooms_active",
             "konferenz_participants",
@@ -422,6 +435,8 @@ mod tests {
             "konferenz_sip_transactions",
             "konferenz_sip_unparseable",
             "konferenz_sip_rejected_invalid",
+            "konferenz_sip_rejected_overload",
+            "konferenz_conference_events",
         ] {
             assert!(
                 text.contains(&format!("# HELP {family} ")),

@@ -146,6 +146,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             registrar,
             mixer: crate::mixer::MixerThreads::start(mixer_threads, config.rtp.realtime),
             metrics: metrics.clone(),
+            overload: crate::overload::OverloadGuard::new(config.sip.overload_queue_kib, granted),
         }
         .run(),
     );

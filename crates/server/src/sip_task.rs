@@ -65,6 +65,8 @@ pub struct SipTask {
     /// The threads the rooms run on.
     pub mixer: crate::mixer::MixerThreads,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// When new INVITEs are turned away (`sip.overload_queue_kib`).
+    pub overload: crate::overload::OverloadGuard,
 }
 
 /// The media plumbing of one call (who it is and where it may go is the conference
@@ -142,6 +144,7 @@ impl SipTask {
                 .map_err(|e| tracing::warn!(error = %e, "cannot register at the trunk"))
                 .ok()
         });
+        let mut overload = self.overload;
         let mut buf = vec![0u8; 65_535];
         let mut stopping_until: Option<Instant> = None;
         loop {
@@ -185,6 +188,23 @@ impl SipTask {
                 _ = tokio::time::sleep_until(stop_at), if stopping_until.is_some() => break,
             }
             state.drain_outputs().await;
+            let now = Instant::now();
+            if overload.due(now)
+                && let Some((queued, _)) = crate::udp_batch::receive_queue(&*state.udp)
+                && let Some(overloaded) = overload.observe(now, queued)
+            {
+                state
+                    .endpoint
+                    .set_overloaded(overloaded.then_some(crate::overload::RETRY_AFTER_SECS));
+                if overloaded {
+                    tracing::warn!(
+                        queued,
+                        "SIP task behind: new calls get 503 until it catches up"
+                    );
+                } else {
+                    info!("SIP task caught up: taking new calls again");
+                }
+            }
             sip_metrics.publish(&state.endpoint);
             if stopping_until.is_some() && state.endpoint.call_count() == 0 {
                 break;

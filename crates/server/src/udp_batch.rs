@@ -106,6 +106,32 @@ pub fn set_receive_buffer(socket: &impl AsRawFd, bytes: usize) -> usize {
     }
 }
 
+/// `SO_MEMINFO` (Linux `asm-generic/socket.h`); not exported by libc for every target.
+const SO_MEMINFO: libc::c_int = 55;
+
+/// Bytes waiting in the socket's receive queue (kernel accounting, per-datagram overhead
+/// included) and the queue's size; None where the kernel cannot tell.
+pub fn receive_queue(socket: &impl AsRawFd) -> Option<(usize, usize)> {
+    let mut info = [0u32; 9];
+    let mut len = size_of_val(&info) as libc::socklen_t;
+    // SAFETY: getsockopt into a buffer of the length passed, on a live socket descriptor.
+    let r = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    (r == 0).then(|| {
+        (
+            info[libc::SK_MEMINFO_RMEM_ALLOC as usize] as usize,
+            info[libc::SK_MEMINFO_RCVBUF as usize] as usize,
+        )
+    })
+}
+
 fn from_storage(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
     match i32::from(s.ss_family) {
         libc::AF_INET => {
@@ -166,6 +192,17 @@ mod tests {
     fn a_bigger_receive_buffer_is_granted() {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         let before = set_receive_buffer(&socket, 0);
-        assert!(set_receive_buffer(&socket, 1 << 20) > before);
+        let granted = set_receive_buffer(&socket, 1 << 20);
+        assert!(granted > before);
+        let (queued, size) = receive_queue(&socket).expect("SO_MEMINFO");
+        assert_eq!((queued, size), (0, granted));
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..10 {
+            sender
+                .send_to(&[0u8; 500], socket.local_addr().unwrap())
+                .unwrap();
+        }
+        let (queued, _) = receive_queue(&socket).unwrap();
+        assert!(queued >= 10 * 500, "ten datagrams are queued: {queued}");
     }
 }

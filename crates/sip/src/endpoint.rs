@@ -164,6 +164,8 @@ pub struct EndpointStats {
     pub calls_in: u64,
     /// Calls placed with [`Endpoint::invite`].
     pub calls_out: u64,
+    /// New INVITEs answered 503 while overloaded ([`Endpoint::set_overloaded`]).
+    pub rejected_overload: u64,
 }
 
 /// Application commands that may be called with a dead handle return this.
@@ -221,6 +223,8 @@ pub struct Endpoint {
     client_registrations: HashMap<u64, registration::ClientRegistration>,
     register_clients: HashMap<TransactionKey, u64>,
     transactions: TransactionStats,
+    /// While set, new INVITEs get 503 with this Retry-After (seconds).
+    overloaded: Option<u32>,
 }
 
 impl Endpoint {
@@ -246,7 +250,20 @@ impl Endpoint {
             client_registrations: HashMap::new(),
             register_clients: HashMap::new(),
             transactions: TransactionStats::default(),
+            overloaded: None,
         }
+    }
+
+    /// Overload protection: while `Some(seconds)`, every new INVITE (not a re-INVITE, not
+    /// any other request) is answered `503 Service Unavailable` with `Retry-After: seconds`
+    /// before any call state is made, so calls in progress keep their share of the server.
+    pub fn set_overloaded(&mut self, retry_after: Option<u32>) {
+        self.overloaded = retry_after;
+    }
+
+    /// Whether new INVITEs are being turned away.
+    pub fn is_overloaded(&self) -> bool {
+        self.overloaded.is_some()
     }
 
     /// Numbers calls from `first` on (e.g. after the highest id a previous run stored, so

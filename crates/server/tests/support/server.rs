@@ -89,6 +89,8 @@ pub fn sip_options_answered(port: u16, wait: Duration) -> bool {
 pub struct ServerOptions {
     pub rooms: Vec<(String, Option<String>)>,
     pub extra_config: String,
+    /// Keys added to the generated `[sip]` section (`key = value` lines).
+    pub sip_config: String,
 }
 
 impl ServerOptions {
@@ -100,6 +102,12 @@ impl ServerOptions {
     /// A room with a PIN.
     pub fn room_with_pin(mut self, number: &str, pin: &str) -> ServerOptions {
         self.rooms.push((number.into(), Some(pin.into())));
+        self
+    }
+    /// Adds `key = value` lines to the `[sip]` section.
+    pub fn sip(mut self, lines: &str) -> ServerOptions {
+        self.sip_config.push_str(lines);
+        self.sip_config.push('\n');
         self
     }
     /// Appends TOML text (whole sections) to the server's config file.
@@ -137,11 +145,12 @@ impl Server {
         let rtp_ports = (rtp_lo, rtp_lo + 99);
         let config = dir.path().join("konferenz.toml");
         let text = format!(
-            "[sip]\nlisten = \"127.0.0.1:{sip_port}\"\n\
+            "[sip]\nlisten = \"127.0.0.1:{sip_port}\"\n{}\
              [rtp]\nports = \"{}-{}\"\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
              [database]\nurl = \"sqlite://{}/konferenz.db\"\n\
              [log]\nlevel = \"debug\"\n{}\n",
+            options.sip_config,
             rtp_ports.0,
             rtp_ports.1,
             dir.path().display(),

@@ -24,6 +24,10 @@ impl Endpoint {
         if ids.to_tag.is_some() {
             return self.on_reinvite(now, key, &request, &ids);
         }
+        if let Some(seconds) = self.overloaded {
+            self.stats.rejected_overload += 1;
+            return self.service_unavailable(now, key, &request, seconds);
+        }
         if self
             .remote_index
             .contains_key(&(ids.call_id.clone(), ids.from_tag.clone()))
@@ -419,6 +423,26 @@ impl Endpoint {
             }));
         }
         self.answer_invite(now, handle, key, request);
+    }
+
+    /// 503 with `Retry-After` (RFC 3261 §21.5.4): we are overloaded; try again later.
+    fn service_unavailable(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        request: &Request,
+        seconds: u32,
+    ) {
+        let Some(b) = headers::response(request, 503, "Service Unavailable")
+            .and_then(|b| b.header(HeaderName::RetryAfter, seconds.to_string()).ok())
+            .and_then(|b| {
+                b.header(HeaderName::Server, self.config.user_agent.clone())
+                    .ok()
+            })
+        else {
+            return;
+        };
+        self.send_response(now, key, b.build());
     }
 
     /// 500 with `Retry-After` (RFC 3261 §14.2): the request is fine but comes too early.
