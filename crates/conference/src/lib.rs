@@ -45,6 +45,8 @@ mod participant;
 pub mod phonebook;
 mod pin;
 mod prompt;
+mod prompt_set;
+mod room;
 mod room_number;
 mod roster;
 mod talk;
@@ -62,6 +64,11 @@ pub use participant::ParticipantState;
 pub use phonebook::{NumberError, PhoneNumber};
 pub use pin::{PIN_MAX_DIGITS, PIN_MIN_DIGITS, Pin, PinError};
 pub use prompt::{Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement};
+pub use prompt_set::PromptSet;
+pub use room::{
+    LATE_TICK, LEG_FLUSH_TICKS, Latch, MediaIo, MediaTarget, NoMetrics, Participant, RELATCH_AFTER,
+    Room, RoomCommand, RoomEvent, RoomMetrics, RoomSettings, TickStats,
+};
 pub use room_number::{RoomNumber, RoomNumberError};
 pub use roster::{Roster, RosterConfig, RosterEntry, StateChange};
 pub use talk::{TALK_LEVEL, TalkDetector, frame_level};

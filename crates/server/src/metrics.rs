@@ -24,11 +24,7 @@ use prometheus_client::registry::Registry;
 /// The `Content-Type` of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Rooms add their legs' packet counters to the global ones every this many ticks (1 s).
-pub const LEG_FLUSH_TICKS: u64 = 50;
-
-/// Ticks starting more than this after their deadline count as late.
-pub const LATE_TICK: Duration = Duration::from_millis(2);
+use konferenz_conference::LATE_TICK;
 
 /// Upper bounds of the tick-lateness buckets, in microseconds (0.1 ms … 50 ms, then +Inf).
 const LATENESS_BOUNDS_US: [u64; 9] = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000];

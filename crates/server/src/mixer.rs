@@ -13,13 +13,15 @@ use tracing::{debug, info, warn};
 
 use konferenz_media::FRAME_DURATION;
 
-use crate::room::{Room, RoomCommand, RoomEvent};
+use crate::room::{Room, RoomCommand, RoomEvent, SocketIo};
 
 /// A room handed to a mixer thread, with its command inbox and where its events go.
 pub struct RoomJob {
     pub room: Room,
     pub commands: mpsc::Receiver<RoomCommand>,
     pub events: mpsc::Sender<RoomEvent>,
+    /// The server's media metrics (rooms running, ticks skipped).
+    pub metrics: std::sync::Arc<crate::metrics::MediaMetrics>,
 }
 
 /// Handles to the mixer threads; rooms are spread over them round robin. Dropping it lets
@@ -78,6 +80,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
         try_realtime();
     }
     let epoch = Instant::now();
+    let mut io = SocketIo::new();
     let mut rooms: Vec<Running> = Vec::new();
     let mut started = 0u64;
     loop {
@@ -96,7 +99,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
             };
             started += 1;
             let deadline = next_slot(epoch, Instant::now() + FRAME_DURATION, started);
-            job.room.metrics.rooms.inc();
+            job.metrics.rooms.inc();
             rooms.push(Running {
                 job,
                 deadline,
@@ -114,7 +117,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
         }
         let now = Instant::now();
         for r in rooms.iter_mut().filter(|r| r.deadline <= now + EARLY) {
-            serve(r, Instant::now());
+            serve(r, Instant::now(), &mut io);
         }
         rooms.retain_mut(|r| {
             // The SIP task's queue is bounded: what does not fit now stays pending and is
@@ -131,7 +134,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
             std::mem::swap(&mut r.pending, &mut r.retry);
             if r.closed {
                 r.job.room.closed();
-                debug!(room = %r.job.room.number, stats = ?r.job.room.stats, "room closed");
+                debug!(room = %r.job.room.number(), stats = ?r.job.room.stats, "room closed");
             }
             !r.closed
         });
@@ -139,7 +142,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
 }
 
 /// Applies a due room's commands, then ticks it (unless a command closed it).
-fn serve(r: &mut Running, now: Instant) {
+fn serve(r: &mut Running, now: Instant, io: &mut SocketIo) {
     loop {
         match r.job.commands.try_recv() {
             Ok(command) => {
@@ -158,14 +161,14 @@ fn serve(r: &mut Running, now: Instant) {
     }
     let lateness = now.saturating_duration_since(r.deadline);
     r.job.room.tick_started(lateness);
-    r.job.room.tick(now, &mut r.pending);
+    r.job.room.tick(now, io, &mut r.pending);
     r.deadline += FRAME_DURATION;
     if lateness > FRAME_DURATION * 5 {
         // A stall (suspend, overload): re-anchor instead of bursting ticks.
         let skipped = (lateness.as_millis() / FRAME_DURATION.as_millis()) as u64;
         r.job.room.stats.skipped += skipped;
-        r.job.room.metrics.ticks_skipped.inc_by(skipped);
-        warn!(room = %r.job.room.number, skipped, "mixer clock stalled; re-anchored");
+        r.job.metrics.ticks_skipped.inc_by(skipped);
+        warn!(room = %r.job.room.number(), skipped, "mixer clock stalled; re-anchored");
         r.deadline = now + FRAME_DURATION;
     }
 }

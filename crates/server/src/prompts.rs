@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use konferenz_conference::PromptId;
+use konferenz_conference::{PromptId, PromptSet};
 use konferenz_media::{Prompt, decode_wav, join_tone, leave_tone};
 use tracing::{info, warn};
 
@@ -19,84 +19,48 @@ mod embedded {
 /// The on-hold music's path below the prompt folders.
 const MUSIC: &str = "music/on-hold.wav";
 
-/// Everything callers may hear, ready to play.
-#[derive(Debug)]
-pub struct PromptLibrary {
-    prompts: HashMap<PromptId, Prompt>,
-    fallback: Prompt,
-    pub music: Prompt,
-    pub join_tone: Prompt,
-    pub leave_tone: Prompt,
-}
+/// Everything callers may hear, ready to play (the rooms' [`PromptSet`]).
+pub type PromptLibrary = PromptSet;
 
-impl PromptLibrary {
-    /// Loads every prompt: the override folder first, then the built-in recording.
-    pub fn load(config: &PromptsConfig) -> Self {
-        let dir = config.directory.as_deref();
-        let mut prompts = HashMap::new();
-        let mut missing = 0;
-        for id in PromptId::all() {
-            match load_one(dir, &id.relative_path()) {
-                Some(prompt) => {
-                    prompts.insert(id, prompt);
-                }
-                None => missing += 1,
+/// Loads every prompt: the override folder first, then the built-in recording.
+pub fn load(config: &PromptsConfig) -> PromptSet {
+    let dir = config.directory.as_deref();
+    let mut prompts = HashMap::new();
+    let mut missing = 0;
+    for id in PromptId::all() {
+        match load_one(dir, &id.relative_path()) {
+            Some(prompt) => {
+                prompts.insert(id, prompt);
             }
+            None => missing += 1,
         }
-        if missing > 0 {
-            warn!(
-                missing,
-                "prompts without a recording play a short tone instead"
-            );
-        }
-        let music = match &config.music {
-            Some(path) => read_file(path),
-            None => load_one(dir, MUSIC),
-        };
-        let music = music.unwrap_or_else(|| {
-            warn!(file = MUSIC, "no on-hold music; callers alone hear silence");
-            Prompt::silence(std::time::Duration::from_millis(20))
-        });
-        info!(
-            prompts = prompts.len(),
-            music_secs = music.duration().as_secs(),
-            "prompts loaded"
+    }
+    if missing > 0 {
+        warn!(
+            missing,
+            "prompts without a recording play a short tone instead"
         );
-        Self {
-            prompts,
-            fallback: Prompt::tone_fallback(),
-            music,
-            join_tone: join_tone(),
-            leave_tone: leave_tone(),
-        }
     }
-
-    /// A library of constant-level stand-ins: every prompt is 100 ms of `prompt_level`,
-    /// music `music_level`, the tones `join_level`/`leave_level` — so tests can tell them apart.
-    #[cfg(test)]
-    pub fn for_tests(
-        prompt_level: i16,
-        music_level: i16,
-        join_level: i16,
-        leave_level: i16,
-    ) -> Self {
-        let constant = |level: i16, samples: usize| Prompt::from_samples(vec![level; samples]);
-        Self {
-            prompts: HashMap::new(),
-            fallback: constant(prompt_level, 800),
-            music: constant(music_level, 8000),
-            join_tone: constant(join_level, 800),
-            leave_tone: constant(leave_level, 800),
-        }
-    }
-
-    /// The recording of `id` (a short tone if it had none).
-    pub fn get(&self, id: PromptId) -> Prompt {
-        self.prompts
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| self.fallback.clone())
-    }
+    let music = match &config.music {
+        Some(path) => read_file(path),
+        None => load_one(dir, MUSIC),
+    };
+    let music = music.unwrap_or_else(|| {
+        warn!(file = MUSIC, "no on-hold music; callers alone hear silence");
+        Prompt::silence(std::time::Duration::from_millis(20))
+    });
+    info!(
+        prompts = prompts.len(),
+        music_secs = music.duration().as_secs(),
+        "prompts loaded"
+    );
+    PromptSet::new(
+        prompts,
+        Prompt::tone_fallback(),
+        music,
+        join_tone(),
+        leave_tone(),
+    )
 }
 
 /// One recording by its path below the prompt folders: the override, else built-in.
@@ -148,9 +112,9 @@ mod tests {
 
     #[test]
     fn built_in_set_covers_every_prompt_and_the_music() {
-        let library = PromptLibrary::load(&PromptsConfig::default());
+        let library = load(&PromptsConfig::default());
         let missing: Vec<String> = PromptId::all()
-            .filter(|id| !library.prompts.contains_key(id))
+            .filter(|id| !library.has(*id))
             .map(|id| id.relative_path())
             .collect();
         assert!(
@@ -186,9 +150,9 @@ mod tests {
             directory: Some(dir.path().to_owned()),
             ..PromptsConfig::default()
         };
-        let library = PromptLibrary::load(&config);
+        let library = load(&config);
         assert_eq!(library.get(id).len(), 8000, "1 s at 8 kHz");
-        let built_in = PromptLibrary::load(&PromptsConfig::default()).get(broken);
+        let built_in = load(&PromptsConfig::default()).get(broken);
         assert_eq!(
             library.get(broken).len(),
             built_in.len(),

@@ -19,7 +19,6 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::control::Control;
 use crate::http_invite::{self, InviteApi};
-use crate::prompts::PromptLibrary;
 use crate::room::RoomSettings;
 use crate::room_index::MusicCache;
 use crate::rtp_ports::PortPool;
@@ -90,7 +89,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         "konferenz listening"
     );
 
-    let library = Arc::new(PromptLibrary::load(&config.prompts));
+    let library = Arc::new(crate::prompts::load(&config.prompts));
     let mixer_threads = match config.rtp.mixer_threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,

@@ -304,7 +304,13 @@ impl State {
             // Digits are never logged (they may be a PIN); the caller's menu takes them.
             Event::Dtmf { call, digit } => {
                 if let Some(room) = self.calls.get(&call).and_then(|c| c.room.as_ref()) {
-                    self.rooms.send(room, RoomCommand::Dtmf { call, digit });
+                    self.rooms.send(
+                        room,
+                        RoomCommand::Dtmf {
+                            call: CallId(call.0),
+                            digit,
+                        },
+                    );
                 }
             }
         }
@@ -339,30 +345,29 @@ impl State {
         match event {
             RoomEvent::MediaTimeout { call } => {
                 info!(call = %call, "no media from the caller; hanging up");
-                let _ = self.endpoint.hangup(now, call);
+                let _ = self.endpoint.hangup(now, CallHandle(call.0));
             }
             RoomEvent::HangUp { call, reason } => {
                 info!(call = %call, ?reason, "voice menu ended the call");
-                let _ = self.endpoint.hangup(now, call);
+                let _ = self.endpoint.hangup(now, CallHandle(call.0));
             }
             RoomEvent::CheckPin { call, pin } => {
                 // Decided here and now: one hop from the room's tick and back.
-                let verdict = self.conference.pin_entered(now, CallId(call.0), &pin);
+                let verdict = self.conference.pin_entered(now, call, &pin);
                 if matches!(verdict, konferenz_conference::PinVerdict::Wrong) {
                     debug!(call = %call, "wrong PIN");
                 }
-                if let Some(room) = self.calls.get(&call).and_then(|c| c.room.as_ref()) {
+                let handle = CallHandle(call.0);
+                if let Some(room) = self.calls.get(&handle).and_then(|c| c.room.as_ref()) {
                     self.rooms
                         .send(room, RoomCommand::PinChecked { call, verdict });
                 }
             }
-            RoomEvent::Joined { call } => self.conference.joined(CallId(call.0)),
-            RoomEvent::Talking { call, talking } => {
-                self.conference.talking(CallId(call.0), talking);
-            }
+            RoomEvent::Joined { call } => self.conference.joined(call),
+            RoomEvent::Talking { call, talking } => self.conference.talking(call, talking),
             RoomEvent::Transfer { participant, room } => {
-                let call = participant.call;
-                let Some(entry) = self.calls.get_mut(&call) else {
+                let handle = CallHandle(participant.call.0);
+                let Some(entry) = self.calls.get_mut(&handle) else {
                     return;
                 };
                 if let Some(old) = entry.room.replace(room.clone()) {

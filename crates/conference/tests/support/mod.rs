@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod net;
+
 use std::time::{Duration, Instant};
 
 use konferenz_conference::*;

@@ -177,7 +177,7 @@ impl State {
                     self.rooms.send(
                         &media_room,
                         RoomCommand::Mute {
-                            call: handle,
+                            call: CallId(handle.0),
                             muted,
                         },
                     );

@@ -1,6 +1,7 @@
 //! A call's media in the rooms: started in its room's voice menu when the SDP exchange is
 //! done (at accept, or when the ACK brings the answer), updated on re-INVITE.
 
+use konferenz_conference::CallId;
 use konferenz_media::{Codec, LegConfig};
 use konferenz_sip::{CallHandle, Direction, NegotiatedMedia};
 
@@ -22,7 +23,7 @@ impl State {
                 self.rooms.send(
                     room,
                     RoomCommand::Update {
-                        call,
+                        call: CallId(call.0),
                         media: target,
                     },
                 );
@@ -38,8 +39,8 @@ impl State {
         self.rooms.join(
             &room,
             RoomCommand::Join {
-                call,
-                sockets,
+                call: CallId(call.0),
+                io: sockets,
                 media: target,
                 entry: entry_kind,
                 menu,

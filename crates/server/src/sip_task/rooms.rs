@@ -76,6 +76,7 @@ impl Rooms {
                 room,
                 commands: rx,
                 events: self.events.clone(),
+                metrics: self.metrics.clone(),
             });
             RoomEntry {
                 commands: tx,
@@ -94,7 +95,12 @@ impl Rooms {
 
     /// The call left the room: `Leave`, and close the task if it was the last.
     pub(super) fn leave(&mut self, number: &RoomNumber, call: CallHandle) {
-        self.send(number, RoomCommand::Leave { call });
+        self.send(
+            number,
+            RoomCommand::Leave {
+                call: konferenz_conference::CallId(call.0),
+            },
+        );
         self.leave_without_command(number);
     }
 

@@ -3,6 +3,7 @@
 //! time runs out and retries with back-off after a failure. Removing the binding
 //! (`Expires: 0`) is [`Endpoint::unregister`].
 
+use super::CallError;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -51,11 +52,11 @@ pub(super) struct ClientRegistration {
 impl Endpoint {
     /// Starts registering; `Event::Registered` / `Event::RegistrationFailed` report the
     /// outcome each time, refreshes and retries happen by themselves.
-    pub fn register(&mut self, now: Instant, config: Registration) -> Result<u64, String> {
+    pub fn register(&mut self, now: Instant, config: Registration) -> Result<u64, CallError> {
         let registrar = Uri::parse(Bytes::from(config.registrar.clone()))
-            .map_err(|_| format!("not a SIP URI: {}", config.registrar))?;
+            .map_err(|_| CallError::BadTarget(config.registrar.clone()))?;
         Uri::parse(Bytes::from(config.aor.clone()))
-            .map_err(|_| format!("not a SIP URI: {}", config.aor))?;
+            .map_err(|_| CallError::BadTarget(config.aor.clone()))?;
         self.next_register += 1;
         let id = self.next_register;
         let registration = ClientRegistration {

@@ -1,77 +1,39 @@
-//! The room with callers in the voice menu, on loopback sockets and virtual time: the PIN
-//! prompt, digits from INFO, the PIN check round trip, music while alone, the join tone,
-//! and a shared number's lobby handing a caller over.
+//! The room with callers in the voice menu, on an in-memory network and virtual time (no
+//! sockets): the PIN prompt, digits from INFO, the PIN check round trip, music while
+//! alone, the join tone, and a shared number's lobby handing a caller over.
 
-use std::net::{Ipv4Addr, UdpSocket};
+mod support;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use konferenz_conference::{Entry, MenuConfig, PinVerdict, RoomNumber};
-use konferenz_media::{Codec, LegConfig, linear_to_ulaw, ulaw_to_linear};
-use konferenz_sip::CallHandle;
-
-use super::*;
-use crate::prompts::PromptLibrary;
-use crate::rtp_ports::PortPool;
+use konferenz_conference::*;
+use konferenz_media::{Codec, LegConfig, linear_to_ulaw};
+use support::net::{FakeIo, Net, Ports, TestPhone};
 
 const PROMPT: i16 = 500;
 const MUSIC: i16 = 1000;
 const JOIN: i16 = 2000;
 
-/// A phone that sends silence and reports the level it hears.
-struct Ear {
-    socket: UdpSocket,
-    seq: u16,
-}
-
-impl Ear {
-    fn new() -> Self {
-        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        socket.set_nonblocking(true).unwrap();
-        Self { socket, seq: 1 }
-    }
-
-    fn speak(&mut self, to: std::net::SocketAddr, level: i16) {
-        let mut p = vec![0x80, 0];
-        p.extend_from_slice(&self.seq.to_be_bytes());
-        p.extend_from_slice(&(u32::from(self.seq) * 160).to_be_bytes());
-        p.extend_from_slice(&7u32.to_be_bytes());
-        p.extend(std::iter::repeat_n(linear_to_ulaw(level), 160));
-        self.socket.send_to(&p, to).unwrap();
-        self.seq += 1;
-    }
-
-    /// Levels of every packet received since the last call (sample 80 of each).
-    fn heard(&self) -> Vec<i16> {
-        let mut buf = [0u8; 1500];
-        let mut levels = Vec::new();
-        while let Ok(n) = self.socket.recv(&mut buf) {
-            if n == 172 {
-                levels.push(ulaw_to_linear(buf[12 + 80]));
-            }
-        }
-        levels
-    }
-}
+/// A phone that sends a level on demand and reports the levels it hears.
+type Ear = TestPhone;
 
 struct Bench {
-    room: Room,
-    ports: PortPool,
+    room: Room<Ports>,
+    net: Net,
     t0: Instant,
     n: u64,
-    events: Vec<RoomEvent>,
+    events: Vec<RoomEvent<Ports>>,
 }
 
 impl Bench {
     fn new(number: &str) -> Self {
-        let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let base = probe.local_addr().unwrap().port() & !1;
-        drop(probe);
         let settings = RoomSettings {
             media_timeout: Duration::ZERO,
             jitter_min: Duration::from_millis(20),
             jitter_max: Duration::from_millis(200),
         };
-        let library = Arc::new(PromptLibrary::for_tests(PROMPT, MUSIC, JOIN, 3000));
+        let library = Arc::new(PromptSet::constant(PROMPT, MUSIC, JOIN, 3000));
         Self {
             room: Room::new(
                 RoomNumber::parse(number).unwrap(),
@@ -79,11 +41,7 @@ impl Bench {
                 library.clone(),
                 library.music.clone(),
             ),
-            ports: PortPool::new(
-                Ipv4Addr::LOCALHOST.into(),
-                base.saturating_sub(200).max(1024),
-                base,
-            ),
+            net: Net::new(),
             t0: Instant::now(),
             n: 0,
             events: Vec::new(),
@@ -96,9 +54,9 @@ impl Bench {
 
     /// Adds a caller entering this way; returns its phone and the room's address for it.
     fn call(&mut self, call: u64, entry: Entry) -> (Ear, std::net::SocketAddr) {
-        let ear = Ear::new();
-        let sockets = self.ports.allocate().unwrap();
-        let addr = sockets.rtp.local_addr().unwrap();
+        let ear = Ear::new(&self.net, 7, 0);
+        let sockets = self.net.ports();
+        let addr = sockets.rtp.addr;
         let media = MediaTarget {
             config: LegConfig {
                 codec: Codec::Pcmu,
@@ -106,15 +64,15 @@ impl Bench {
                 dtmf_payload_type: None,
                 ssrc: call as u32,
             },
-            remote: Some(ear.socket.local_addr().unwrap()),
+            remote: Some(ear.socket.addr),
             send: true,
         };
         let now = self.now();
         self.room.command(
             now,
             RoomCommand::Join {
-                call: CallHandle(call),
-                sockets,
+                call: CallId(call),
+                io: sockets,
                 media,
                 entry,
                 menu: MenuConfig::default(),
@@ -124,7 +82,7 @@ impl Bench {
         (ear, addr)
     }
 
-    fn command(&mut self, command: RoomCommand) {
+    fn command(&mut self, command: RoomCommand<Ports>) {
         let now = self.now();
         self.room.command(now, command);
         self.room.take_events(&mut self.events);
@@ -133,7 +91,7 @@ impl Bench {
     fn ticks(&mut self, n: u64) {
         for _ in 0..n {
             let now = self.now();
-            self.room.tick(now, &mut self.events);
+            self.room.tick(now, &mut FakeIo, &mut self.events);
             self.n += 1;
         }
     }
@@ -141,7 +99,7 @@ impl Bench {
     fn keys(&mut self, call: u64, keys: &str) {
         for digit in keys.chars() {
             self.command(RoomCommand::Dtmf {
-                call: CallHandle(call),
+                call: CallId(call),
                 digit,
             });
         }
@@ -166,7 +124,7 @@ fn pin_caller_hears_the_prompt_and_joins_after_the_check() {
     let (ear, _) = b.call(1, room_800(true));
     b.ticks(3);
     assert!(
-        ear.heard().iter().any(|&l| near(l, PROMPT)),
+        ear.levels().iter().any(|&l| near(l, PROMPT)),
         "the PIN prompt plays"
     );
     b.keys(1, "4711#");
@@ -176,15 +134,14 @@ fn pin_caller_hears_the_prompt_and_joins_after_the_check() {
     });
     assert_eq!(pin.expect("a PIN to check").reveal(), "4711");
     b.command(RoomCommand::PinChecked {
-        call: CallHandle(1),
+        call: CallId(1),
         verdict: PinVerdict::Admit(RoomNumber::parse("800").unwrap()),
     });
-    assert!(b.events.iter().any(|e| matches!(
-        e,
-        RoomEvent::Joined {
-            call: CallHandle(1)
-        }
-    )));
+    assert!(
+        b.events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::Joined { call: CallId(1) }))
+    );
 }
 
 #[test]
@@ -193,7 +150,7 @@ fn alone_hears_music_until_a_second_joins_with_a_join_tone() {
     let (first, _) = b.call(1, room_800(false));
     // The announcement (stand-in prompts: 100 ms each) plays, then the music.
     b.ticks(30);
-    let heard = first.heard();
+    let heard = first.levels();
     assert!(
         heard[..10].iter().all(|&l| near(l, PROMPT)),
         "announcement first: {heard:?}"
@@ -204,7 +161,7 @@ fn alone_hears_music_until_a_second_joins_with_a_join_tone() {
     );
     let (_second, _) = b.call(2, room_800(false));
     b.ticks(10);
-    let heard = first.heard();
+    let heard = first.levels();
     assert!(near(heard[0], JOIN), "the join tone: {heard:?}");
     assert!(
         heard[heard.len() - 3..].iter().all(|&l| l.abs() < 10),
@@ -217,12 +174,12 @@ fn many_joining_at_once_make_one_join_tone_not_a_queue_of_them() {
     let mut b = Bench::new("800");
     let (first, _) = b.call(1, room_800(false));
     b.ticks(30);
-    first.heard();
+    first.levels();
     for call in 2..=6 {
         b.call(call, room_800(false));
     }
     b.ticks(20);
-    let heard = first.heard();
+    let heard = first.levels();
     let tone_frames = heard.iter().filter(|&&l| near(l, JOIN)).count();
     // The stand-in tone is 100 ms: five frames, once — not five tones (25 frames).
     assert_eq!(tone_frames, 5, "{heard:?}");
@@ -234,11 +191,12 @@ fn callers_in_the_menu_are_not_heard_by_the_conference() {
     let (inside, _) = b.call(1, room_800(false));
     let (_other, _) = b.call(2, room_800(false));
     let (mut typing, addr) = b.call(3, room_800(true));
+    typing.level = 8000;
     for _ in 0..40 {
-        typing.speak(addr, 8000);
+        typing.send_frame(addr);
         b.ticks(1);
     }
-    let heard = inside.heard();
+    let heard = inside.levels();
     assert!(
         heard[heard.len() - 10..].iter().all(|&l| l.abs() < 100),
         "{heard:?}"
@@ -257,17 +215,14 @@ fn shared_number_lobby_hands_the_caller_to_the_room_its_pin_opens() {
             .any(|e| matches!(e, RoomEvent::CheckPin { .. }))
     );
     b.command(RoomCommand::PinChecked {
-        call: CallHandle(1),
+        call: CallId(1),
         verdict: PinVerdict::Admit(RoomNumber::parse("900").unwrap()),
     });
     let moved = b.events.iter().find_map(|e| match e {
         RoomEvent::Transfer { participant, room } => Some((participant.call, room.clone())),
         _ => None,
     });
-    assert_eq!(
-        moved,
-        Some((CallHandle(1), RoomNumber::parse("900").unwrap()))
-    );
+    assert_eq!(moved, Some((CallId(1), RoomNumber::parse("900").unwrap())));
     b.ticks(2);
 }
 
@@ -278,7 +233,7 @@ fn three_wrong_pins_end_in_a_hang_up() {
     for _ in 0..3 {
         b.keys(1, "1111#");
         b.command(RoomCommand::PinChecked {
-            call: CallHandle(1),
+            call: CallId(1),
             verdict: PinVerdict::Wrong,
         });
         b.ticks(20);
@@ -288,7 +243,7 @@ fn three_wrong_pins_end_in_a_hang_up() {
         b.events.iter().any(|e| matches!(
             e,
             RoomEvent::HangUp {
-                call: CallHandle(1),
+                call: CallId(1),
                 ..
             }
         )),

@@ -1,16 +1,17 @@
-//! One participant of a room: its sockets and media leg, and where it stands — still
-//! in the voice menu (hearing prompts, typing the PIN) or in the conference (mixed).
+//! One participant of a room: its transport handle (opaque to the room), media leg and
+//! source latch, and where it stands — still in the voice menu (hearing prompts, typing
+//! the PIN) or in the conference (mixed).
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::time::Instant;
 
-use konferenz_conference::{Language, Menu, TalkDetector};
 use konferenz_media::{Frame, InbandDetector, LegStats, MAX_PACKET, MediaLeg, PromptPlayer};
-use konferenz_sip::CallHandle;
 
-use super::MediaTarget;
-use crate::rtp_ports::PortPair;
-use crate::udp_batch::RecvBatch;
+use super::{MediaIo, MediaTarget};
+use crate::call_id::CallId;
+use crate::menu::Menu;
+use crate::prompt::Language;
+use crate::talk::TalkDetector;
 
 /// Where a participant stands.
 #[derive(Debug)]
@@ -31,9 +32,10 @@ pub enum DtmfSource {
 
 /// A caller's media inside a room. Moves between rooms whole (a shared dial-in
 /// number's lobby hands callers to the room their PIN opened).
-pub struct Participant {
-    pub call: CallHandle,
-    pub sockets: PortPair,
+pub struct Participant<T> {
+    pub call: CallId,
+    /// The driver's transport for this participant (its sockets); the room never looks in.
+    pub io: T,
     pub leg: MediaLeg,
     pub target: MediaTarget,
     /// The RTCP destination: latched from received RTCP, else RTP port + 1.
@@ -59,7 +61,7 @@ pub struct Participant {
     pub rtcp_latch: Latch,
 }
 
-impl std::fmt::Debug for Participant {
+impl<T> std::fmt::Debug for Participant<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Participant")
             .field("call", &self.call)
@@ -68,10 +70,10 @@ impl std::fmt::Debug for Participant {
     }
 }
 
-impl Participant {
+impl<T> Participant<T> {
     pub fn new(
-        call: CallHandle,
-        sockets: PortPair,
+        call: CallId,
+        io: T,
         leg: MediaLeg,
         target: MediaTarget,
         now: Instant,
@@ -81,7 +83,7 @@ impl Participant {
         Self {
             call,
             rtcp_remote: target.remote.map(rtcp_of),
-            sockets,
+            io,
             leg,
             target,
             joined: now,
@@ -110,43 +112,46 @@ impl Participant {
         self.target = target;
     }
 
-    /// Reads every datagram waiting on the RTP socket (and with `rtcp` the RTCP socket)
-    /// into the leg.
-    pub fn receive(&mut self, now: Instant, batch: &mut RecvBatch, rtcp: bool) {
-        drain(
-            &self.sockets.rtp,
-            &mut self.leg,
-            now,
-            batch,
-            &mut self.target.remote,
-            &mut self.rtp_latch,
-        );
+    /// Reads every datagram waiting for this participant's RTP (and with `rtcp` its RTCP)
+    /// into the leg, from the latched source only.
+    pub fn receive(&mut self, now: Instant, io: &mut impl MediaIo<T>, rtcp: bool) {
+        let Self {
+            io: handle,
+            leg,
+            target,
+            rtp_latch,
+            rtcp_latch,
+            rtcp_remote,
+            ..
+        } = self;
+        io.receive(handle, false, |from, bytes| {
+            take(leg, now, from, bytes, &mut target.remote, rtp_latch)
+        });
         if rtcp {
-            drain(
-                &self.sockets.rtcp,
-                &mut self.leg,
-                now,
-                batch,
-                &mut self.rtcp_remote,
-                &mut self.rtcp_latch,
-            );
+            io.receive(handle, true, |from, bytes| {
+                take(leg, now, from, bytes, rtcp_remote, rtcp_latch)
+            });
         }
     }
 
     /// Sends one frame of audio (if sending) and an RTCP report when due.
-    pub fn send(&mut self, now: Instant, frame: &Frame, buf: &mut [u8; MAX_PACKET]) {
+    pub fn send(
+        &mut self,
+        now: Instant,
+        io: &mut impl MediaIo<T>,
+        frame: &Frame,
+        buf: &mut [u8; MAX_PACKET],
+    ) {
         if self.target.send
             && let Some(remote) = self.target.remote
         {
             let n = self.leg.encode_frame(frame, buf);
-            if let Err(e) = self.sockets.rtp.send_to(&buf[..n], remote) {
-                tracing::debug!(call = %self.call, error = %e, "RTP send failed");
-            }
+            io.send(&self.io, false, remote, &buf[..n]);
         }
         if let Some(n) = self.leg.poll_rtcp(now, buf)
             && let Some(remote) = self.rtcp_remote
         {
-            let _ = self.sockets.rtcp.send_to(&buf[..n], remote);
+            io.send(&self.io, true, remote, &buf[..n]);
         }
     }
 }
@@ -189,36 +194,25 @@ impl Latch {
     }
 }
 
-/// Reads every datagram waiting on `socket` into the leg, from the latched source only
-/// (see [`Latch`]); packets go back to where that source sends from (phones behind NAT
-/// send from elsewhere than their SDP says).
-fn drain(
-    socket: &UdpSocket,
+/// One datagram from `from`: heard if the latch admits it (see [`Latch`]); a valid packet
+/// (re)latches and sets where we send to (phones behind NAT send from elsewhere than their
+/// SDP says).
+fn take(
     leg: &mut MediaLeg,
     now: Instant,
-    batch: &mut RecvBatch,
+    from: SocketAddr,
+    bytes: &[u8],
     remote: &mut Option<SocketAddr>,
     latch: &mut Latch,
 ) {
-    // Bounded so a flood on one socket cannot starve the tick.
-    for _ in 0..16 {
-        let n = batch.recv(socket).unwrap_or(0);
-        for i in 0..n {
-            let (bytes, from) = batch.get(i);
-            let Some(from) = from else { continue };
-            if !latch.admits(now, from) {
-                latch.foreign += 1;
-                continue;
-            }
-            if leg.receive(now, bytes).is_ok() {
-                latch.heard(now, from);
-                if *remote != Some(from) {
-                    *remote = Some(from);
-                }
-            }
-        }
-        if n < crate::udp_batch::BATCH {
-            break;
+    if !latch.admits(now, from) {
+        latch.foreign += 1;
+        return;
+    }
+    if leg.receive(now, bytes).is_ok() {
+        latch.heard(now, from);
+        if *remote != Some(from) {
+            *remote = Some(from);
         }
     }
 }
