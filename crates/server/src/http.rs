@@ -1,10 +1,9 @@
 //! The HTTP side: health check, the read-only room API and `GET /metrics`.
 //!
 //! [`router`] builds the app from a [`Store`] so tests call it without a socket;
-//! [`serve_http`] binds it and runs until the shutdown future completes.
+//! [`serve_listener`] serves it on a bound listener until the shutdown future completes.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -42,19 +41,6 @@ async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
         metrics.encode(),
     )
-}
-
-/// Binds `listen` and serves [`router`] until `shutdown` completes.
-pub async fn serve_http(
-    listen: SocketAddr,
-    store: Store,
-    extra: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot bind HTTP to {listen}"))?;
-    serve_listener(listener, store, extra, shutdown).await
 }
 
 /// Serves [`router`] on an already bound listener (tests bind port 0 and read it back).

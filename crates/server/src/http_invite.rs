@@ -33,6 +33,8 @@ pub struct InviteApi {
     pub location: crate::location::Location,
     /// Ends event streams at shutdown.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The conference's store writes (blocks, room-wide mute): flushed before answering.
+    pub persister: crate::persist::Persister,
 }
 
 /// The routes, with their state.
@@ -242,6 +244,7 @@ async fn hang_up(
             None,
         )
         .await?;
+    api.persister.flush().await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -273,6 +276,7 @@ async fn unblock(
     api.control
         .send(Command::Unblock { room, who }, None)
         .await?;
+    api.persister.flush().await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -333,6 +337,7 @@ async fn mute_room(
             None,
         )
         .await?;
+    api.persister.flush().await;
     let calls = match answer {
         Answer::Calls(calls) => calls,
         _ => Vec::new(),

@@ -6,24 +6,67 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use konferenz_conference::Persist;
 use konferenz_store::{RoomBlock, Store};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::warn;
 
 /// Writes waiting at most.
 const QUEUE: usize = 1024;
 
-/// Starts the writer; it ends once the sender is dropped and its queue is written.
-pub fn start(store: Store) -> (mpsc::Sender<Persist>, JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<Persist>(QUEUE);
+/// A write, or a request to say when every write before it is done.
+#[derive(Debug)]
+enum Item {
+    Write(Persist),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The writer's queue; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Persister {
+    tx: mpsc::Sender<Item>,
+}
+
+impl Persister {
+    /// Queues a write without waiting; a full queue drops it (logged).
+    pub fn write(&self, write: Persist) {
+        if let Err(mpsc::error::TrySendError::Full(Item::Write(write))) =
+            self.tx.try_send(Item::Write(write))
+        {
+            warn!(
+                ?write,
+                "the database is behind; a conference change was not stored"
+            );
+        }
+    }
+
+    /// Waits until every write queued so far is in the database (an API answer that says
+    /// "blocked" is true when a client reads the block list next).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Item::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// Starts the writer; it ends once every `Persister` is dropped and its queue is written.
+pub fn start(store: Store) -> (Persister, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Item>(QUEUE);
     let task = tokio::spawn(async move {
-        while let Some(write) = rx.recv().await {
-            if let Err(e) = apply(&store, &write).await {
-                warn!(?write, error = %e, "cannot store a conference change");
+        while let Some(item) = rx.recv().await {
+            match item {
+                Item::Write(write) => {
+                    if let Err(e) = apply(&store, &write).await {
+                        warn!(?write, error = %e, "cannot store a conference change");
+                    }
+                }
+                Item::Flush(done) => {
+                    let _ = done.send(());
+                }
             }
         }
     });
-    (tx, task)
+    (Persister { tx }, task)
 }
 
 async fn apply(store: &Store, write: &Persist) -> Result<(), konferenz_store::StoreError> {

@@ -111,7 +111,12 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         bus: bus.clone(),
         trunk: config.trunk.clone(),
         shutdown: shutdown_rx.clone(),
+        persister: persist.clone(),
     };
+    // HTTP is bound before the SIP task answers anything: whoever sees SIP up can use the API.
+    let http_listener = TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("cannot bind HTTP to {}", config.http.listen))?;
     let index_task = tokio::spawn(crate::room_index::watch(
         store.clone(),
         music,
@@ -150,8 +155,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         .run(),
     );
     let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(crate::http::serve_http(
-        config.http.listen,
+    let http = tokio::spawn(crate::http::serve_listener(
+        http_listener,
         store,
         http_invite::routes(invite_api).merge(crate::http::metrics_routes(metrics)),
         async move {
@@ -165,10 +170,11 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = sip.await;
     tcp_task.abort();
     let _ = index_task.await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;
+    let http_result = tokio::time::timeout(Duration::from_secs(5), http).await;
     bus.close_history();
     let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
-    match tokio::time::timeout(Duration::from_secs(5), http).await {
+    let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;
+    match http_result {
         Ok(Ok(result)) => result?,
         Ok(Err(join)) => return Err(join.into()),
         Err(_) => {}

@@ -58,7 +58,7 @@ pub struct SipTask {
     /// The room index, kept current from the store.
     pub index: mpsc::Receiver<IndexUpdate>,
     /// Where the conference machine's store writes go.
-    pub persist: mpsc::Sender<konferenz_conference::Persist>,
+    pub persist: crate::persist::Persister,
     pub shutdown: watch::Receiver<bool>,
     /// The built-in registrar and our registration at the PBX.
     pub registrar: RegistrarSetup,
@@ -99,7 +99,7 @@ struct State {
     calls: HashMap<CallHandle, CallMedia>,
     trunk: TrunkConfig,
     bus: Bus,
-    persist: mpsc::Sender<konferenz_conference::Persist>,
+    persist: crate::persist::Persister,
     registrar: registrar::Registrar,
 }
 

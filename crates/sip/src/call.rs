@@ -62,6 +62,9 @@ pub(crate) struct Outgoing {
     pub redirected: bool,
     /// hangup() before any provisional: CANCEL as soon as one arrives (§9.1).
     pub cancel_pending: bool,
+    /// A provisional response (100 Trying included) arrived for this INVITE: it may be
+    /// CANCELled now (§9.1).
+    pub provisional: bool,
 }
 
 /// A call leg and its dialog state.

@@ -54,15 +54,11 @@ fn assert_cancelled(net: &SimNet, a: NodeId, b: NodeId, what: &str) {
     assert_clean(net, &[a, b]);
 }
 
-/// Endpoint bug (ignored until fixed): `hangup()` of a call we placed that has seen no
-/// provisional, or only 100 Trying, sets `cancel_pending` and waits for a 101–199
-/// (`on_provisional`); `on_invite_response` drops the 100 (`100 => {}`) and the INVITE client
-/// transaction, in Proceeding after the 100, has no Timer B. So the CANCEL is never sent:
-/// B's call stays offered forever (its INVITE server transaction in Proceeding) and A keeps
-/// the call and the INVITE transaction forever (`call_count` 1, `transaction_count` (1, 0)).
-/// RFC 3261 §9.1 allows the CANCEL once any provisional arrived, 100 included.
+/// `hangup()` of a call we placed that has seen no provisional, or only 100 Trying: the
+/// CANCEL goes out once any provisional arrived, 100 included (RFC 3261 §9.1). (This found
+/// a bug: the endpoint waited for a 101–199, and the INVITE client transaction, in
+/// Proceeding after the 100, has no Timer B — both sides kept the call forever.)
 #[test]
-#[ignore = "endpoint bug: hangup() after only 100 Trying never sends the CANCEL; the callee's call never ends"]
 fn hanging_up_an_unanswered_call_cancels_it_at_the_callee() {
     // Before the INVITE reached B, after B was offered it (before its 100 Trying, sent
     // after 200 ms), and after the 100 Trying reached A.
@@ -74,7 +70,6 @@ fn hanging_up_an_unanswered_call_cancels_it_at_the_callee() {
 
 /// The same under loss and delay (the CANCEL and the 487 retransmitted, Timer E and G).
 #[test]
-#[ignore = "endpoint bug: hangup() after only 100 Trying never sends the CANCEL; the callee's call never ends"]
 fn hanging_up_an_unanswered_call_cancels_it_under_loss() {
     for seed in 1..=16 {
         let (net, a, b) = hang_up_unanswered(seed, Link::new(ms(50), ms(100), 0.25), secs(5));

@@ -10,7 +10,6 @@ use konferenz_conference::{
     Admission, CallId, CommandError, ConferenceOutput, Reply, ThrottleEvent,
 };
 use konferenz_sip::{CallHandle, LocalMedia, NegotiatedMedia, OutgoingCall};
-use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::{CallMedia, State};
@@ -186,14 +185,7 @@ impl State {
             ConferenceOutput::Event { room, kind } => {
                 self.bus.publish(room, kind);
             }
-            ConferenceOutput::Persist(write) => {
-                if let Err(mpsc::error::TrySendError::Full(write)) = self.persist.try_send(write) {
-                    warn!(
-                        ?write,
-                        "the database is behind; a conference change was not stored"
-                    );
-                }
-            }
+            ConferenceOutput::Persist(write) => self.persist.write(write),
             ConferenceOutput::Throttle(event) => match event {
                 ThrottleEvent::RoomLocked { room, failures, .. } => {
                     warn!(%room, failures, "too many wrong PINs for this number; PIN entry locked for a while");

@@ -190,6 +190,7 @@ impl Endpoint {
             auth_tried: previous.as_ref().is_some_and(|p| p.auth_tried),
             redirected: previous.as_ref().is_some_and(|p| p.redirected),
             cancel_pending: previous.is_some_and(|p| p.cancel_pending),
+            provisional: false,
         }));
         self.routes.insert(key.clone(), (transport, dest));
         self.outgoing.insert(key.clone(), handle);
@@ -204,8 +205,25 @@ impl Endpoint {
         response: Response,
     ) {
         let code = response.status.code();
+        if (100..200).contains(&code)
+            && let Some(outgoing) = self
+                .calls
+                .get_mut(&handle)
+                .and_then(|c| c.outgoing.as_mut())
+        {
+            outgoing.provisional = true;
+        }
         match code {
-            100 => {}
+            100 => {
+                // A hang-up that waited for any provisional: CANCEL now (§9.1).
+                let pending = self.calls.get(&handle).is_some_and(|c| {
+                    c.state == CallState::Calling
+                        && c.outgoing.as_ref().is_some_and(|o| o.cancel_pending)
+                });
+                if pending {
+                    self.cancel_outgoing(now, handle);
+                }
+            }
             101..=199 => self.on_provisional(now, handle, &response),
             200..=299 => self.on_answered(now, handle, &response),
             300..=399 => self.on_redirect(now, handle, &response),
@@ -431,12 +449,13 @@ impl Endpoint {
         let Some(outgoing) = call.outgoing.as_mut() else {
             return;
         };
-        if call.state == CallState::Calling {
-            outgoing.cancel_pending = true;
-            self.output.push_back(Output::Event(Event::Ended {
-                call: handle,
-                reason: EndReason::LocalHangup,
-            }));
+        if call.state == CallState::Calling && !outgoing.provisional {
+            if !std::mem::replace(&mut outgoing.cancel_pending, true) {
+                self.output.push_back(Output::Event(Event::Ended {
+                    call: handle,
+                    reason: EndReason::LocalHangup,
+                }));
+            }
             return;
         }
         call.state = CallState::Cancelling;

@@ -24,7 +24,7 @@ impl Endpoint {
             // answer, so CANCEL it (at once, or after the first 1xx); its 487 is absorbed.
             // The application was told already if we hung up first.
             let told = std::mem::replace(&mut outgoing.cancel_pending, true);
-            if call.state == CallState::Ringing {
+            if call.state == CallState::Ringing || outgoing.provisional {
                 self.cancel_outgoing(now, handle);
             }
             if !told {
