@@ -33,7 +33,7 @@ impl Persister {
             self.tx.try_send(Item::Write(write))
         {
             warn!(
-                ?write,
+                change = kind(&write),
                 "the database is behind; a conference change was not stored"
             );
         }
@@ -57,7 +57,7 @@ pub fn start(store: Store) -> (Persister, JoinHandle<()>) {
             match item {
                 Item::Write(write) => {
                     if let Err(e) = apply(&store, &write).await {
-                        warn!(?write, error = %e, "cannot store a conference change");
+                        warn!(change = kind(&write), error = %e, "cannot store a conference change");
                     }
                 }
                 Item::Flush(done) => {
@@ -114,6 +114,15 @@ pub async fn load_blocks(
             warn!(error = %e, "cannot read the block list");
             Vec::new()
         }
+    }
+}
+
+/// What kind of change, for logs (never the number or caller ID a block names).
+fn kind(write: &Persist) -> &'static str {
+    match write {
+        Persist::RoomMuted { .. } => "room-wide mute",
+        Persist::Block { .. } => "block",
+        Persist::Unblock { .. } => "unblock",
     }
 }
 
