@@ -12,7 +12,7 @@
 
 mod control;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::call_id::CallId;
@@ -184,6 +184,8 @@ pub struct Conference {
     blocked: HashMap<RoomNumber, HashMap<String, Block>>,
     outputs: VecDeque<Output>,
     next_prune: Option<Instant>,
+    /// Invitations still ringing, by when they give up (also in their `Call`).
+    ringing: BTreeSet<(Instant, CallId)>,
 }
 
 impl Conference {
@@ -198,6 +200,7 @@ impl Conference {
             blocked: HashMap::new(),
             outputs: VecDeque::new(),
             next_prune: None,
+            ringing: BTreeSet::new(),
         }
     }
 
@@ -281,18 +284,7 @@ impl Conference {
             return Admission::Reject { status: 403 };
         }
         let (entry, language, language_switch) = match &info {
-            _ if shared => {
-                let entry = match self.throttle.admit(now, &caller, &number) {
-                    Ok(()) => Entry::Shared,
-                    Err(refusal) => Entry::Refused(refusal),
-                };
-                (
-                    entry,
-                    self.config.default_language,
-                    self.config.language_switch,
-                )
-            }
-            Some(room) => {
+            Some(room) if !shared => {
                 let entry = if self.is_locked(&number) {
                     Entry::Refused(Refusal::Locked)
                 } else if room.pin.is_none() {
@@ -315,7 +307,18 @@ impl Conference {
                     room.language_switch.unwrap_or(self.config.language_switch),
                 )
             }
-            None => unreachable!("checked above"),
+            // A shared number (checked above: it is one, or the room exists).
+            _ => {
+                let entry = match self.throttle.admit(now, &caller, &number) {
+                    Ok(()) => Entry::Shared,
+                    Err(refusal) => Entry::Refused(refusal),
+                };
+                (
+                    entry,
+                    self.config.default_language,
+                    self.config.language_switch,
+                )
+            }
         };
         let state = match &entry {
             Entry::Room {
@@ -430,7 +433,9 @@ impl Conference {
     /// An invitation was answered; the call joins its room when media starts.
     pub fn answered(&mut self, call: CallId) {
         if let Some(c) = self.calls.get_mut(&call) {
-            c.ring_deadline = None;
+            if let Some(at) = c.ring_deadline.take() {
+                self.ringing.remove(&(at, call));
+            }
             self.set_state(call, ParticipantState::Connected);
         }
     }
@@ -466,6 +471,9 @@ impl Conference {
         let Some(c) = self.calls.remove(&call) else {
             return;
         };
+        if let Some(at) = c.ring_deadline {
+            self.ringing.remove(&(at, call));
+        }
         let room = c.room;
         if !self.calls.values().any(|other| other.room == room) && self.live.remove(&room).is_some()
         {
@@ -483,6 +491,8 @@ impl Conference {
     ) {
         self.schedule_prune(now);
         self.live.entry(room.clone()).or_default();
+        let deadline = now + self.config.ring_timeout;
+        self.ringing.insert((deadline, call));
         self.calls.insert(
             call,
             Call {
@@ -494,7 +504,7 @@ impl Conference {
                 state: None,
                 joined: false,
                 muted: false,
-                ring_deadline: Some(now + self.config.ring_timeout),
+                ring_deadline: Some(deadline),
             },
         );
         self.set_state(call, ParticipantState::Calling);
@@ -502,13 +512,10 @@ impl Conference {
 
     /// Runs what is due: ring timeouts (no-answer, hang up), pruning.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let expired: Vec<CallId> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.ring_deadline.is_some_and(|at| now >= at))
-            .map(|(id, _)| *id)
-            .collect();
-        for call in expired {
+        while let Some(&(at, call)) = self.ringing.first()
+            && now >= at
+        {
+            self.ringing.pop_first();
             if let Some(c) = self.calls.get_mut(&call) {
                 c.ring_deadline = None;
             }
@@ -532,11 +539,8 @@ impl Conference {
 
     /// When [`Conference::handle_timeout`] wants to run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls
-            .values()
-            .filter_map(|c| c.ring_deadline)
-            .chain(self.next_prune)
-            .min()
+        let ring = self.ringing.first().map(|&(at, _)| at);
+        ring.into_iter().chain(self.next_prune).min()
     }
 
     /// The next thing to do.
