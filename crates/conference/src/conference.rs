@@ -354,6 +354,10 @@ impl Conference {
         if let Some(state) = state {
             self.set_state(call, state);
         }
+        if !shared && !matches!(entry, Entry::Refused(_)) {
+            // A conference runs in this room (until its last call ends).
+            self.live.entry(number.clone()).or_default();
+        }
         Admission::Accept {
             room: number,
             entry,
@@ -391,9 +395,11 @@ impl Conference {
         if self.is_locked(&room) {
             return PinVerdict::Refused(Refusal::Locked);
         }
+        // Blocked from the room its PIN opens: told the room is locked, and nothing more.
         if room != dialled && self.is_blocked(now, &room, &number) {
             return PinVerdict::Refused(Refusal::Locked);
         }
+        self.live.entry(room.clone()).or_default();
         if room != dialled {
             // Leaves the shared number's menu listing, is listed in its room from now on.
             self.set_state(call, ParticipantState::Left);

@@ -68,7 +68,10 @@ fn a_room_without_pin_is_entered_at_once_and_listed_when_joined() {
     assert_eq!(drain(&mut c).0, Vec::<String>::new());
     c.joined(CallId(1));
     c.ended(CallId(1), End::Normal);
-    assert_eq!(drain(&mut c).0, ["800:1:connected", "800:1:left"]);
+    assert_eq!(
+        drain(&mut c).0,
+        ["800:1:connected", "800:1:left", "800:conference-ended"]
+    );
     assert_eq!(c.call_count(), 0, "finished calls leave the machine");
 }
 
