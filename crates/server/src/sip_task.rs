@@ -111,7 +111,7 @@ impl SipTask {
         let mut commands = self.commands;
         let mut index = self.index;
         let mut shutdown = self.shutdown;
-        let (users_tx, mut user_lookups) = mpsc::unbounded_channel();
+        let (users_tx, mut user_lookups) = mpsc::channel(registrar::MAX_LOOKUPS);
         let registrar = registrar::Registrar::new(&self.registrar, users_tx);
         let mut sip_metrics = self.metrics.sip_publisher();
         let mut state = State {

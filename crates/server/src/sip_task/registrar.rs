@@ -27,6 +27,10 @@ pub struct RegistrarSetup {
     pub throttle: ThrottleConfig,
 }
 
+/// User lookups (REGISTERs with credentials) in flight at most; the queue of their answers
+/// holds as many.
+pub(super) const MAX_LOOKUPS: usize = 256;
+
 /// A user looked up for a REGISTER.
 pub(super) struct UserLookup {
     request: RegisterRequest,
@@ -38,13 +42,15 @@ pub(super) struct Registrar {
     config: RegistrarConfig,
     digest: DigestServer,
     location: Location,
-    lookups: mpsc::UnboundedSender<UserLookup>,
+    lookups: mpsc::Sender<UserLookup>,
+    /// User lookups in flight; past [`MAX_LOOKUPS`] a REGISTER gets 503.
+    in_flight: usize,
     /// Failed logins: a locked address+account or account is refused without a check.
     throttle: Throttle,
 }
 
 impl Registrar {
-    pub(super) fn new(setup: &RegistrarSetup, lookups: mpsc::UnboundedSender<UserLookup>) -> Self {
+    pub(super) fn new(setup: &RegistrarSetup, lookups: mpsc::Sender<UserLookup>) -> Self {
         let secret = format!("{:032x}", rand::random::<u128>());
         let digest = DigestServer::new(
             &setup.config.realm,
@@ -58,6 +64,7 @@ impl Registrar {
             digest,
             location: setup.location.clone(),
             lookups,
+            in_flight: 0,
             throttle: Throttle::new(setup.throttle),
         }
     }
@@ -118,21 +125,31 @@ impl State {
                 .endpoint
                 .answer_register(now, request.id, RegisterAnswer::Reject(403));
         }
+        if self.registrar.in_flight >= MAX_LOOKUPS {
+            debug!(source = %request.source, "REGISTER while the database is behind: 503");
+            return self
+                .endpoint
+                .answer_register(now, request.id, RegisterAnswer::Reject(503));
+        }
+        self.registrar.in_flight += 1;
         let (store, lookups) = (self.store.clone(), self.registrar.lookups.clone());
         tokio::spawn(async move {
             let user = store
                 .find_sip_user(&request.user)
                 .await
                 .map_err(|e| e.to_string());
-            let _ = lookups.send(UserLookup {
-                request,
-                answer,
-                user,
-            });
+            let _ = lookups
+                .send(UserLookup {
+                    request,
+                    answer,
+                    user,
+                })
+                .await;
         });
     }
 
     pub(super) fn on_user_lookup(&mut self, lookup: UserLookup) {
+        self.registrar.in_flight = self.registrar.in_flight.saturating_sub(1);
         let now = Instant::now();
         let UserLookup {
             request,
