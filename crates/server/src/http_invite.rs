@@ -12,7 +12,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use konferenz_conference::{CallId, Command, Dialable, RoomNumber};
+use konferenz_conference::{CallId, Command, DialPlan, Dialable, RoomNumber};
 use konferenz_sip::Transport;
 use konferenz_store::Store;
 use serde::Deserialize;
@@ -29,6 +29,8 @@ pub struct InviteApi {
     pub control: Control,
     pub bus: Bus,
     pub trunk: TrunkConfig,
+    /// Which Request-URI a number is called at through the trunk (built from `trunk`).
+    pub dial_plan: std::sync::Arc<DialPlan>,
     /// Registered phones of the built-in registrar: called directly.
     pub location: crate::location::Location,
     /// Ends event streams at shutdown.
@@ -114,11 +116,12 @@ async fn invite(
 /// Where a call to `callee` goes: a phone registered here by its binding (sent to where
 /// its REGISTER came from), else through the trunk (internal or external template).
 async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
-    let callee = callee.as_str();
     // A binding counts only while its user exists (`user remove` runs in another process).
-    let binding = api.location.lookup(callee, std::time::SystemTime::now());
+    let binding = api
+        .location
+        .lookup(callee.as_str(), std::time::SystemTime::now());
     let user_exists = match &binding {
-        Some(_) => matches!(api.store.find_sip_user(callee).await, Ok(Some(_))),
+        Some(_) => matches!(api.store.find_sip_user(callee.as_str()).await, Ok(Some(_))),
         None => false,
     };
     if let Some(binding) = binding.filter(|_| user_exists) {
@@ -130,11 +133,13 @@ async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
             from_host: None,
         });
     }
-    let Some(target) = api.trunk.target(callee) else {
+    let Some(target) = api.dial_plan.target(callee) else {
         return Err(ApiError::Unavailable(
             "not a registered phone and no trunk configured: set trunk.uri".into(),
         ));
     };
+    tracing::debug!(number = %callee, uri = %target.uri, internal = target.internal, "calling through the trunk");
+    let target = target.uri;
     let next_hop = next_hop(&api.trunk, &target)
         .await
         .map_err(ApiError::BadGateway)?;

@@ -104,9 +104,11 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         trunk_registration: crate::sip_task::trunk_registration(&config.trunk).await,
         throttle: config.throttle.to_config(),
     };
+    let dial_plan = config.trunk.dial_plan().context("trunk")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let invite_api = InviteApi {
         location,
+        dial_plan: Arc::new(dial_plan),
         store: store.clone(),
         control,
         bus: bus.clone(),
