@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use konferenz_conference::{CallId, Command, DialPlan, Dialable, RoomNumber};
-use konferenz_sip::Transport;
 use konferenz_store::Store;
 use serde::Deserialize;
 
@@ -21,6 +20,7 @@ use crate::api_error::ApiError;
 use crate::bus::Bus;
 use crate::config::TrunkConfig;
 use crate::control::{Answer, Control, Route};
+use crate::resolve::SipResolver;
 
 /// What the control routes need.
 #[derive(Clone)]
@@ -31,6 +31,8 @@ pub struct InviteApi {
     pub trunk: TrunkConfig,
     /// Which Request-URI a number is called at through the trunk (built from `trunk`).
     pub dial_plan: std::sync::Arc<DialPlan>,
+    /// Finds the next hop of a trunk call (RFC 3263).
+    pub resolver: SipResolver,
     /// Registered phones of the built-in registrar: called directly.
     pub location: crate::location::Location,
     /// Ends event streams at shutdown.
@@ -140,14 +142,12 @@ async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
     };
     tracing::debug!(number = %callee, uri = %target.uri, internal = target.internal, "calling through the trunk");
     let target = target.uri;
-    let next_hop = next_hop(&api.trunk, &target)
+    // The outbound proxy, else the Request-URI's host by NAPTR/SRV/A (RFC 3263).
+    let hop = api
+        .resolver
+        .next_hop(&target, api.trunk.outbound_proxy, api.trunk.sip_transport())
         .await
-        .map_err(ApiError::BadGateway)?;
-    let transport = if api.trunk.transport == "tcp" {
-        Transport::Tcp
-    } else {
-        Transport::Udp
-    };
+        .map_err(|e| ApiError::BadGateway(e.to_string()))?;
     // From carries the trunk's domain, as a PBX expects of its own users.
     let from_host = konferenz_sip::parse_uri(&target).map(|(host, _)| {
         if host.contains(':') {
@@ -158,25 +158,10 @@ async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
     });
     Ok(Route {
         target,
-        next_hop,
-        transport,
+        next_hop: hop.addr,
+        transport: hop.transport,
         from_host,
     })
-}
-
-/// The outbound proxy, else the host and port of the trunk URI (resolved here).
-async fn next_hop(trunk: &TrunkConfig, target: &str) -> Result<std::net::SocketAddr, String> {
-    if let Some(proxy) = trunk.outbound_proxy {
-        return Ok(proxy);
-    }
-    let uri = konferenz_sip::parse_uri(target)
-        .ok_or_else(|| format!("trunk.uri gives no SIP URI: {target}"))?;
-    let (host, port) = uri;
-    tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("cannot resolve {host}"))
 }
 
 /// `GET /api/rooms/{number}/participants`: live participants (callers in the menu

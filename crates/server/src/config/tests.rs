@@ -53,6 +53,27 @@ fn defaults_without_file_or_environment() {
         assert_eq!(config.http.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.database.url, "sqlite://konferenz-data/konferenz.db");
         assert_eq!(config.log.level, "info");
+        assert_eq!(config.trunk.dns_server, None);
+        Ok(())
+    });
+}
+
+#[test]
+fn trunk_dns_server_is_an_address() {
+    jail(|jail| {
+        let config = load_file(jail, "[trunk]\ndns_server = \"127.0.0.1:5353\"\n").unwrap();
+        assert_eq!(
+            config.trunk.dns_server,
+            Some("127.0.0.1:5353".parse().unwrap())
+        );
+        let line = error_line(load_file(jail, "[trunk]\ndns_server = \"ns.example\"\n"));
+        assert!(
+            line.starts_with("trunk.dns_server: invalid socket address syntax"),
+            "{line}"
+        );
+        jail.set_env("KONFERENZ_TRUNK__DNS_SERVER", "[::1]:53");
+        let config = Config::load_valid(None).unwrap();
+        assert_eq!(config.trunk.dns_server, Some("[::1]:53".parse().unwrap()));
         Ok(())
     });
 }

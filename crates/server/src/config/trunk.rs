@@ -17,6 +17,9 @@ pub struct TrunkConfig {
     pub uri: String,
     /// Send every call through this proxy instead of the URI's host.
     pub outbound_proxy: Option<SocketAddr>,
+    /// The DNS server (`IP:port`) that resolves the URI's host (RFC 3263: NAPTR, SRV,
+    /// A/AAAA); None: the system's (`/etc/resolv.conf`).
+    pub dns_server: Option<SocketAddr>,
     /// `udp` or `tcp`.
     pub transport: String,
     /// Digest credentials for the PBX/provider (401/407 challenges).
@@ -48,6 +51,7 @@ impl Default for TrunkConfig {
         Self {
             uri: String::new(),
             outbound_proxy: None,
+            dns_server: None,
             transport: "udp".to_owned(),
             username: None,
             password: None,
@@ -73,6 +77,15 @@ impl TrunkConfig {
             internal_uri: self.internal_uri.as_deref(),
             external_prefix: &self.external_prefix,
         })
+    }
+
+    /// `transport` as the SIP endpoint names it (validated: `udp` or `tcp`).
+    pub fn sip_transport(&self) -> konferenz_sip::Transport {
+        if self.transport == "tcp" {
+            konferenz_sip::Transport::Tcp
+        } else {
+            konferenz_sip::Transport::Udp
+        }
     }
 
     /// The registrar to register at: `registrar`, else the host of `uri`.
