@@ -38,6 +38,7 @@
 mod call_id;
 mod command;
 mod conference;
+mod dial_plan;
 mod dialable;
 mod event;
 mod menu;
@@ -57,6 +58,7 @@ pub use command::{Command, CommandError, Reply};
 pub use conference::{
     Admission, Conference, ConferenceConfig, End, Output as ConferenceOutput, Persist, RoomInfo,
 };
+pub use dial_plan::{DialPlan, DialPlanError, DialPlanSettings, Target, TemplateSetting};
 pub use dialable::{DIALABLE_MAX_LEN, Dialable, DialableError};
 pub use event::{Event, EventKind};
 pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusal};

@@ -112,6 +112,8 @@ overridden by the environment variable shown; defaults in brackets):
       sip:{number}@pbx.example:5060.
   outbound_proxy      KONFERENZ_TRUNK__OUTBOUND_PROXY       [none]
       ADDRESS:PORT to send every call through instead of the URI's host.
+  dns_server          KONFERENZ_TRUNK__DNS_SERVER           [resolv.conf]
+      IP:PORT of the DNS server that finds the URI's host (NAPTR, SRV, A/AAAA).
   transport           KONFERENZ_TRUNK__TRANSPORT            [udp]
   username, password  KONFERENZ_TRUNK__USERNAME / __PASSWORD [none]
       Digest credentials for 401/407 challenges (MD5, SHA-256, SHA-512/256).

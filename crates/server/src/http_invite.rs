@@ -12,8 +12,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use konferenz_conference::{CallId, Command, Dialable, RoomNumber};
-use konferenz_sip::Transport;
+use konferenz_conference::{CallId, Command, DialPlan, Dialable, RoomNumber};
 use konferenz_store::Store;
 use serde::Deserialize;
 
@@ -21,6 +20,7 @@ use crate::api_error::ApiError;
 use crate::bus::Bus;
 use crate::config::TrunkConfig;
 use crate::control::{Answer, Control, Route};
+use crate::resolve::SipResolver;
 
 /// What the control routes need.
 #[derive(Clone)]
@@ -29,6 +29,10 @@ pub struct InviteApi {
     pub control: Control,
     pub bus: Bus,
     pub trunk: TrunkConfig,
+    /// Which Request-URI a number is called at through the trunk (built from `trunk`).
+    pub dial_plan: std::sync::Arc<DialPlan>,
+    /// Finds the next hop of a trunk call (RFC 3263).
+    pub resolver: SipResolver,
     /// Registered phones of the built-in registrar: called directly.
     pub location: crate::location::Location,
     /// Ends event streams at shutdown.
@@ -116,11 +120,12 @@ async fn invite(
 /// Where a call to `callee` goes: a phone registered here by its binding (sent to where
 /// its REGISTER came from), else through the trunk (internal or external template).
 async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
-    let callee = callee.as_str();
     // A binding counts only while its user exists (`user remove` runs in another process).
-    let binding = api.location.lookup(callee, std::time::SystemTime::now());
+    let binding = api
+        .location
+        .lookup(callee.as_str(), std::time::SystemTime::now());
     let user_exists = match &binding {
-        Some(_) => matches!(api.store.find_sip_user(callee).await, Ok(Some(_))),
+        Some(_) => matches!(api.store.find_sip_user(callee.as_str()).await, Ok(Some(_))),
         None => false,
     };
     if let Some(binding) = binding.filter(|_| user_exists) {
@@ -132,19 +137,19 @@ async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
             from_host: None,
         });
     }
-    let Some(target) = api.trunk.target(callee) else {
+    let Some(target) = api.dial_plan.target(callee) else {
         return Err(ApiError::Unavailable(
             "not a registered phone and no trunk configured: set trunk.uri".into(),
         ));
     };
-    let next_hop = next_hop(&api.trunk, &target)
+    tracing::debug!(number = %callee, uri = %target.uri, internal = target.internal, "calling through the trunk");
+    let target = target.uri;
+    // The outbound proxy, else the Request-URI's host by NAPTR/SRV/A (RFC 3263).
+    let hop = api
+        .resolver
+        .next_hop(&target, api.trunk.outbound_proxy, api.trunk.sip_transport())
         .await
-        .map_err(ApiError::BadGateway)?;
-    let transport = if api.trunk.transport == "tcp" {
-        Transport::Tcp
-    } else {
-        Transport::Udp
-    };
+        .map_err(|e| ApiError::BadGateway(e.to_string()))?;
     // From carries the trunk's domain, as a PBX expects of its own users.
     let from_host = konferenz_sip::parse_uri(&target).map(|(host, _)| {
         if host.contains(':') {
@@ -155,25 +160,10 @@ async fn route(api: &InviteApi, callee: &Dialable) -> Result<Route, ApiError> {
     });
     Ok(Route {
         target,
-        next_hop,
-        transport,
+        next_hop: hop.addr,
+        transport: hop.transport,
         from_host,
     })
-}
-
-/// The outbound proxy, else the host and port of the trunk URI (resolved here).
-async fn next_hop(trunk: &TrunkConfig, target: &str) -> Result<std::net::SocketAddr, String> {
-    if let Some(proxy) = trunk.outbound_proxy {
-        return Ok(proxy);
-    }
-    let uri = konferenz_sip::parse_uri(target)
-        .ok_or_else(|| format!("trunk.uri gives no SIP URI: {target}"))?;
-    let (host, port) = uri;
-    tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("cannot resolve {host}"))
 }
 
 /// `GET /api/rooms/{number}/participants`: live participants (callers in the menu

@@ -20,6 +20,7 @@ mod participants;
 mod persist;
 mod phonebook_cli;
 mod prompts;
+mod resolve;
 mod room;
 mod room_index;
 mod rtp_ports;

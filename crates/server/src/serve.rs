@@ -97,15 +97,19 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let (control, commands) = Control::channel();
     let location = crate::location::Location::default();
     crate::sip_task::load_bindings(&store, &location).await;
+    let resolver = crate::resolve::SipResolver::new(config.trunk.dns_server);
     let registrar = crate::sip_task::RegistrarSetup {
         config: config.registrar.clone(),
         location: location.clone(),
-        trunk_registration: crate::sip_task::trunk_registration(&config.trunk).await,
+        trunk_registration: crate::sip_task::trunk_registration(&config.trunk, &resolver).await,
         throttle: config.throttle.to_config(),
     };
+    let dial_plan = config.trunk.dial_plan().context("trunk")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let invite_api = InviteApi {
         location,
+        dial_plan: Arc::new(dial_plan),
+        resolver,
         store: store.clone(),
         control,
         bus: bus.clone(),

@@ -37,13 +37,20 @@ pub const PCMA: CodecSpec = CodecSpec {
 /// The host (name or IP, brackets removed) and port (default 5060) of a SIP URI, for
 /// resolving where a call goes.
 pub fn parse_uri(text: &str) -> Option<(String, u16)> {
+    let (host, port) = uri_host_port(text)?;
+    Some((host, port.unwrap_or(5060)))
+}
+
+/// The host (name or IP, brackets removed) of a SIP URI and its port if the URI names one
+/// (RFC 3263 resolves a name without a port through NAPTR and SRV).
+pub fn uri_host_port(text: &str) -> Option<(String, Option<u16>)> {
     let uri = sipx_sip::Uri::parse(bytes::Bytes::copy_from_slice(text.as_bytes())).ok()?;
     let host = String::from_utf8_lossy(&uri.host()?.to_bytes()).into_owned();
     let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
-    Some((host, uri.port().unwrap_or(5060)))
+    Some((host, uri.port()))
 }
 
 /// The user part of a SIP URI (`sip:alice@host` → `alice`), percent-decoded.

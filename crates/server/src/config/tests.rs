@@ -53,6 +53,27 @@ fn defaults_without_file_or_environment() {
         assert_eq!(config.http.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.database.url, "sqlite://konferenz-data/konferenz.db");
         assert_eq!(config.log.level, "info");
+        assert_eq!(config.trunk.dns_server, None);
+        Ok(())
+    });
+}
+
+#[test]
+fn trunk_dns_server_is_an_address() {
+    jail(|jail| {
+        let config = load_file(jail, "[trunk]\ndns_server = \"127.0.0.1:5353\"\n").unwrap();
+        assert_eq!(
+            config.trunk.dns_server,
+            Some("127.0.0.1:5353".parse().unwrap())
+        );
+        let line = error_line(load_file(jail, "[trunk]\ndns_server = \"ns.example\"\n"));
+        assert!(
+            line.starts_with("trunk.dns_server: invalid socket address syntax"),
+            "{line}"
+        );
+        jail.set_env("KONFERENZ_TRUNK__DNS_SERVER", "[::1]:53");
+        let config = Config::load_valid(None).unwrap();
+        assert_eq!(config.trunk.dns_server, Some("[::1]:53".parse().unwrap()));
         Ok(())
     });
 }
@@ -226,6 +247,16 @@ fn unspecified_listen_needs_public_address() {
     });
 }
 
+/// The Request-URI the configured dial plan gives `number`.
+fn target(config: &Config, number: &str) -> Option<String> {
+    let number = konferenz_conference::Dialable::parse(number).unwrap();
+    let plan = config
+        .trunk
+        .dial_plan()
+        .expect("a valid config has a dial plan");
+    plan.target(&number).map(|t| t.uri)
+}
+
 #[test]
 fn trunk_uri_must_be_a_template() {
     jail(|jail| {
@@ -235,7 +266,7 @@ fn trunk_uri_must_be_a_template() {
         assert!(line.starts_with("trunk.password: "), "{line}");
         let ok = load_file(jail, "[trunk]\nuri = \"sip:{number}@pbx.example\"\n").unwrap();
         assert_eq!(
-            ok.trunk.target("0441234567").as_deref(),
+            target(&ok, "0441234567").as_deref(),
             Some("sip:0441234567@pbx.example")
         );
         let routed = load_file(
@@ -244,21 +275,18 @@ fn trunk_uri_must_be_a_template() {
              internal_uri = \"sip:{number}@10.0.0.1\"\nexternal_prefix = \"0\"\n",
         )
         .unwrap();
+        assert_eq!(target(&routed, "201").as_deref(), Some("sip:201@10.0.0.1"));
         assert_eq!(
-            routed.trunk.target("201").as_deref(),
-            Some("sip:201@10.0.0.1")
-        );
-        assert_eq!(
-            routed.trunk.target("+41441234567").as_deref(),
+            target(&routed, "+41441234567").as_deref(),
             Some("sip:+41441234567@pbx.example"),
             "E.164 numbers get no outside-line prefix"
         );
         assert_eq!(
-            routed.trunk.target("0441234567").as_deref(),
+            target(&routed, "0441234567").as_deref(),
             Some("sip:00441234567@pbx.example")
         );
         assert_eq!(
-            routed.trunk.target("2011").as_deref(),
+            target(&routed, "2011").as_deref(),
             Some("sip:02011@pbx.example"),
             "the pattern must match the whole number"
         );
@@ -267,7 +295,17 @@ fn trunk_uri_must_be_a_template() {
             Some("sip:pbx.example")
         );
         let line = error_line(load_file(jail, "[trunk]\ninternal_numbers = \"([\"\n"));
-        assert!(line.starts_with("trunk.internal_numbers: "), "{line}");
+        assert!(
+            line.starts_with("trunk.internal_numbers: not a regular expression"),
+            "{line}"
+        );
+        let line = error_line(load_file(jail, "[trunk]\ninternal_uri = \"sip:pbx\"\n"));
+        assert_eq!(
+            line,
+            "trunk.internal_uri: must be a sip: URI containing {number}"
+        );
+        let line = error_line(load_file(jail, "[trunk]\nexternal_prefix = \"0x\"\n"));
+        assert_eq!(line, "trunk.external_prefix: use digits, '+', '*' or '#'");
         let line = error_line(load_file(jail, "[trunk]\nregister = true\n"));
         assert!(line.starts_with("trunk.register: "), "{line}");
         Ok(())

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use konferenz_conference::{DialPlan, DialPlanError, DialPlanSettings, TemplateSetting};
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
@@ -16,6 +17,9 @@ pub struct TrunkConfig {
     pub uri: String,
     /// Send every call through this proxy instead of the URI's host.
     pub outbound_proxy: Option<SocketAddr>,
+    /// The DNS server (`IP:port`) that resolves the URI's host (RFC 3263: NAPTR, SRV,
+    /// A/AAAA); None: the system's (`/etc/resolv.conf`).
+    pub dns_server: Option<SocketAddr>,
     /// `udp` or `tcp`.
     pub transport: String,
     /// Digest credentials for the PBX/provider (401/407 challenges).
@@ -47,6 +51,7 @@ impl Default for TrunkConfig {
         Self {
             uri: String::new(),
             outbound_proxy: None,
+            dns_server: None,
             transport: "udp".to_owned(),
             username: None,
             password: None,
@@ -64,27 +69,23 @@ impl Default for TrunkConfig {
 }
 
 impl TrunkConfig {
-    /// The Request-URI for calling `number`: internal numbers by `internal_uri`, others
-    /// with the external prefix by `uri`. None when no trunk is configured for it.
-    pub fn target(&self, number: &str) -> Option<String> {
-        if self.is_internal(number) {
-            let template = self.internal_uri.as_deref().unwrap_or(&self.uri);
-            return (!template.is_empty()).then(|| template.replace("{number}", number));
-        }
-        // E.164 numbers (+…) go out as they are; the outside-line prefix is for the rest.
-        let prefix = if number.starts_with('+') {
-            ""
-        } else {
-            &self.external_prefix
-        };
-        (!self.uri.is_empty()).then(|| self.uri.replace("{number}", &format!("{prefix}{number}")))
+    /// The dial plan of these settings: built once at start, asked for every invitation.
+    pub fn dial_plan(&self) -> Result<DialPlan, DialPlanError> {
+        DialPlan::new(DialPlanSettings {
+            uri: &self.uri,
+            internal_numbers: &self.internal_numbers,
+            internal_uri: self.internal_uri.as_deref(),
+            external_prefix: &self.external_prefix,
+        })
     }
 
-    /// Whether all of `number` matches `internal_numbers` (anchored at both ends).
-    pub fn is_internal(&self, number: &str) -> bool {
-        !self.internal_numbers.is_empty()
-            && regex::Regex::new(&format!("^(?:{})$", self.internal_numbers))
-                .is_ok_and(|r| r.is_match(number))
+    /// `transport` as the SIP endpoint names it (validated: `udp` or `tcp`).
+    pub fn sip_transport(&self) -> konferenz_sip::Transport {
+        if self.transport == "tcp" {
+            konferenz_sip::Transport::Tcp
+        } else {
+            konferenz_sip::Transport::Udp
+        }
     }
 
     /// The registrar to register at: `registrar`, else the host of `uri`.
@@ -106,12 +107,14 @@ impl TrunkConfig {
     }
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        let template_ok = self.uri.starts_with("sip:") && self.uri.contains("{number}");
-        if !self.uri.is_empty() && !template_ok {
-            return Err(ConfigError::key(
-                "trunk.uri",
-                "must be a sip: URI containing {number}",
-            ));
+        if let Err(e) = self.dial_plan() {
+            let key = match e {
+                DialPlanError::Pattern(_) => "trunk.internal_numbers",
+                DialPlanError::Template(TemplateSetting::Uri) => "trunk.uri",
+                DialPlanError::Template(TemplateSetting::InternalUri) => "trunk.internal_uri",
+                DialPlanError::Prefix => "trunk.external_prefix",
+            };
+            return Err(ConfigError::key(key, e.to_string()));
         }
         if !matches!(self.transport.as_str(), "udp" | "tcp") {
             return Err(ConfigError::key("trunk.transport", "must be udp or tcp"));
@@ -120,30 +123,6 @@ impl TrunkConfig {
             return Err(ConfigError::key(
                 "trunk.password",
                 "username and password go together",
-            ));
-        }
-        if let Some(internal) = &self.internal_uri
-            && !(internal.starts_with("sip:") && internal.contains("{number}"))
-        {
-            return Err(ConfigError::key(
-                "trunk.internal_uri",
-                "must be a sip: URI containing {number}",
-            ));
-        }
-        if let Err(e) = regex::Regex::new(&self.internal_numbers) {
-            return Err(ConfigError::key(
-                "trunk.internal_numbers",
-                format!("not a regular expression: {e}"),
-            ));
-        }
-        if !self
-            .external_prefix
-            .chars()
-            .all(|c| c.is_ascii_digit() || "+*#".contains(c))
-        {
-            return Err(ConfigError::key(
-                "trunk.external_prefix",
-                "use digits, '+', '*' or '#'",
             ));
         }
         if self.register {

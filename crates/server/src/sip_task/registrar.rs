@@ -275,22 +275,26 @@ impl State {
 
 /// Our registration at the PBX when `trunk.register` is on: the registrar URI, the AOR
 /// `sip:<username or caller_id>@<registrar host>`, the next hop (outbound proxy, else the
-/// registrar's host, resolved here). None (with a warning) when it cannot be resolved.
-pub async fn trunk_registration(trunk: &crate::config::TrunkConfig) -> Option<Registration> {
+/// registrar's host by NAPTR/SRV/A, RFC 3263). None (with a warning) when it cannot be
+/// resolved.
+pub async fn trunk_registration(
+    trunk: &crate::config::TrunkConfig,
+    resolver: &crate::resolve::SipResolver,
+) -> Option<Registration> {
     if !trunk.register {
         return None;
     }
     let registrar = trunk.registrar_uri()?;
-    let (host, port) = konferenz_sip::parse_uri(&registrar)?;
-    let next_hop = match trunk.outbound_proxy {
-        Some(proxy) => proxy,
-        None => match tokio::net::lookup_host((host.as_str(), port)).await {
-            Ok(mut addrs) => addrs.next()?,
-            Err(e) => {
-                warn!(error = %e, "cannot resolve the trunk registrar; not registering");
-                return None;
-            }
-        },
+    let (host, _) = konferenz_sip::parse_uri(&registrar)?;
+    let hop = match resolver
+        .next_hop(&registrar, trunk.outbound_proxy, trunk.sip_transport())
+        .await
+    {
+        Ok(hop) => hop,
+        Err(e) => {
+            warn!(error = %e, "cannot resolve the trunk registrar; not registering");
+            return None;
+        }
     };
     let user = trunk
         .username
@@ -304,12 +308,8 @@ pub async fn trunk_registration(trunk: &crate::config::TrunkConfig) -> Option<Re
     Some(Registration {
         registrar,
         aor: format!("sip:{user}@{host}"),
-        next_hop,
-        transport: if trunk.transport == "tcp" {
-            konferenz_sip::Transport::Tcp
-        } else {
-            konferenz_sip::Transport::Udp
-        },
+        next_hop: hop.addr,
+        transport: hop.transport,
         credentials: trunk.username.clone().zip(trunk.password.clone()),
         expires: trunk.register_expires_secs,
     })
