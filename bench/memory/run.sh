@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Memory against history: CALLS short calls (SIPp, 200 ms each) into one room at RATE per
-# second on the release server; prints the server's RSS before and after, and the size of
+# Memory against history: ROUNDS rounds of CALLS short calls (SIPp, 200 ms each) into one
+# room at RATE per second on the release server; after each round it waits 40 s (finished
+# SIP transactions linger 32 s by RFC 3261) and prints the server's RSS, so a second round
+# shows whether memory keeps growing with history; then the size of
 # GET /api/rooms/800/participants (live calls plus the bounded recent past) and of one
 # history page (GET /api/rooms/800/history?limit=50).
 #
-#   bench/memory/run.sh [CALLS] [RATE]     (defaults 60000 1000)
+#   bench/memory/run.sh [CALLS] [RATE] [ROUNDS]     (defaults 60000 1000 2)
 #
 # Environment: SIP_PORT (46060), HTTP_PORT (48090), NO_BUILD=1 skips the build.
 set -euo pipefail
 CALLS=${1:-60000}
 RATE=${2:-1000}
+ROUNDS=${3:-2}
 SIP_PORT=${SIP_PORT:-46060}
 HTTP_PORT=${HTTP_PORT:-48090}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,18 +35,22 @@ TOML
 "$BIN" --config "$WORK/konferenz.toml" room add --number 800 >/dev/null
 "$BIN" --config "$WORK/konferenz.toml" serve > "$WORK/server.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" && break; sleep 0.1; done
 sleep 1
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
 BEFORE=$(rss)
-( cd "$WORK" && sipp -sf "$ROOT/bench/sipp/uac_room.xml" -s 800 "127.0.0.1:$SIP_PORT" -i 127.0.0.1 \
-    -mi 127.0.0.1 -r "$RATE" -m "$CALLS" -d 200 -l $((RATE * 5)) -nostdin \
-    -timeout $((CALLS / RATE + 60)) > "$WORK/sipp.out" 2>&1 ) || echo "sipp: some calls failed (see $WORK/sipp.out)"
-sleep 3
-AFTER=$(rss)
+AFTER=""
+for round in $(seq "$ROUNDS"); do
+  ( cd "$WORK" && sipp -sf "$ROOT/bench/sipp/uac_room.xml" -s 800 "127.0.0.1:$SIP_PORT" -i 127.0.0.1 \
+      -mi 127.0.0.1 -r "$RATE" -m "$CALLS" -d 200 -l $((RATE * 5)) -nostdin \
+      -timeout $((CALLS / RATE + 60)) > "$WORK/sipp-$round.out" 2>&1 ) \
+    || echo "sipp round $round: some calls failed (see $WORK/sipp-$round.out)"
+  sleep 40
+  AFTER="$AFTER $(rss)"
+done
 LIST=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/rooms/800/participants" | wc -c)
 ENTRIES=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/rooms/800/participants" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 PAGE=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/rooms/800/history?limit=50" | wc -c)
 STORED=$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^konferenz_conference_events_total\{kind="participant",state="left"\}/ {print $2}')
-echo "calls $CALLS at $RATE/s: RSS ${BEFORE} -> ${AFTER} KiB; participants list ${ENTRIES} entries (${LIST} bytes); history page ${PAGE} bytes; left events ${STORED:-?}; files in $WORK"
+echo "$ROUNDS x $CALLS calls at $RATE/s: RSS ${BEFORE} KiB at start, after each round:${AFTER} KiB; participants list ${ENTRIES} entries (${LIST} bytes); history page ${PAGE} bytes; left events ${STORED:-?}; files in $WORK"

@@ -72,6 +72,10 @@ struct Running {
 /// waste the core on wake-ups (and delay the rooms queued behind them).
 const EARLY: Duration = Duration::from_micros(2000);
 
+/// Talking events are handed to the SIP task together, this often per mixer thread: each
+/// hand-over may wake the SIP task, and a talking indicator 100 ms late is still live.
+const TALKING_EVERY: Duration = Duration::from_millis(100);
+
 /// The golden-ratio step: the phases k·φ mod 1 stay evenly spread for any count.
 const PHASE_STEP: f64 = 0.618_033_988_749_895;
 
@@ -83,6 +87,7 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
     let mut io = SocketIo::new();
     let mut rooms: Vec<Running> = Vec::new();
     let mut started = 0u64;
+    let mut talking_due = epoch;
     loop {
         // Take new rooms; with none to run, wait for one (or end with the server).
         loop {
@@ -119,11 +124,21 @@ fn run(inbox: std_mpsc::Receiver<RoomJob>, realtime: bool) {
         for r in rooms.iter_mut().filter(|r| r.deadline <= now + EARLY) {
             serve(r, Instant::now(), &mut io);
         }
+        let flush_talking = now >= talking_due;
+        if flush_talking {
+            talking_due = now + TALKING_EVERY;
+        }
         rooms.retain_mut(|r| {
             // The SIP task's queue is bounded: what does not fit now stays pending and is
             // offered again at the room's next wake-up (never dropped, never blocking).
+            // Talking changes wait for the thread's next talking hand-over.
+            let hold_talking = !flush_talking && !r.closed;
             let mut drain = r.pending.drain(..);
             while let Some(event) = drain.next() {
+                if hold_talking && matches!(event, RoomEvent::Talking { .. }) {
+                    r.retry.push(event);
+                    continue;
+                }
                 if let Err(mpsc::error::TrySendError::Full(event)) = r.job.events.try_send(event) {
                     r.retry.push(event);
                     r.retry.extend(drain.by_ref());

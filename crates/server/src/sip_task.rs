@@ -146,6 +146,7 @@ impl SipTask {
         });
         let mut overload = self.overload;
         let mut buf = vec![0u8; 65_535];
+        let mut room_batch = Vec::with_capacity(64);
         let mut stopping_until: Option<Instant> = None;
         loop {
             let wake = [
@@ -167,7 +168,12 @@ impl SipTask {
                     }
                 }
                 Some(event) = tcp_events.recv() => state.on_tcp(event),
-                Some(event) = room_events.recv() => state.on_room_event(event),
+                // Everything the rooms have queued, in one wake-up.
+                _n @ 1.. = room_events.recv_many(&mut room_batch, 64) => {
+                    for event in room_batch.drain(..) {
+                        state.on_room_event(event);
+                    }
+                }
                 Some(lookup) = user_lookups.recv() => state.on_user_lookup(lookup),
                 Some(request) = commands.recv() => state.on_command(request),
                 Some(update) = index.recv() => state.on_index(update),
