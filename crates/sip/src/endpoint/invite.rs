@@ -433,16 +433,14 @@ impl Endpoint {
         request: &Request,
         seconds: u32,
     ) {
-        let Some(b) = headers::response(request, 503, "Service Unavailable")
-            .and_then(|b| b.header(HeaderName::RetryAfter, seconds.to_string()).ok())
-            .and_then(|b| {
-                b.header(HeaderName::Server, self.config.user_agent.clone())
-                    .ok()
-            })
-        else {
-            return;
-        };
-        self.send_response(now, key, b.build());
+        self.respond_retry_after(
+            now,
+            key,
+            request,
+            (503, "Service Unavailable"),
+            None,
+            seconds,
+        );
     }
 
     /// 500 with `Retry-After` (RFC 3261 §14.2): the request is fine but comes too early.
@@ -452,8 +450,22 @@ impl Endpoint {
             .dialog_of(request)
             .and_then(|h| self.calls.get(&h))
             .map(|c| c.local_tag.clone());
-        let Some(b) = headers::response(request, 500, "Server Internal Error")
-            .and_then(|b| match &tag {
+        let status = (500, "Server Internal Error");
+        self.respond_retry_after(now, key, request, status, tag.as_deref(), seconds);
+    }
+
+    /// A final answer with `Retry-After: seconds` (and our To tag inside a dialog).
+    fn respond_retry_after(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        request: &Request,
+        (code, reason): (u16, &str),
+        tag: Option<&str>,
+        seconds: u32,
+    ) {
+        let Some(b) = headers::response(request, code, reason)
+            .and_then(|b| match tag {
                 Some(tag) => headers::with_to_tag(b, request, tag),
                 None => Some(b),
             })
