@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a command failed (e.g. a duplicate room), 2 bad command
 //! line or configuration.
 
+mod accounts;
 mod api_error;
 mod bus;
 mod cli;

@@ -1,7 +1,8 @@
-//! `konferenz user ...`: the users of the built-in registrar — an internal number, a
-//! name and a password their SIP phone registers with. Passwords are stored only as digest
-//! hashes (HA1) for the configured realm, never printed, and may come from stdin so they
-//! stay out of shell history and process lists.
+//! `konferenz user ...`: the users — an internal number, a name, an e-mail address, a
+//! password, and the flags `admin` and `organiser`. The one password serves the SIP phone
+//! (stored as digest hashes, HA1, for the configured realm) and the web login (stored as an
+//! argon2id hash); it is never stored in clear, never printed, and may come from stdin so
+//! it stays out of shell history and process lists.
 
 use std::io::BufRead;
 use std::time::SystemTime;
@@ -9,14 +10,15 @@ use std::time::SystemTime;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use konferenz_sip::digest::Ha1;
-use konferenz_store::{SipUser, Store};
+use konferenz_store::{SipUser, Store, UserChanges};
 
 use crate::location::{Binding, unix};
 
 /// `konferenz user ...`
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user whose phone may register with NUMBER and the password.
+    /// Create a user: their phone registers with NUMBER and the password, and they log in
+    /// to the web window with NUMBER or EMAIL and the same password.
     Add {
         /// The internal number, e.g. 201 (digits, letters, '+', '-', '_', '.').
         #[arg(long, value_parser = parse_number)]
@@ -24,8 +26,31 @@ pub enum UserCommand {
         /// The person's name.
         #[arg(long, default_value = "")]
         name: String,
+        /// The e-mail address (to log in with, and for invitations).
+        #[arg(long, value_parser = parse_email)]
+        email: Option<String>,
         #[command(flatten)]
         password: PasswordArgs,
+        /// May manage users and every room.
+        #[arg(long)]
+        admin: bool,
+        /// May manage conferences (the rooms they own or were given).
+        #[arg(long)]
+        organiser: bool,
+    },
+    /// Change a user's name, e-mail address or flags.
+    Set {
+        #[arg(long, value_parser = parse_number)]
+        number: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The new e-mail address; an empty value removes it.
+        #[arg(long, value_parser = parse_email_or_empty)]
+        email: Option<String>,
+        #[arg(long, value_name = "true|false")]
+        admin: Option<bool>,
+        #[arg(long, value_name = "true|false")]
+        organiser: Option<bool>,
     },
     /// Set a user's password.
     Password {
@@ -84,6 +109,34 @@ impl PasswordArgs {
     }
 }
 
+/// A plausible address (one `@`, a dot in the domain, no spaces); mail delivery is the
+/// real check.
+fn parse_email(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let ok = text.len() <= 254
+        && !text.chars().any(char::is_whitespace)
+        && text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err("not an e-mail address like anna@example.org".into())
+    }
+}
+
+fn parse_email_or_empty(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Ok(String::new())
+    } else {
+        parse_email(text)
+    }
+}
+
 fn parse_number(text: &str) -> Result<String, String> {
     let ok = !text.is_empty()
         && text.len() <= 32
@@ -103,17 +156,46 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
         UserCommand::Add {
             number,
             name,
+            email,
             password,
+            admin,
+            organiser,
         } => {
-            let user = user(&number, &name, realm, &password.read()?);
+            let mut user = user(&number, &name, realm, &password.read()?)?;
+            user.email = email;
+            user.admin = admin;
+            user.organiser = organiser;
             store.put_sip_user(&user, false).await?;
-            println!("user {number} added (realm {realm})");
+            println!("user {number} added (realm {realm}){}", flags(&user));
+        }
+        UserCommand::Set {
+            number,
+            name,
+            email,
+            admin,
+            organiser,
+        } => {
+            let changes = UserChanges {
+                name,
+                email: email.map(|e| (!e.is_empty()).then_some(e)),
+                admin,
+                organiser,
+            };
+            let user = store.update_user(&number, &changes).await?;
+            println!("user {number} changed{}", flags(&user));
         }
         UserCommand::Password { number, password } => {
             let Some(existing) = store.find_sip_user(&number).await? else {
                 bail!("no user {number}");
             };
-            let user = user(&number, &existing.name, realm, &password.read()?);
+            let fresh = user(&number, &existing.name, realm, &password.read()?)?;
+            let user = SipUser {
+                realm: fresh.realm,
+                ha1_md5: fresh.ha1_md5,
+                ha1_sha256: fresh.ha1_sha256,
+                web_password: fresh.web_password,
+                ..existing
+            };
             store.put_sip_user(&user, true).await?;
             println!("password of user {number} set");
         }
@@ -126,15 +208,33 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
     Ok(())
 }
 
-fn user(number: &str, name: &str, realm: &str, password: &str) -> SipUser {
+/// `: admin, organiser` for the flags a user has.
+fn flags(user: &SipUser) -> String {
+    let set: Vec<&str> = [(user.admin, "admin"), (user.organiser, "organiser")]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", set.join(", "))
+    }
+}
+
+/// A user with the password hashed both ways: HA1 for the phone, argon2id for the web.
+fn user(number: &str, name: &str, realm: &str, password: &str) -> anyhow::Result<SipUser> {
     let ha1 = Ha1::compute(number, realm, password);
-    SipUser {
+    Ok(SipUser {
         number: number.to_owned(),
         name: name.to_owned(),
         realm: realm.to_owned(),
         ha1_md5: ha1.md5,
         ha1_sha256: ha1.sha256,
-    }
+        email: None,
+        web_password: Some(crate::accounts::hash_web_password(password)?),
+        admin: false,
+        organiser: false,
+    })
 }
 
 async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
@@ -156,7 +256,7 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                     .iter()
                     .map(|b| serde_json::json!({"contact": b.contact, "expires_in": b.seconds_left(now)}))
                     .collect();
-                serde_json::json!({"number": u.number, "name": u.name, "realm": u.realm, "registrations": contacts})
+                serde_json::json!({"number": u.number, "name": u.name, "email": u.email, "admin": u.admin, "organiser": u.organiser, "realm": u.realm, "registrations": contacts})
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -166,7 +266,7 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
         println!("no users");
         return Ok(());
     }
-    let rows: Vec<[String; 3]> = users
+    let rows: Vec<[String; 5]> = users
         .iter()
         .map(|u| {
             let contacts = registered(&u.number);
@@ -174,12 +274,20 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                 None => "-".to_owned(),
                 Some(b) => format!("{} ({} s)", b.contact, b.seconds_left(now)),
             };
-            [u.number.clone(), u.name.clone(), status]
+            let roles = flags(u);
+            let roles = roles.strip_prefix(": ").unwrap_or("-").to_owned();
+            [
+                u.number.clone(),
+                u.name.clone(),
+                u.email.clone().unwrap_or_else(|| "-".to_owned()),
+                roles,
+                status,
+            ]
         })
         .collect();
     print!(
         "{}",
-        crate::table::render(["NUMBER", "NAME", "REGISTERED"], &rows)
+        crate::table::render(["NUMBER", "NAME", "EMAIL", "ROLES", "REGISTERED"], &rows)
     );
     Ok(())
 }

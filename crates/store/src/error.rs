@@ -41,6 +41,9 @@ pub enum StoreError {
     /// No registrar user has this number.
     #[error("no user {0}")]
     NoSuchUser(String),
+    /// Another user already logs in with this e-mail address.
+    #[error("another user already has the e-mail address {0}")]
+    EmailInUse(String),
     /// Another room already has this PIN (PINs valid at the same time are unique).
     #[error("another room already has this PIN; choose a different one")]
     PinInUse,

@@ -16,7 +16,7 @@ pub use error::StoreError;
 pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room};
-pub use sip_user::{SipBinding, SipUser};
+pub use sip_user::{SipBinding, SipUser, UserChanges};
 
 use std::path::Path;
 use std::str::FromStr;

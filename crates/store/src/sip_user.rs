@@ -1,11 +1,13 @@
-//! Registrar users (internal number, name, digest HA1 hashes for one realm) and their
-//! bindings (contact, where the REGISTER came from, expiry in Unix seconds).
+//! Users: one record per person — internal number, name, e-mail, the SIP digest hashes
+//! (HA1 for one realm) their phone registers with, the web password (argon2id), and the
+//! `admin` / `organiser` flags — and their phones' bindings (contact, where the REGISTER
+//! came from, expiry in Unix seconds).
 
 use sqlx::Row;
 
 use crate::{Store, StoreError};
 
-/// A registrar user as stored; the hashes are for `realm` only.
+/// A user as stored; the digest hashes are for `realm` only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SipUser {
     pub number: String,
@@ -13,6 +15,24 @@ pub struct SipUser {
     pub realm: String,
     pub ha1_md5: String,
     pub ha1_sha256: String,
+    /// The address they log in with (and get invitations at); unique, case-insensitive.
+    pub email: Option<String>,
+    /// The web password as an argon2id PHC string; None: no web login.
+    pub web_password: Option<String>,
+    /// May manage users and every room.
+    pub admin: bool,
+    /// May manage conferences (the rooms they own or were given).
+    pub organiser: bool,
+}
+
+/// Changes to a user's profile; None leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<String>>,
+    pub admin: Option<bool>,
+    pub organiser: Option<bool>,
 }
 
 /// A phone's registration.
@@ -35,7 +55,20 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SipUser, StoreError> {
         realm: row.try_get("realm")?,
         ha1_md5: row.try_get("ha1_md5")?,
         ha1_sha256: row.try_get("ha1_sha256")?,
+        email: row.try_get("email")?,
+        web_password: row.try_get("web_password")?,
+        admin: row.try_get("admin")?,
+        organiser: row.try_get("organiser")?,
     })
+}
+
+/// A unique-constraint failure on users: the number or the e-mail address.
+fn user_conflict(e: &dyn sqlx::error::DatabaseError, user: &SipUser) -> StoreError {
+    if e.message().contains("email") || e.message().contains("sip_users_email") {
+        StoreError::EmailInUse(user.email.clone().unwrap_or_default())
+    } else {
+        StoreError::UserExists(user.number.clone())
+    }
 }
 
 impl Store {
@@ -43,13 +76,17 @@ impl Store {
     /// [`StoreError::UserExists`] if the number is taken and `replace` is false.
     pub async fn put_sip_user(&self, user: &SipUser, replace: bool) -> Result<(), StoreError> {
         let sql = if replace {
-            "INSERT INTO sip_users (number, name, realm, ha1_md5, ha1_sha256, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, unixepoch()) ON CONFLICT(number) DO UPDATE SET \
+            "INSERT INTO sip_users (number, name, realm, ha1_md5, ha1_sha256, email, \
+             web_password, admin, organiser, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, unixepoch()) ON CONFLICT(number) DO UPDATE SET \
              name = excluded.name, realm = excluded.realm, ha1_md5 = excluded.ha1_md5, \
-             ha1_sha256 = excluded.ha1_sha256"
+             ha1_sha256 = excluded.ha1_sha256, email = excluded.email, \
+             web_password = excluded.web_password, admin = excluded.admin, \
+             organiser = excluded.organiser"
         } else {
-            "INSERT INTO sip_users (number, name, realm, ha1_md5, ha1_sha256, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, unixepoch())"
+            "INSERT INTO sip_users (number, name, realm, ha1_md5, ha1_sha256, email, \
+             web_password, admin, organiser, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, unixepoch())"
         };
         let result = sqlx::query(sql)
             .bind(&user.number)
@@ -57,15 +94,53 @@ impl Store {
             .bind(&user.realm)
             .bind(&user.ha1_md5)
             .bind(&user.ha1_sha256)
+            .bind(&user.email)
+            .bind(&user.web_password)
+            .bind(user.admin)
+            .bind(user.organiser)
             .execute(self.pool())
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::UserExists(user.number.clone()))
+                Err(user_conflict(e.as_ref(), user))
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Changes a user's name, e-mail or flags; [`StoreError::NoSuchUser`] if there is none,
+    /// [`StoreError::EmailInUse`] if another user has the address (nothing is changed then).
+    pub async fn update_user(
+        &self,
+        number: &str,
+        changes: &UserChanges,
+    ) -> Result<SipUser, StoreError> {
+        let Some(mut user) = self.find_sip_user(number).await? else {
+            return Err(StoreError::NoSuchUser(number.to_owned()));
+        };
+        if let Some(name) = &changes.name {
+            user.name.clone_from(name);
+        }
+        if let Some(email) = &changes.email {
+            user.email.clone_from(email);
+        }
+        user.admin = changes.admin.unwrap_or(user.admin);
+        user.organiser = changes.organiser.unwrap_or(user.organiser);
+        self.put_sip_user(&user, true).await?;
+        Ok(user)
+    }
+
+    /// The user who logs in as `login`: their internal number or e-mail (any case).
+    pub async fn find_user_by_login(&self, login: &str) -> Result<Option<SipUser>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM sip_users WHERE number = ?1 OR (email IS NOT NULL AND lower(email) = lower(?1))",
+        )
+        .bind(login)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|row| user_from_row(&row))
+        .transpose()
     }
 
     pub async fn find_sip_user(&self, number: &str) -> Result<Option<SipUser>, StoreError> {
@@ -157,7 +232,73 @@ mod tests {
             realm: "konferenz".into(),
             ha1_md5: "m".into(),
             ha1_sha256: "s".into(),
+            email: None,
+            web_password: None,
+            admin: false,
+            organiser: false,
         }
+    }
+
+    #[tokio::test]
+    async fn accounts_log_in_by_number_or_email_and_addresses_are_unique() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let anna = SipUser {
+            email: Some("Anna@Example.org".into()),
+            web_password: Some("$argon2id$…".into()),
+            organiser: true,
+            ..user("201")
+        };
+        store.put_sip_user(&anna, false).await.unwrap();
+        assert_eq!(
+            store.find_user_by_login("201").await.unwrap(),
+            Some(anna.clone())
+        );
+        assert_eq!(
+            store.find_user_by_login("anna@example.ORG").await.unwrap(),
+            Some(anna.clone())
+        );
+        assert_eq!(store.find_user_by_login("202").await.unwrap(), None);
+        let bert = SipUser {
+            email: Some("anna@example.org".into()),
+            ..user("202")
+        };
+        assert!(matches!(
+            store.put_sip_user(&bert, false).await,
+            Err(StoreError::EmailInUse(_))
+        ));
+        assert!(
+            store.find_sip_user("202").await.unwrap().is_none(),
+            "nothing stored"
+        );
+        store.put_sip_user(&user("202"), false).await.unwrap();
+        let changed = store
+            .update_user(
+                "202",
+                &UserChanges {
+                    admin: Some(true),
+                    name: Some("Bert".into()),
+                    ..UserChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(changed.admin && !changed.organiser && changed.name == "Bert");
+        let taken = UserChanges {
+            email: Some(Some("ANNA@example.org".into())),
+            ..UserChanges::default()
+        };
+        assert!(matches!(
+            store.update_user("202", &taken).await,
+            Err(StoreError::EmailInUse(_))
+        ));
+        assert_eq!(
+            store.find_sip_user("202").await.unwrap().unwrap().email,
+            None
+        );
+        assert!(matches!(
+            store.update_user("999", &UserChanges::default()).await,
+            Err(StoreError::NoSuchUser(_))
+        ));
     }
 
     #[tokio::test]

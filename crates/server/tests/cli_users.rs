@@ -1,0 +1,217 @@
+//! `konferenz user …` as accounts: e-mail, the admin and organiser flags, `user set`, and
+//! the web password stored as argon2id beside the SIP digest hashes. Real binary, temp
+//! SQLite file.
+
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+struct Setup {
+    _dir: TempDir,
+    config: std::path::PathBuf,
+    db: std::path::PathBuf,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = TempDir::new().unwrap();
+        let config = dir.path().join("konferenz.toml");
+        let db = dir.path().join("konferenz.db");
+        std::fs::write(
+            &config,
+            format!("[database]\nurl = \"sqlite://{}\"\n", db.display()),
+        )
+        .unwrap();
+        Setup {
+            _dir: dir,
+            config,
+            db,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_konferenz"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("KONFERENZ_") || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn json_users(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["user", "list", "--json"])).unwrap()
+    }
+}
+
+#[test]
+fn a_user_gets_an_email_flags_and_both_password_hashes() {
+    let s = Setup::new();
+    let out = s.ok(&[
+        "user",
+        "add",
+        "--number",
+        "201",
+        "--name",
+        "Anna Müller",
+        "--email",
+        "anna@example.org",
+        "--password",
+        "secret-201",
+        "--admin",
+        "--organiser",
+    ]);
+    assert_eq!(out, "user 201 added (realm konferenz): admin, organiser\n");
+    s.ok(&["user", "add", "--number", "202", "--password", "secret-202"]);
+    let users = s.json_users();
+    assert_eq!(users[0]["email"], "anna@example.org");
+    assert_eq!(
+        (users[0]["admin"].as_bool(), users[0]["organiser"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        (users[1]["admin"].as_bool(), users[1]["organiser"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let table = s.ok(&["user", "list"]);
+    assert!(
+        table.starts_with("NUMBER  NAME         EMAIL             ROLES             REGISTERED\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("201     Anna Müller  anna@example.org  admin, organiser  -"),
+        "{table}"
+    );
+    // The password is in the database only as hashes: argon2id for the web, HA1 for SIP.
+    let mut bytes = std::fs::read(&s.db).unwrap();
+    bytes.extend(std::fs::read(s.db.with_extension("db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("$argon2id$"),
+        "web password hashed with argon2id"
+    );
+    assert!(!text.contains("secret-201"), "never in clear");
+}
+
+#[test]
+fn set_changes_flags_and_email_and_a_new_password_keeps_them() {
+    let s = Setup::new();
+    s.ok(&[
+        "user",
+        "add",
+        "--number",
+        "201",
+        "--email",
+        "anna@example.org",
+        "--password",
+        "secret-201",
+    ]);
+    assert_eq!(
+        s.ok(&[
+            "user",
+            "set",
+            "--number",
+            "201",
+            "--organiser",
+            "true",
+            "--name",
+            "Anna"
+        ]),
+        "user 201 changed: organiser\n"
+    );
+    s.ok(&[
+        "user",
+        "password",
+        "--number",
+        "201",
+        "--password",
+        "another-201",
+    ]);
+    let users = s.json_users();
+    assert_eq!(users[0]["name"], "Anna");
+    assert_eq!(users[0]["organiser"], true);
+    assert_eq!(
+        users[0]["email"], "anna@example.org",
+        "kept by `user password`"
+    );
+    assert_eq!(
+        s.ok(&[
+            "user",
+            "set",
+            "--number",
+            "201",
+            "--organiser",
+            "false",
+            "--email",
+            ""
+        ]),
+        "user 201 changed\n"
+    );
+    let users = s.json_users();
+    assert_eq!(
+        (users[0]["organiser"].as_bool(), users[0]["email"].is_null()),
+        (Some(false), true)
+    );
+}
+
+#[test]
+fn bad_or_taken_addresses_are_refused_and_nothing_changes() {
+    let s = Setup::new();
+    s.ok(&[
+        "user",
+        "add",
+        "--number",
+        "201",
+        "--email",
+        "anna@example.org",
+        "--password",
+        "secret-201",
+    ]);
+    let taken = s.run(&[
+        "user",
+        "add",
+        "--number",
+        "202",
+        "--email",
+        "ANNA@example.org",
+        "--password",
+        "secret-202",
+    ]);
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&taken.stderr)
+            .contains("another user already has the e-mail address")
+    );
+    assert_eq!(s.json_users().as_array().unwrap().len(), 1, "202 not added");
+    let bad = s.run(&[
+        "user",
+        "add",
+        "--number",
+        "203",
+        "--email",
+        "anna at example",
+        "--password",
+        "secret-203",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    let unknown = s.run(&["user", "set", "--number", "999", "--admin", "true"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user 999"));
+    let flag = s.run(&["user", "set", "--number", "201", "--admin", "maybe"]);
+    assert_eq!(flag.status.code(), Some(2));
+}
