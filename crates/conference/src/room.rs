@@ -46,6 +46,9 @@ pub enum RoomCommand<T> {
         media: MediaTarget,
         entry: Entry,
         menu: MenuConfig,
+        /// Unix time at the command's `now` (the driver reads the clock), for the wall-clock
+        /// time in RTCP sender reports.
+        wallclock: Duration,
     },
     /// A caller whose PIN (entered elsewhere, on a shared number) opened this room.
     Adopt { participant: Box<Participant<T>> },
@@ -195,16 +198,12 @@ impl<T> Room<T> {
                 media,
                 entry,
                 menu,
+                wallclock,
             } => {
                 let mut leg = MediaLeg::new(media.config, now);
                 leg.set_jitter_bounds(self.settings.jitter_min, self.settings.jitter_max);
-                // RTCP sender reports carry wall-clock (NTP) time; the room is a driver and
-                // may read it.
-                if let Ok(epoch) =
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)
-                {
-                    leg.set_wallclock(now, epoch);
-                }
+                // RTCP sender reports carry wall-clock (NTP) time, read by the driver.
+                leg.set_wallclock(now, wallclock);
                 let language = menu.language;
                 let mut menu = Box::new(Menu::new(entry, menu));
                 menu.start(now);

@@ -76,6 +76,7 @@ impl Bench {
                 media,
                 entry,
                 menu: MenuConfig::default(),
+                wallclock: Duration::from_secs(1_750_000_000),
             },
         );
         self.room.take_events(&mut self.events);

@@ -49,6 +49,7 @@ fn join(call: u64, io: Ports, media: MediaTarget) -> RoomCommand<Ports> {
             pin_required: false,
         },
         menu: MenuConfig::default(),
+        wallclock: Duration::from_secs(1_750_000_000),
     }
 }
 

@@ -244,9 +244,7 @@ async fn blocks(
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
     let room = room(&api, &number).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = crate::location::unix(std::time::SystemTime::now());
     let blocks: Vec<_> = api
         .store
         .room_blocks(now)

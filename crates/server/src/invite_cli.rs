@@ -377,9 +377,7 @@ pub fn blocks(config: &Config, room: &RoomNumber) -> anyhow::Result<()> {
     if list.is_empty() {
         println!("nobody is blocked from room {room}");
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = crate::location::unix(std::time::SystemTime::now());
     for b in list {
         let until = match b["until"].as_i64() {
             Some(until) => format!("for {} more minutes", ((until - now).max(0) + 59) / 60),

@@ -92,7 +92,5 @@ async fn write_log(store: Store, mut rx: mpsc::Receiver<ParticipantEvent>) {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    u64::try_from(crate::location::unix(std::time::SystemTime::now())).unwrap_or(0)
 }

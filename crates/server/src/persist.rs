@@ -2,7 +2,7 @@
 //! order by one task so the SIP loop never waits for the database. The queue is bounded:
 //! when the database is that far behind, a write is dropped and logged.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use konferenz_conference::Persist;
 use konferenz_store::{RoomBlock, Store};
@@ -131,5 +131,5 @@ fn secs(d: Duration) -> i64 {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, secs)
+    crate::location::unix(SystemTime::now())
 }

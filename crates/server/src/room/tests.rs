@@ -109,6 +109,7 @@ fn join(call: u64, sockets: PortPair, media: MediaTarget) -> RoomCommand {
         media,
         entry,
         menu: MenuConfig::default(),
+        wallclock: Duration::from_secs(1_750_000_000),
     }
 }
 

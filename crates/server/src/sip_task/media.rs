@@ -44,6 +44,9 @@ impl State {
                 media: target,
                 entry: entry_kind,
                 menu,
+                wallclock: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default(),
             },
         );
     }
