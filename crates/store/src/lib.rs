@@ -1,9 +1,10 @@
-//! konferenz-store: the only crate that speaks SQL (rooms for now).
+//! konferenz-store: the only crate that speaks SQL.
 //!
 //! [`Store`] wraps a connection pool; SQLite is the default backend. The schema is
 //! embedded ([`sqlx::migrate!`]) and brought up to date by [`Store::open`], so a fresh
 //! file and an old one both end up with the current tables.
 
+mod access;
 mod block;
 mod error;
 mod participant_log;
@@ -11,11 +12,12 @@ mod phonebook;
 mod room;
 mod sip_user;
 
+pub use access::{ApiToken, InviteeLink, WebSession};
 pub use block::RoomBlock;
 pub use error::StoreError;
 pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
-pub use room::{NewRoom, Room};
+pub use room::{NewRoom, Room, RoomChanges};
 pub use sip_user::{SipBinding, SipUser, UserChanges};
 
 use std::path::Path;

@@ -26,6 +26,9 @@ pub struct Room {
     pub language_switch: Option<bool>,
     /// The room-wide mute: whoever joins is muted ("mute all").
     pub muted: bool,
+    /// The user (number) who owns the room; a user's personal room (the room with their
+    /// own number) is theirs unless an administrator gave it to someone else.
+    pub owner: Option<String>,
 }
 
 /// What it takes to create a room.
@@ -37,6 +40,8 @@ pub struct NewRoom<'a> {
     pub language: Option<Language>,
     pub music: Option<&'a str>,
     pub language_switch: Option<bool>,
+    /// None: the user whose number the room has, if there is one.
+    pub owner: Option<&'a str>,
 }
 
 impl<'a> NewRoom<'a> {
@@ -49,11 +54,22 @@ impl<'a> NewRoom<'a> {
             language: None,
             music: None,
             language_switch: None,
+            owner: None,
         }
     }
 }
 
-const COLUMNS: &str = "number, name, created_at, pin, language, music, language_switch, muted";
+/// Changes to a room; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoomChanges {
+    pub name: Option<Option<String>>,
+    pub language: Option<Option<Language>>,
+    pub music: Option<Option<String>>,
+    pub owner: Option<Option<String>>,
+}
+
+const COLUMNS: &str =
+    "number, name, created_at, pin, language, music, language_switch, muted, owner";
 
 impl Room {
     fn from_row(row: &SqliteRow) -> Result<Room, StoreError> {
@@ -74,6 +90,7 @@ impl Room {
             music: row.try_get("music")?,
             language_switch: row.try_get("language_switch")?,
             muted: row.try_get("muted")?,
+            owner: row.try_get("owner")?,
             number,
         })
     }
@@ -85,8 +102,9 @@ impl Store {
     pub async fn add_room(&self, new: &NewRoom<'_>) -> Result<Room, StoreError> {
         // The database clock stamps the row, so every writer agrees on one time source.
         let result = sqlx::query(&format!(
-            "INSERT INTO rooms (number, name, created_at, pin, language, music, language_switch) \
-             VALUES (?1, ?2, unixepoch(), ?3, ?4, ?5, ?6) RETURNING {COLUMNS}"
+            "INSERT INTO rooms (number, name, created_at, pin, language, music, language_switch, owner) \
+             VALUES (?1, ?2, unixepoch(), ?3, ?4, ?5, ?6, \
+             COALESCE(?7, (SELECT number FROM sip_users WHERE number = ?1))) RETURNING {COLUMNS}"
         ))
         .bind(new.number.as_str())
         .bind(new.name)
@@ -94,6 +112,7 @@ impl Store {
         .bind(new.language.map(Language::code))
         .bind(new.music)
         .bind(new.language_switch)
+        .bind(new.owner)
         .fetch_one(self.pool())
         .await;
         match result {
@@ -105,6 +124,45 @@ impl Store {
                     Err(StoreError::RoomExists(new.number.clone()))
                 }
             }
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(
+                StoreError::NoSuchUser(new.owner.unwrap_or_default().to_owned()),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Changes a room's name, language, on-hold music or owner (each `Some` is set, `Some(None)`
+    /// clears it); [`StoreError::NoSuchRoom`], or [`StoreError::NoSuchUser`] for an unknown owner.
+    pub async fn update_room(
+        &self,
+        number: &RoomNumber,
+        changes: &RoomChanges,
+    ) -> Result<Room, StoreError> {
+        let result = sqlx::query(&format!(
+            "UPDATE rooms SET \
+             name = CASE WHEN ?2 THEN ?3 ELSE name END, \
+             language = CASE WHEN ?4 THEN ?5 ELSE language END, \
+             music = CASE WHEN ?6 THEN ?7 ELSE music END, \
+             owner = CASE WHEN ?8 THEN ?9 ELSE owner END \
+             WHERE number = ?1 RETURNING {COLUMNS}"
+        ))
+        .bind(number.as_str())
+        .bind(changes.name.is_some())
+        .bind(changes.name.clone().flatten())
+        .bind(changes.language.is_some())
+        .bind(changes.language.flatten().map(Language::code))
+        .bind(changes.music.is_some())
+        .bind(changes.music.clone().flatten())
+        .bind(changes.owner.is_some())
+        .bind(changes.owner.clone().flatten())
+        .fetch_optional(self.pool())
+        .await;
+        match result {
+            Ok(Some(row)) => Room::from_row(&row),
+            Ok(None) => Err(StoreError::NoSuchRoom(number.clone())),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(
+                StoreError::NoSuchUser(changes.owner.clone().flatten().unwrap_or_default()),
+            ),
             Err(e) => Err(e.into()),
         }
     }
