@@ -41,6 +41,7 @@ mod conference;
 mod dial_plan;
 mod dialable;
 mod event;
+mod login_throttle;
 mod menu;
 mod participant;
 pub mod phonebook;
@@ -61,6 +62,7 @@ pub use conference::{
 pub use dial_plan::{DialPlan, DialPlanError, DialPlanSettings, Target, TemplateSetting};
 pub use dialable::{DIALABLE_MAX_LEN, Dialable, DialableError};
 pub use event::{Event, EventKind};
+pub use login_throttle::LoginThrottle;
 pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusal};
 pub use participant::ParticipantState;
 pub use phonebook::{NumberError, PhoneNumber};

@@ -164,6 +164,14 @@ impl Roster {
             .collect()
     }
 
+    /// The room a call is (or was) in, while the roster holds it.
+    pub fn room_of(&self, call: CallId) -> Option<RoomNumber> {
+        self.rooms
+            .iter()
+            .find(|(_, r)| r.entries.contains_key(&call))
+            .map(|(room, _)| room.clone())
+    }
+
     /// The room's participants, by call id (oldest first).
     pub fn of_room(&self, room: &RoomNumber) -> Vec<RosterEntry> {
         self.rooms

@@ -261,14 +261,14 @@ impl Record {
 
 /// Records for one kind of key, bounded in size.
 #[derive(Debug)]
-struct Table<K> {
+pub(crate) struct Table<K> {
     limit: Limit,
     max_entries: usize,
     entries: HashMap<K, Record>,
 }
 
 impl<K: Hash + Eq + Clone> Table<K> {
-    fn new(limit: Limit, max_entries: usize) -> Self {
+    pub(crate) fn new(limit: Limit, max_entries: usize) -> Self {
         let limit = Limit {
             failures: limit.failures.clamp(1, MAX_FAILURES),
             window: limit.window.min(MAX_DURATION),
@@ -285,7 +285,7 @@ impl<K: Hash + Eq + Clone> Table<K> {
         self.locked_until(now, key).is_some()
     }
 
-    fn locked_until(&self, now: Instant, key: &K) -> Option<Instant> {
+    pub(crate) fn locked_until(&self, now: Instant, key: &K) -> Option<Instant> {
         self.entries
             .get(key)
             .filter(|r| r.locked(now))
@@ -293,7 +293,7 @@ impl<K: Hash + Eq + Clone> Table<K> {
     }
 
     /// Counts a failure; `Some((failures, until))` when it starts a lockout.
-    fn fail(&mut self, now: Instant, key: &K) -> Option<(u32, Instant)> {
+    pub(crate) fn fail(&mut self, now: Instant, key: &K) -> Option<(u32, Instant)> {
         if !self.entries.contains_key(key) && !self.make_room(now) {
             return None;
         }

@@ -29,6 +29,8 @@ struct Inner {
     seq: u64,
     replay: VecDeque<Arc<Event>>,
     roster: Roster,
+    /// Rooms locked now (a lock ends with the conference).
+    locked: std::collections::HashSet<RoomNumber>,
     /// The history writer's queue; taken at shutdown so the writer can finish.
     history: Option<mpsc::Sender<ParticipantEvent>>,
 }
@@ -55,6 +57,7 @@ impl Bus {
                 seq: 0,
                 replay: VecDeque::with_capacity(REPLAY),
                 roster,
+                locked: Default::default(),
                 history,
             })),
             live,
@@ -79,6 +82,15 @@ impl Bus {
             kind,
         });
         inner.roster.apply(&event);
+        match &event.kind {
+            EventKind::RoomLocked { locked: true } => {
+                inner.locked.insert(event.room.clone());
+            }
+            EventKind::RoomLocked { locked: false } | EventKind::ConferenceEnded => {
+                inner.locked.remove(&event.room);
+            }
+            _ => {}
+        }
         if inner.replay.len() == REPLAY {
             inner.replay.pop_front();
         }
@@ -123,6 +135,11 @@ impl Bus {
         event
     }
 
+    /// Whether the room is locked now.
+    pub fn locked(&self, room: &RoomNumber) -> bool {
+        self.lock().locked.contains(room)
+    }
+
     /// Subscribes from after `since` (None: only what comes next).
     pub fn subscribe(&self, since: Option<u64>) -> Subscription {
         let inner = self.lock();
@@ -150,6 +167,11 @@ impl Bus {
     pub fn snapshot(&self, room: &RoomNumber) -> (u64, Vec<RosterEntry>) {
         let inner = self.lock();
         (inner.seq, inner.roster.of_room(room))
+    }
+
+    /// The room a call is in (or was, recently).
+    pub fn room_of(&self, call: konferenz_conference::CallId) -> Option<RoomNumber> {
+        self.lock().roster.room_of(call)
     }
 
     /// Stops queueing participant changes for the history writer (at shutdown, after the

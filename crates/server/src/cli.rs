@@ -110,6 +110,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::phonebook_cli::PhonebookCommand,
     },
+    /// API tokens for scripts (`Authorization: Bearer TOKEN`).
+    Token {
+        #[command(subcommand)]
+        command: crate::token_cli::TokenCommand,
+    },
     /// Users of the built-in registrar: their SIP phones register with an internal
     /// number and password, and are called there when invited.
     User {
@@ -341,7 +346,7 @@ fn room_table(rooms: &[Room]) -> String {
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SSZ` (UTC), without a date library.
-fn utc_timestamp(unix: i64) -> String {
+pub fn utc_timestamp(unix: i64) -> String {
     let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
     // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
     let z = days + 719_468;
@@ -400,6 +405,7 @@ mod tests {
                 music: None,
                 language_switch: None,
                 muted: false,
+                owner: None,
             },
             Room {
                 number: RoomNumber::parse("12345678").unwrap(),
@@ -410,6 +416,7 @@ mod tests {
                 music: None,
                 language_switch: None,
                 muted: false,
+                owner: None,
             },
         ];
         assert_eq!(

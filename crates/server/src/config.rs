@@ -59,7 +59,20 @@ overridden by the environment variable shown; defaults in brackets):
 
   [http]
   listen            KONFERENZ_HTTP__LISTEN            [127.0.0.1:8080]
-      Web interface and REST API.
+      Web interface and REST API (/api/v1).
+  public_url        KONFERENZ_HTTP__PUBLIC_URL        [http://<Host of the request>]
+      Base of the personal links mailed and copied (/j/TOKEN), e.g.
+      https://konferenz.example.org.
+  admin_token_file  KONFERENZ_HTTP__ADMIN_TOKEN_FILE  [<database folder>/admin-token]
+      Written at start (mode 0600): the local administrator's API token, read by
+      the CLI commands that talk to the running server.
+  session_hours     KONFERENZ_HTTP__SESSION_HOURS     [12]
+      A browser session ends after this long without a request.
+
+  [metrics]
+  listen            KONFERENZ_METRICS__LISTEN         [127.0.0.1:9464]
+      GET /metrics for Prometheus, without credentials: keep it on loopback or a
+      management network.
 
   [database]
   url               KONFERENZ_DATABASE__URL           [sqlite://konferenz-data/konferenz.db]
@@ -73,6 +86,9 @@ overridden by the environment variable shown; defaults in brackets):
   [dialin]
   shared_numbers      KONFERENZ_DIALIN__SHARED_NUMBERS      [[]]
       Entry numbers with no room of their own: the PIN entered selects the room.
+  external_number     KONFERENZ_DIALIN__EXTERNAL_NUMBER     [none]
+      The number people dial from outside (e.g. \"+41 44 123 45 67\"), reaching one
+      of shared_numbers through the PBX; shown on personal links.
   digit_timeout_secs  KONFERENZ_DIALIN__DIGIT_TIMEOUT_SECS  [10]
   prompt_repeats      KONFERENZ_DIALIN__PROMPT_REPEATS      [2]
   attempts            KONFERENZ_DIALIN__ATTEMPTS            [3]
@@ -156,6 +172,8 @@ pub struct Config {
     pub rtp: RtpConfig,
     /// The web interface and API.
     pub http: HttpConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
     /// Where rooms, users and schedules are kept.
     pub database: DatabaseConfig,
     /// Logging.
@@ -212,6 +230,28 @@ pub struct RtpConfig {
 pub struct HttpConfig {
     /// Address of the HTTP server.
     pub listen: SocketAddr,
+    /// Base URL of personal links; None: `http://` + the request's Host.
+    pub public_url: Option<String>,
+    /// The local administrator's token file; None: `admin-token` beside the database.
+    pub admin_token_file: Option<PathBuf>,
+    /// Idle time after which a browser session ends.
+    pub session_hours: u32,
+}
+
+/// `[metrics]`: where Prometheus scrapes `GET /metrics`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the metrics listener (no credentials: keep it private).
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
 }
 
 /// `[database]`.
@@ -261,6 +301,9 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            admin_token_file: None,
+            session_hours: 12,
         }
     }
 }
@@ -277,6 +320,26 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The local administrator's token file: `http.admin_token_file`, else `admin-token`
+    /// in the folder of the SQLite database (the current folder for an in-memory one).
+    pub fn admin_token_file(&self) -> PathBuf {
+        if let Some(path) = &self.http.admin_token_file {
+            return path.clone();
+        }
+        let url = &self.database.url;
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|p| p.split('?').next().unwrap_or(p))
+            .filter(|p| !p.is_empty() && !p.starts_with(":memory:"));
+        match path.and_then(|p| Path::new(p).parent()) {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join("admin-token"),
+            _ => PathBuf::from("admin-token"),
         }
     }
 }
@@ -478,6 +541,26 @@ impl Config {
         self.registrar.validate()?;
         if self.database.url.trim().is_empty() {
             return Err(ConfigError::key("database.url", "must not be empty"));
+        }
+        if let Some(url) = &self.http.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::key(
+                "http.public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        if !(1..=24 * 90).contains(&self.http.session_hours) {
+            return Err(ConfigError::key(
+                "http.session_hours",
+                "must be between 1 and 2160",
+            ));
+        }
+        if self.metrics.listen == self.http.listen {
+            return Err(ConfigError::key(
+                "metrics.listen",
+                "must differ from http.listen",
+            ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(ConfigError::key(

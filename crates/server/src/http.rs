@@ -1,7 +1,8 @@
-//! The HTTP side: health check, the read-only room API and `GET /metrics`.
+//! The HTTP side: the health check, the assembly of the web app (API and window), and the
+//! separate `GET /metrics` listener.
 //!
-//! [`router`] builds the app from a [`Store`] so tests call it without a socket;
-//! [`serve_listener`] serves it on a bound listener until the shutdown future completes.
+//! [`router`] builds the unauthenticated part so tests call it without a socket;
+//! [`serve_listener`] serves an app on a bound listener until the shutdown future completes.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,24 +13,28 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use konferenz_store::{Room, Store};
-
-use crate::api_error::ApiError;
+use konferenz_store::Room;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
 use crate::metrics::{self, Metrics};
 
-/// The routes, with the store as state.
-pub fn router(store: Store) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/rooms", get(list_rooms))
-        .with_state(store)
+/// The routes that answer without credentials: `GET /healthz`.
+pub fn router() -> Router {
+    Router::new().route("/healthz", get(healthz))
+}
+
+/// The whole web app: `/healthz`, the API under `/api/v1` and the window.
+pub fn app(state: crate::api::ApiState) -> Router {
+    router()
+        .merge(crate::api::router(state))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::api::MAX_BODY_BYTES,
+        ))
 }
 
 /// `GET /metrics`: every metric in the OpenMetrics text format, for Prometheus to scrape.
-/// Unauthenticated, like the rest of the HTTP side: keep `http.listen` off public networks.
+/// Served on its own address (`metrics.listen`, loopback by default) without credentials.
 pub fn metrics_routes(metrics: Arc<Metrics>) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
@@ -43,21 +48,25 @@ async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     )
 }
 
-/// Serves [`router`] on an already bound listener (tests bind port 0 and read it back).
+/// Serves `app` on an already bound listener (tests bind port 0 and read it back); the
+/// handlers see the client's address (`ConnectInfo`).
 pub async fn serve_listener(
     listener: TcpListener,
-    store: Store,
-    extra: Router,
+    what: &'static str,
+    app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
-        .context("HTTP listener has no address")?;
-    tracing::info!(%addr, "HTTP listening");
-    axum::serve(listener, router(store).merge(extra))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("HTTP server failed")
+        .with_context(|| format!("{what} listener has no address"))?;
+    tracing::info!(%addr, "{what} listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .with_context(|| format!("{what} server failed"))
 }
 
 /// A room as the API and `konferenz room list --json` show it.
@@ -100,11 +109,6 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-async fn list_rooms(State(store): State<Store>) -> Result<Json<Vec<RoomJson>>, ApiError> {
-    let rooms = store.list_rooms().await?;
-    Ok(Json(rooms.iter().map(RoomJson::from).collect()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,54 +116,19 @@ mod tests {
     use axum::http::Request;
     use axum::http::StatusCode;
     use http_body_util::BodyExt;
-    use konferenz_conference::RoomNumber;
     use tower::ServiceExt;
-
-    async fn get_json(store: &Store, uri: &str) -> (StatusCode, serde_json::Value) {
-        let request = Request::get(uri).body(Body::empty()).unwrap();
-        let response = router(store.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&body).unwrap())
-    }
 
     #[tokio::test]
     async fn healthz_reports_ok_and_version() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
-        let (status, body) = get_json(&store, "/healthz").await;
-        assert_eq!(status, StatusCode::OK);
+        let request = Request::get("/healthz").body(Body::empty()).unwrap();
+        let response = router().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
         );
-    }
-
-    #[tokio::test]
-    async fn rooms_api_lists_stored_rooms() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
-        let (status, body) = get_json(&store, "/api/rooms").await;
-        assert_eq!((status, body), (StatusCode::OK, serde_json::json!([])));
-
-        let room = store
-            .add_room(&konferenz_store::NewRoom {
-                name: Some("Weekly sync"),
-                ..konferenz_store::NewRoom::new(&RoomNumber::parse("800").unwrap())
-            })
-            .await
-            .unwrap();
-        store
-            .add_room(&konferenz_store::NewRoom::new(
-                &RoomNumber::parse("801").unwrap(),
-            ))
-            .await
-            .unwrap();
-        let (status, body) = get_json(&store, "/api/rooms").await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body[0]["number"], "800");
-        assert_eq!(body[0]["name"], "Weekly sync");
-        assert_eq!(body[0]["created_at"], room.created_at);
-        assert_eq!(body[1]["number"], "801");
-        assert_eq!(body[1]["name"], serde_json::Value::Null);
     }
 
     #[tokio::test]
@@ -201,9 +170,8 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_path_is_404() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
         let request = Request::get("/nope").body(Body::empty()).unwrap();
-        let response = router(store).oneshot(request).await.unwrap();
+        let response = router().oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 }

@@ -1,5 +1,7 @@
-//! `konferenz invite` and `konferenz participants`: clients of the running server's HTTP API
-//! (the server places the calls; this process only asks and shows the answers).
+//! `konferenz invite`, `participants`, `hangup`, `mute`, `room lock` …: clients of the
+//! running server's HTTP API (`/api/v1`), authenticated as the local administrator with the
+//! token the server wrote beside its database (the server places the calls; this process
+//! only asks and shows the answers).
 
 use std::time::Duration;
 
@@ -12,19 +14,23 @@ use crate::config::Config;
 struct Api {
     base: String,
     agent: ureq::Agent,
+    /// `Bearer <the local administrator's token>`.
+    auth: String,
 }
 
 impl Api {
-    fn new(config: &Config) -> Self {
+    fn new(config: &Config) -> anyhow::Result<Self> {
+        let token = crate::admin_token::read(&config.admin_token_file())?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
             .build()
             .into();
-        Self {
+        Ok(Self {
             base: format!("http://{}", config.http.listen),
             agent,
-        }
+            auth: format!("Bearer {token}"),
+        })
     }
 
     /// (status, JSON body) of a request; a server that does not answer is an error.
@@ -39,9 +45,14 @@ impl Api {
             Some(body) => self
                 .agent
                 .post(&url)
+                .header("authorization", &self.auth)
                 .header("content-type", "application/json")
                 .send(body.to_string()),
-            None if method == "GET" => self.agent.get(&url).call(),
+            None if method == "GET" => self
+                .agent
+                .get(&url)
+                .header("authorization", &self.auth)
+                .call(),
             None => bail!("unsupported method {method}"),
         }
         .with_context(|| format!("is the server running? (http.listen {})", self.base))?;
@@ -56,7 +67,7 @@ impl Api {
 
 fn api_error(value: &serde_json::Value) -> String {
     value
-        .get("error")
+        .pointer("/error/message")
         .and_then(|e| e.as_str())
         .unwrap_or("unexpected answer")
         .to_owned()
@@ -64,18 +75,22 @@ fn api_error(value: &serde_json::Value) -> String {
 
 /// `konferenz invite --room 800 NUMBER...`: the server calls each number into the room.
 pub fn invite(config: &Config, room: &RoomNumber, numbers: &[String]) -> anyhow::Result<()> {
-    let api = Api::new(config);
+    let api = Api::new(config)?;
+    let (status, body) = api.call(
+        "POST",
+        &format!("/api/v1/rooms/{room}/invitations"),
+        Some(serde_json::json!({ "numbers": numbers })),
+    )?;
+    if status != 202 {
+        bail!("cannot invite: {}", api_error(&body));
+    }
     let mut failed = 0;
-    for number in numbers {
-        let (status, body) = api.call(
-            "POST",
-            &format!("/api/rooms/{room}/invitations"),
-            Some(serde_json::json!({ "number": number })),
-        )?;
-        if status == 202 {
-            println!("calling {number} into room {room} (call {})", body["call"]);
+    let results = body["invitations"].as_array().cloned().unwrap_or_default();
+    for (number, result) in numbers.iter().zip(&results) {
+        if let Some(call) = result.get("call") {
+            println!("calling {number} into room {room} (call {call})");
         } else {
-            eprintln!("konferenz: cannot invite {number}: {}", api_error(&body));
+            eprintln!("konferenz: cannot invite {number}: {}", api_error(result));
             failed += 1;
         }
     }
@@ -90,11 +105,12 @@ pub fn invite(config: &Config, room: &RoomNumber, numbers: &[String]) -> anyhow:
 /// with `--follow`, every change as it happens (server-sent events from the server's event
 /// stream, resumed from the list's sequence number) until Ctrl-C.
 pub fn participants(config: &Config, room: &RoomNumber, follow: bool) -> anyhow::Result<()> {
-    let api = Api::new(config);
-    let url = format!("{}/api/rooms/{room}/participants", api.base);
+    let api = Api::new(config)?;
+    let url = format!("{}/api/v1/rooms/{room}/participants", api.base);
     let mut response = api
         .agent
         .get(&url)
+        .header("authorization", &api.auth)
         .call()
         .with_context(|| format!("is the server running? (http.listen {})", api.base))?;
     let status = response.status().as_u16();
@@ -165,7 +181,7 @@ impl Shown {
     }
 }
 
-/// Follows `GET /api/events?room=…&since=…` and prints each change.
+/// Follows `GET /api/v1/events?room=…&since=…` and prints each change.
 fn follow_events(
     api: &Api,
     room: &RoomNumber,
@@ -179,9 +195,10 @@ fn follow_events(
         .timeout_connect(Some(Duration::from_secs(10)))
         .build()
         .into();
-    let url = format!("{}/api/events?room={room}&since={since}", api.base);
+    let url = format!("{}/api/v1/events?room={room}&since={since}", api.base);
     let mut response = agent
         .get(&url)
+        .header("authorization", &api.auth)
         .header("accept", "text/event-stream")
         .call()
         .with_context(|| format!("is the server running? (http.listen {})", api.base))?;
@@ -236,7 +253,7 @@ fn on_event(
         "reset" => {
             // Missed events: reload the list and show what changed.
             let (status, body) =
-                api.call("GET", &format!("/api/rooms/{room}/participants"), None)?;
+                api.call("GET", &format!("/api/v1/rooms/{room}/participants"), None)?;
             if status == 200 {
                 for p in body.as_array().cloned().unwrap_or_default() {
                     shown.participant(&p);
@@ -250,9 +267,9 @@ fn on_event(
 
 /// `konferenz room lock|unlock --number 800`: asks the running server.
 pub fn lock(config: &Config, room: &RoomNumber, locked: bool) -> anyhow::Result<()> {
-    let (status, answer) = Api::new(config).call(
+    let (status, answer) = Api::new(config)?.call(
         "POST",
-        &format!("/api/rooms/{room}/lock"),
+        &format!("/api/v1/rooms/{room}/lock"),
         Some(serde_json::json!({ "locked": locked })),
     )?;
     if status != 204 {
@@ -264,9 +281,9 @@ pub fn lock(config: &Config, room: &RoomNumber, locked: bool) -> anyhow::Result<
 
 /// `konferenz room end --number 800`: hangs up everyone in the room.
 pub fn end(config: &Config, room: &RoomNumber) -> anyhow::Result<()> {
-    let (status, answer) = Api::new(config).call(
+    let (status, answer) = Api::new(config)?.call(
         "POST",
-        &format!("/api/rooms/{room}/end"),
+        &format!("/api/v1/rooms/{room}/end"),
         Some(serde_json::json!({})),
     )?;
     if status != 204 {
@@ -350,10 +367,10 @@ pub fn hang_up(
     block: bool,
     block_for: Option<Duration>,
 ) -> anyhow::Result<()> {
-    let api = Api::new(config);
+    let api = Api::new(config)?;
     let (status, answer) = api.call(
         "POST",
-        &format!("/api/calls/{call}/hangup"),
+        &format!("/api/v1/calls/{call}/hangup"),
         Some(serde_json::json!({ "block": block, "block_secs": block_for.map(|d| d.as_secs()) })),
     )?;
     if status != 204 {
@@ -369,7 +386,7 @@ pub fn hang_up(
 /// `konferenz blocks --room 800`.
 pub fn blocks(config: &Config, room: &RoomNumber) -> anyhow::Result<()> {
     let (status, answer) =
-        Api::new(config).call("GET", &format!("/api/rooms/{room}/blocks"), None)?;
+        Api::new(config)?.call("GET", &format!("/api/v1/rooms/{room}/blocks"), None)?;
     if status != 200 {
         bail!("{}", api_error(&answer));
     }
@@ -394,7 +411,7 @@ pub fn blocks(config: &Config, room: &RoomNumber) -> anyhow::Result<()> {
 
 /// `konferenz unblock --room 800 WHO`.
 pub fn unblock(config: &Config, room: &RoomNumber, who: &str) -> anyhow::Result<()> {
-    let api = Api::new(config);
+    let api = Api::new(config)?;
     // Caller IDs may hold anything: escape all but the unreserved characters (RFC 3986).
     let escaped: String = who
         .bytes()
@@ -405,10 +422,11 @@ pub fn unblock(config: &Config, room: &RoomNumber, who: &str) -> anyhow::Result<
             _ => format!("%{b:02X}"),
         })
         .collect();
-    let url = format!("{}/api/rooms/{room}/blocks/{escaped}", api.base);
+    let url = format!("{}/api/v1/rooms/{room}/blocks/{escaped}", api.base);
     let mut response = api
         .agent
         .delete(&url)
+        .header("authorization", &api.auth)
         .call()
         .with_context(|| format!("is the server running? (http.listen {})", api.base))?;
     if response.status().as_u16() != 204 {
@@ -437,7 +455,7 @@ pub fn mute(
     };
     let body = serde_json::json!({ "muted": muted, "except": group.all_but });
     let (status, answer) =
-        Api::new(config).call("POST", &format!("/api/rooms/{room}/mute"), Some(body))?;
+        Api::new(config)?.call("POST", &format!("/api/v1/rooms/{room}/mute"), Some(body))?;
     if status != 200 {
         bail!("{}", api_error(&answer));
     }
@@ -466,11 +484,15 @@ pub fn call_command(
     action: &str,
     muted: Option<bool>,
 ) -> anyhow::Result<()> {
-    let api = Api::new(config);
+    let api = Api::new(config)?;
     let body = muted
         .map(|m| serde_json::json!({ "muted": m }))
         .unwrap_or(serde_json::json!({}));
-    let (status, answer) = api.call("POST", &format!("/api/calls/{call}/{action}"), Some(body))?;
+    let (status, answer) = api.call(
+        "POST",
+        &format!("/api/v1/calls/{call}/{action}"),
+        Some(body),
+    )?;
     if status != 204 {
         bail!("{}", api_error(&answer));
     }

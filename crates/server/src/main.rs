@@ -4,13 +4,13 @@
 //! line or configuration.
 
 mod accounts;
-mod api_error;
+mod admin_token;
+mod api;
 mod bus;
 mod cli;
 mod config;
 mod control;
 mod http;
-mod http_invite;
 mod invite_cli;
 mod location;
 mod logging;
@@ -30,6 +30,7 @@ mod sip_task;
 mod sse;
 mod table;
 mod tcp;
+mod token_cli;
 mod udp_batch;
 mod user_cli;
 
@@ -135,6 +136,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Phonebook { command } => {
             let store = cli::open_store(&config).await?;
             phonebook_cli::run(command, &store, &config.phonebook.default_region).await
+        }
+        Command::Token { command } => {
+            let store = cli::open_store(&config).await?;
+            token_cli::run(command, &store).await
         }
         Command::User { command } => {
             let store = cli::open_store(&config).await?;

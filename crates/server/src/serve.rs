@@ -15,10 +15,10 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
+use crate::api::ApiState;
 use crate::bus::Bus;
 use crate::config::Config;
 use crate::control::Control;
-use crate::http_invite::{self, InviteApi};
 use crate::room::RoomSettings;
 use crate::room_index::MusicCache;
 use crate::rtp_ports::PortPool;
@@ -86,6 +86,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         sip = %listen,
         rtp = %format!("{}-{}", config.rtp.ports.start, config.rtp.ports.end),
         http = %config.http.listen,
+        metrics = %config.metrics.listen,
         "konferenz listening"
     );
 
@@ -106,7 +107,10 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     };
     let dial_plan = config.trunk.dial_plan().context("trunk")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let invite_api = InviteApi {
+    let token_file = config.admin_token_file();
+    let admin_token_hash = crate::admin_token::write(&token_file)?;
+    info!(file = %token_file.display(), "local administrator token written");
+    let api_state = ApiState {
         location,
         dial_plan: Arc::new(dial_plan),
         resolver,
@@ -114,13 +118,30 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         control,
         bus: bus.clone(),
         trunk: config.trunk.clone(),
+        dialin: config.dialin.clone(),
         shutdown: shutdown_rx.clone(),
         persister: persist.clone(),
+        logins: Arc::new(std::sync::Mutex::new(
+            konferenz_conference::LoginThrottle::new(config.throttle.to_config()),
+        )),
+        call_me: Arc::new(std::sync::Mutex::new(crate::api::call_me_limiter())),
+        admin_token_hash: Some(admin_token_hash),
+        session_secs: i64::from(config.http.session_hours) * 3600,
+        public_url: config.http.public_url.clone(),
+        realm: config.registrar.realm.clone(),
+        default_region: config.phonebook.default_region.clone(),
+        data_dir: token_file
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
     };
     // HTTP is bound before the SIP task answers anything: whoever sees SIP up can use the API.
     let http_listener = TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("cannot bind HTTP to {}", config.http.listen))?;
+    let metrics_listener = TcpListener::bind(config.metrics.listen)
+        .await
+        .with_context(|| format!("metrics.listen: cannot bind {}", config.metrics.listen))?;
     let index_task = tokio::spawn(crate::room_index::watch(
         store.clone(),
         music,
@@ -161,10 +182,19 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let mut http_shutdown = shutdown_rx.clone();
     let http = tokio::spawn(crate::http::serve_listener(
         http_listener,
-        store,
-        http_invite::routes(invite_api).merge(crate::http::metrics_routes(metrics)),
+        "HTTP",
+        crate::http::app(api_state),
         async move {
             let _ = http_shutdown.changed().await;
+        },
+    ));
+    let mut metrics_shutdown = shutdown_rx.clone();
+    let metrics_server = tokio::spawn(crate::http::serve_listener(
+        metrics_listener,
+        "metrics",
+        crate::http::metrics_routes(metrics),
+        async move {
+            let _ = metrics_shutdown.changed().await;
         },
     ));
 
@@ -175,6 +205,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     tcp_task.abort();
     let _ = index_task.await;
     let http_result = tokio::time::timeout(Duration::from_secs(5), http).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), metrics_server).await;
     bus.close_history();
     let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;

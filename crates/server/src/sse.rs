@@ -13,22 +13,31 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::bus::Subscription;
 
+/// One event as SSE: `id` = sequence number, `event` = type, `data` = the event as JSON.
+pub fn sse_event(event: &Event) -> Result<SseEvent, Infallible> {
+    let data = serde_json::to_string(event).unwrap_or_default();
+    Ok(SseEvent::default()
+        .id(event.seq.to_string())
+        .event(event.kind.name())
+        .data(data))
+}
+
 struct Cursor {
     shutdown: tokio::sync::watch::Receiver<bool>,
     pending: VecDeque<Arc<Event>>,
     reset: bool,
     sub: Subscription,
-    room: Option<RoomNumber>,
+    rooms: Option<Vec<RoomNumber>>,
 }
 
 fn reset() -> Result<SseEvent, Infallible> {
     Ok(SseEvent::default().event("reset").data("{}"))
 }
 
-/// The SSE stream of `sub`, only `room`'s events if given; it ends at shutdown.
+/// The SSE stream of `sub`, only these rooms' events if given; it ends at shutdown.
 pub fn stream(
     sub: Subscription,
-    room: Option<RoomNumber>,
+    rooms: Option<Vec<RoomNumber>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let cursor = Cursor {
@@ -36,7 +45,7 @@ pub fn stream(
         pending: sub.backlog.iter().cloned().collect(),
         reset: sub.gap,
         sub,
-        room,
+        rooms,
     };
     futures_util::stream::unfold(cursor, |mut c| async move {
         if std::mem::take(&mut c.reset) {
@@ -57,8 +66,8 @@ pub fn stream(
                     }
                 }
             };
-            if c.room.as_ref().is_none_or(|r| *r == event.room) {
-                return Some((crate::http_invite::sse_event(&event), c));
+            if c.rooms.as_ref().is_none_or(|r| r.contains(&event.room)) {
+                return Some((sse_event(&event), c));
             }
         }
     })

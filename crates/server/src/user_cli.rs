@@ -7,9 +7,9 @@
 use std::io::BufRead;
 use std::time::SystemTime;
 
+use crate::accounts::{self, parse_email, parse_email_or_empty, parse_number};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use konferenz_sip::digest::Ha1;
 use konferenz_store::{SipUser, Store, UserChanges};
 
 use crate::location::{Binding, unix};
@@ -109,47 +109,6 @@ impl PasswordArgs {
     }
 }
 
-/// A plausible address (one `@`, a dot in the domain, no spaces); mail delivery is the
-/// real check.
-fn parse_email(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    let ok = text.len() <= 254
-        && !text.chars().any(char::is_whitespace)
-        && text.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if ok {
-        Ok(text.to_owned())
-    } else {
-        Err("not an e-mail address like anna@example.org".into())
-    }
-}
-
-fn parse_email_or_empty(text: &str) -> Result<String, String> {
-    if text.trim().is_empty() {
-        Ok(String::new())
-    } else {
-        parse_email(text)
-    }
-}
-
-fn parse_number(text: &str) -> Result<String, String> {
-    let ok = !text.is_empty()
-        && text.len() <= 32
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-_.".contains(c));
-    if ok {
-        Ok(text.to_owned())
-    } else {
-        Err("use 1-32 digits, letters, '+', '-', '_' or '.'".into())
-    }
-}
-
 /// Runs `konferenz user ...`.
 pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Result<()> {
     match command {
@@ -161,7 +120,7 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
             admin,
             organiser,
         } => {
-            let mut user = user(&number, &name, realm, &password.read()?)?;
+            let mut user = accounts::new_user(&number, &name, realm, &password.read()?)?;
             user.email = email;
             user.admin = admin;
             user.organiser = organiser;
@@ -188,7 +147,7 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
             let Some(existing) = store.find_sip_user(&number).await? else {
                 bail!("no user {number}");
             };
-            let fresh = user(&number, &existing.name, realm, &password.read()?)?;
+            let fresh = accounts::new_user(&number, &existing.name, realm, &password.read()?)?;
             let user = SipUser {
                 realm: fresh.realm,
                 ha1_md5: fresh.ha1_md5,
@@ -219,22 +178,6 @@ fn flags(user: &SipUser) -> String {
     } else {
         format!(": {}", set.join(", "))
     }
-}
-
-/// A user with the password hashed both ways: HA1 for the phone, argon2id for the web.
-fn user(number: &str, name: &str, realm: &str, password: &str) -> anyhow::Result<SipUser> {
-    let ha1 = Ha1::compute(number, realm, password);
-    Ok(SipUser {
-        number: number.to_owned(),
-        name: name.to_owned(),
-        realm: realm.to_owned(),
-        ha1_md5: ha1.md5,
-        ha1_sha256: ha1.sha256,
-        email: None,
-        web_password: Some(crate::accounts::hash_web_password(password)?),
-        admin: false,
-        organiser: false,
-    })
 }
 
 async fn list(store: &Store, json: bool) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use support::{Phone, PhoneConfig, Server, poll_until};
 const SETUP: Duration = Duration::from_secs(10);
 
 fn participants_json(server: &Server) -> serde_json::Value {
-    let out = server.get("/api/rooms/800/participants");
+    let out = server.get("/api/v1/rooms/800/participants");
     serde_json::from_str(&out).expect("participants JSON")
 }
 

@@ -15,6 +15,9 @@ use super::ConfigError;
 pub struct DialinConfig {
     /// Numbers with no room of their own (e.g. the external DID): the PIN entered selects the room.
     pub shared_numbers: Vec<String>,
+    /// The number people dial from outside (e.g. `+41 44 123 45 67`), shown on personal
+    /// links and in invitations; it reaches one of `shared_numbers` through the PBX.
+    pub external_number: Option<String>,
     /// Silence after a prompt before it is repeated.
     pub digit_timeout_secs: u64,
     /// How often the PIN prompt is repeated after silence before goodbye.
@@ -30,6 +33,7 @@ impl Default for DialinConfig {
         let menu = MenuConfig::default();
         Self {
             shared_numbers: Vec::new(),
+            external_number: None,
             digit_timeout_secs: menu.digit_timeout.as_secs(),
             prompt_repeats: menu.repeats,
             attempts: menu.attempts,

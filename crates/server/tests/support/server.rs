@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub sip_port: u16,
     pub http_port: u16,
+    /// `GET /metrics` is served here (`[metrics] listen`).
+    pub metrics_port: u16,
     pub rtp_ports: (u16, u16),
     pub config: PathBuf,
     dir: Option<tempfile::TempDir>,
@@ -141,6 +143,7 @@ impl Server {
             .expect("temp dir");
         let sip_port = free_udp_port();
         let http_port = free_tcp_port();
+        let metrics_port = free_tcp_port();
         let rtp_lo = free_port_range(100, 2);
         let rtp_ports = (rtp_lo, rtp_lo + 99);
         let config = dir.path().join("konferenz.toml");
@@ -148,6 +151,7 @@ impl Server {
             "[sip]\nlisten = \"127.0.0.1:{sip_port}\"\n{}\
              [rtp]\nports = \"{}-{}\"\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+             [metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n\
              [database]\nurl = \"sqlite://{}/konferenz.db\"\n\
              [log]\nlevel = \"debug\"\n{}\n",
             options.sip_config,
@@ -182,6 +186,7 @@ impl Server {
         let mut server = Server {
             sip_port,
             http_port,
+            metrics_port,
             rtp_ports,
             config,
             dir: Some(dir),
@@ -255,7 +260,7 @@ impl Server {
 
     /// `GET /metrics` as text.
     pub fn metrics(&self) -> String {
-        ureq::get(format!("{}/metrics", self.http_base()))
+        ureq::get(format!("http://127.0.0.1:{}/metrics", self.metrics_port))
             .call()
             .expect("GET /metrics")
             .body_mut()
@@ -263,10 +268,19 @@ impl Server {
             .expect("metrics text")
     }
 
-    /// `GET <path>` of the HTTP API as text (any status).
+    /// The local administrator's bearer token (written by the server at start).
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir().join("admin-token"))
+            .expect("the server writes admin-token beside its database")
+            .trim()
+            .to_owned()
+    }
+
+    /// `GET <path>` of the HTTP API as text (any status), as the local administrator.
     #[allow(dead_code)]
     pub fn get(&self, path: &str) -> String {
         ureq::get(format!("{}{path}", self.http_base()))
+            .header("authorization", &format!("Bearer {}", self.admin_token()))
             .config()
             .http_status_as_error(false)
             .build()

@@ -1,0 +1,274 @@
+//! `ApiError`: every error an API handler can return, mapped in this one place to a status
+//! code and the body `{"error": {"code", "message", "field"}}`. A bad request body names
+//! the field; database and other internal failures are logged and answered without details.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use konferenz_conference::CommandError;
+use konferenz_store::{PhonebookError, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Seconds a client is asked to wait when the server is overloaded.
+const OVERLOADED_RETRY_SECS: u64 = 1;
+
+/// The error body of every failed API request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for people (`message`) and programs (`code`, `field`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `invalid`, `unauthorized`, `forbidden`, `csrf`,
+    /// `not_found`, `conflict`, `too_many_requests`, `unavailable`, …
+    pub code: &'static str,
+    /// A sentence for the user.
+    pub message: String,
+    /// The request field (body key, path or query parameter) at fault, if any.
+    pub field: Option<&'static str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The database failed; details go to the log, not to the client.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The phone book refused or failed.
+    #[error(transparent)]
+    Phonebook(#[from] PhonebookError),
+    /// A conference command was refused.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// A body field or query parameter is not acceptable (422).
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// A path parameter is malformed (400).
+    #[error("{field}: {message}")]
+    BadPath {
+        field: &'static str,
+        message: String,
+    },
+    /// No (valid) credentials (401).
+    #[error("log in or send an API token")]
+    Unauthorized,
+    /// Wrong login or password (401); says no more than that.
+    #[error("wrong login or password")]
+    BadCredentials,
+    /// Logged in, but this role may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A session request that changes something came without the session's CSRF token.
+    #[error("missing or wrong X-CSRF-Token header")]
+    Csrf,
+    /// A path names nothing that exists, or nothing this user may see (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request contradicts what is stored (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many tries; come back after this long (429 with Retry-After).
+    #[error("too many attempts; try again in {} s", .0.as_secs().max(1))]
+    TooMany(Duration),
+    /// The request cannot be carried out as the server is configured (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The next hop of a call could not be resolved (502).
+    #[error("{0}")]
+    BadGateway(String),
+    /// Something failed inside; logged, answered as "internal error".
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, message: impl std::fmt::Display) -> Self {
+        ApiError::Invalid {
+            field,
+            message: message.to_string(),
+        }
+    }
+
+    /// A malformed path parameter.
+    pub fn bad_path(field: &'static str, message: impl std::fmt::Display) -> Self {
+        ApiError::BadPath {
+            field,
+            message: message.to_string(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Option<&'static str>) {
+        use StatusCode as S;
+        match self {
+            ApiError::Store(e) => match e {
+                StoreError::NoSuchRoom(_) | StoreError::NoSuchUser(_) => {
+                    (S::NOT_FOUND, "not_found", None)
+                }
+                StoreError::RoomExists(_) => (S::CONFLICT, "room_exists", Some("number")),
+                StoreError::UserExists(_) => (S::CONFLICT, "user_exists", Some("number")),
+                StoreError::EmailInUse(_) => (S::CONFLICT, "email_in_use", Some("email")),
+                StoreError::PinInUse => (S::CONFLICT, "pin_in_use", Some("pin")),
+                _ => (S::INTERNAL_SERVER_ERROR, "internal", None),
+            },
+            ApiError::Phonebook(e) => match e {
+                PhonebookError::NoSuchEntry(_) => (S::NOT_FOUND, "not_found", None),
+                PhonebookError::NumberInUse { .. } => {
+                    (S::CONFLICT, "number_in_use", Some("number"))
+                }
+                _ => (S::INTERNAL_SERVER_ERROR, "internal", None),
+            },
+            ApiError::Command(e) => match e {
+                CommandError::NoSuchRoom(_) | CommandError::NoSuchCall(_) => {
+                    (S::NOT_FOUND, "not_found", None)
+                }
+                CommandError::NotBlocked(..) => (S::NOT_FOUND, "not_blocked", None),
+                CommandError::NotInRoom(_) => (S::CONFLICT, "not_in_room", None),
+                CommandError::NoConference(_) => (S::CONFLICT, "no_conference", None),
+                CommandError::Blocked(..) => (S::FORBIDDEN, "blocked", None),
+                CommandError::ShuttingDown => (S::SERVICE_UNAVAILABLE, "shutting_down", None),
+                CommandError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", None),
+                CommandError::Unroutable(_) => (S::SERVICE_UNAVAILABLE, "unroutable", None),
+            },
+            ApiError::Invalid { field, .. } => (S::UNPROCESSABLE_ENTITY, "invalid", Some(field)),
+            ApiError::BadPath { field, .. } => (S::BAD_REQUEST, "bad_request", Some(field)),
+            ApiError::Unauthorized => (S::UNAUTHORIZED, "unauthorized", None),
+            ApiError::BadCredentials => (S::UNAUTHORIZED, "bad_credentials", None),
+            ApiError::Forbidden(_) => (S::FORBIDDEN, "forbidden", None),
+            ApiError::Csrf => (S::FORBIDDEN, "csrf", None),
+            ApiError::NotFound(_) => (S::NOT_FOUND, "not_found", None),
+            ApiError::Conflict(_) => (S::CONFLICT, "conflict", None),
+            ApiError::TooMany(_) => (S::TOO_MANY_REQUESTS, "too_many_requests", None),
+            ApiError::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
+            ApiError::BadGateway(_) => (S::BAD_GATEWAY, "bad_gateway", None),
+            ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+        }
+    }
+}
+
+impl ApiError {
+    /// The status and the body's detail (internal failures are logged here, once).
+    pub fn detail(&self) -> (StatusCode, ErrorDetail) {
+        let (status, code, field) = self.parts();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "internal error in HTTP handler");
+            "internal error".to_owned()
+        } else {
+            match self {
+                // The phone book's conflict names the number: not in an answer to anyone.
+                ApiError::Phonebook(PhonebookError::NumberInUse { owner, .. }) => {
+                    format!("phone-book entry {owner} already has this number")
+                }
+                other => other.to_string(),
+            }
+        };
+        (
+            status,
+            ErrorDetail {
+                code,
+                message,
+                field,
+            },
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.detail();
+        let body = ErrorBody { error };
+        let mut response = (status, Json(body)).into_response();
+        let retry = match &self {
+            ApiError::Command(CommandError::Overloaded) => Some(OVERLOADED_RETRY_SECS),
+            ApiError::TooMany(wait) => Some(wait.as_secs().max(1)),
+            _ => None,
+        };
+        if let Some(secs) = retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use konferenz_conference::{CallId, RoomNumber};
+
+    async fn body(error: ApiError) -> (u16, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn each_error_has_its_status_code_and_field() {
+        let room = RoomNumber::parse("800").unwrap();
+        let cases = [
+            (
+                ApiError::from(CommandError::NoSuchCall(CallId(3))),
+                404,
+                "not_found",
+            ),
+            (
+                CommandError::NoSuchRoom(room.clone()).into(),
+                404,
+                "not_found",
+            ),
+            (
+                CommandError::NotInRoom(CallId(3)).into(),
+                409,
+                "not_in_room",
+            ),
+            (
+                CommandError::NoConference(room).into(),
+                409,
+                "no_conference",
+            ),
+            (CommandError::Overloaded.into(), 503, "overloaded"),
+            (StoreError::PinInUse.into(), 409, "pin_in_use"),
+            (ApiError::Unauthorized, 401, "unauthorized"),
+            (ApiError::Csrf, 403, "csrf"),
+            (
+                ApiError::TooMany(Duration::from_secs(30)),
+                429,
+                "too_many_requests",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let (got, json) = body(error).await;
+            assert_eq!(
+                (got, json["error"]["code"].as_str().unwrap()),
+                (status, code)
+            );
+        }
+        let (status, json) = body(ApiError::invalid("numbers", "is empty")).await;
+        assert_eq!(status, 422);
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"code": "invalid", "message": "numbers: is empty", "field": "numbers"}})
+        );
+        let overloaded = ApiError::from(CommandError::Overloaded).into_response();
+        assert_eq!(overloaded.headers()[header::RETRY_AFTER], "1");
+        let many = ApiError::TooMany(Duration::from_secs(30)).into_response();
+        assert_eq!(many.headers()[header::RETRY_AFTER], "30");
+    }
+
+    #[tokio::test]
+    async fn internal_failures_leak_nothing() {
+        let error = StoreError::BadStoredPin(RoomNumber::parse("800").unwrap());
+        let (status, json) = body(error.into()).await;
+        assert_eq!(status, 500);
+        assert_eq!(json["error"]["message"], "internal error");
+    }
+}

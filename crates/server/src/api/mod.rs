@@ -1,0 +1,162 @@
+//! The HTTP API under `/api/v1`: one [`ApiState`], the routes of every sub-module collected
+//! with their OpenAPI descriptions (served at `/api/v1/openapi.json`), and the rule that
+//! nothing answers without credentials but the login, personal links and `/healthz`.
+//!
+//! Each operation carries one tag saying who may call it; the role tests iterate them:
+//! `public` (no credentials), `account` (any logged-in user), `rooms` (administrators, and
+//! organisers on the rooms they own or were given), `admin` (administrators).
+
+mod auth;
+mod conference;
+mod directory;
+mod error;
+mod events;
+mod links;
+mod rooms;
+mod session;
+
+pub use directory::TOKEN_PREFIX;
+pub use links::call_me_limiter;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use konferenz_conference::{DialPlan, LoginThrottle};
+use konferenz_store::Store;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use auth::{hash, secret};
+pub use error::ApiError;
+
+use crate::bus::Bus;
+use crate::config::{DialinConfig, TrunkConfig};
+use crate::control::Control;
+use crate::resolve::SipResolver;
+
+/// Largest request body (a music upload or a phone-book file).
+pub const MAX_BODY_BYTES: usize = rooms::MAX_MUSIC_BYTES + (64 << 10);
+
+/// What the API handlers need.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub control: Control,
+    pub bus: Bus,
+    pub trunk: TrunkConfig,
+    pub dialin: DialinConfig,
+    /// Which Request-URI a number is called at through the trunk (built from `trunk`).
+    pub dial_plan: Arc<DialPlan>,
+    /// Finds the next hop of a trunk call (RFC 3263).
+    pub resolver: SipResolver,
+    /// Registered phones of the built-in registrar: called directly.
+    pub location: crate::location::Location,
+    /// Ends event streams at shutdown.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The conference's store writes (blocks, room-wide mute): flushed before answering.
+    pub persister: crate::persist::Persister,
+    /// Failed logins per account and source address.
+    pub logins: Arc<Mutex<LoginThrottle>>,
+    /// Rate of "Call me" on personal links, per link and per source address.
+    pub call_me: Arc<Mutex<links::CallMeLimiter>>,
+    /// SHA-256 of the local administrator's token (None: no local token).
+    pub admin_token_hash: Option<[u8; 32]>,
+    /// A browser session's idle lifetime.
+    pub session_secs: i64,
+    /// Base of personal links; None: `http://` + the request's Host.
+    pub public_url: Option<String>,
+    /// The registrar's realm (a user's SIP digest hashes are for it).
+    pub realm: String,
+    /// Phone-book numbers without a country code are in this region.
+    pub default_region: String,
+    /// Where uploaded files (room music) are kept: the database's folder.
+    pub data_dir: std::path::PathBuf,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "konferenz API",
+        description = "Conference rooms, participants, invitations, the live event stream, \
+                       the phone book, users and tokens. Authenticate with \
+                       `Authorization: Bearer TOKEN` (konferenz token create) or a browser \
+                       session (POST /api/v1/session; state-changing requests then carry \
+                       the session's X-CSRF-Token). Errors are \
+                       {\"error\":{\"code\",\"message\",\"field\"}}."
+    ),
+    modifiers(&Security),
+    components(schemas(error::ErrorBody))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The API's routes and their OpenAPI document.
+pub fn router(state: ApiState) -> Router {
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login, session::current, session::logout))
+        .routes(routes!(rooms::list, rooms::create))
+        .routes(routes!(rooms::read, rooms::update, rooms::delete))
+        .routes(routes!(rooms::set_pin, rooms::clear_pin))
+        .routes(routes!(rooms::share, rooms::unshare))
+        .routes(routes!(rooms::set_music, rooms::clear_music))
+        .routes(routes!(conference::participants))
+        .routes(routes!(conference::history))
+        .routes(routes!(conference::invite))
+        .routes(routes!(conference::dial_in))
+        .routes(routes!(conference::hang_up))
+        .routes(routes!(conference::mute))
+        .routes(routes!(conference::redial))
+        .routes(routes!(conference::hang_up_call))
+        .routes(routes!(conference::mute_call))
+        .routes(routes!(conference::mute_room))
+        .routes(routes!(conference::lock))
+        .routes(routes!(conference::end))
+        .routes(routes!(conference::blocks))
+        .routes(routes!(conference::unblock))
+        .routes(routes!(links::room_links))
+        .routes(routes!(links::revoke))
+        .routes(routes!(links::show))
+        .routes(routes!(links::call_me))
+        .routes(routes!(events::events))
+        .routes(routes!(directory::search_phonebook, directory::add_contact))
+        .routes(routes!(
+            directory::update_contact,
+            directory::remove_contact
+        ))
+        .routes(routes!(directory::import_phonebook))
+        .routes(routes!(directory::list_users, directory::add_user))
+        .routes(routes!(directory::update_user, directory::remove_user))
+        .routes(routes!(directory::list_tokens, directory::create_token))
+        .routes(routes!(directory::revoke_token))
+        .routes(routes!(directory::settings))
+        .with_state(state)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let document = Arc::new(api);
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move { Json(document.as_ref().clone()) }
+        }),
+    )
+}

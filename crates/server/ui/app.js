@@ -1,0 +1,341 @@
+// app.js — the app shell at "/": session, header (room selector, language, user menu), routing between views, login.
+import { t, lang, setLang, applyI18n, onLangChange } from '/ui/i18n.js';
+import * as api from '/ui/api.js';
+import { h, fill, icon, button, notify, initials } from '/ui/dom.js';
+import { mountConference } from '/ui/conference.js';
+import { mountAdmin } from '/ui/admin.js';
+import { mountTokens, mountNotEnabled } from '/ui/account.js';
+
+const ROOM_KEY = 'konferenz.room';
+const state = { user: null, rooms: null, view: null, route: null };
+
+const $ = (id) => document.getElementById(id);
+
+// ---- routing -----------------------------------------------------------------------------------
+// Routes live in the hash (#/room/800, #/closed/800, #/tokens, #/admin/users …) so the server
+// only serves "/" and the back button and reload work.
+
+function parseRoute() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return { name: parts[0] || '', arg: parts[1] || null };
+}
+
+export function go(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+const enabled = () => state.user && (state.user.admin || state.user.organiser);
+
+async function render() {
+  if (!state.user) return showLogin();
+  const route = parseRoute();
+  state.route = route;
+  updateHeader(route);
+
+  if (route.name === 'tokens') return show('tokens', (el) => mountTokens(el, ctx()));
+  if (route.name === 'admin') {
+    if (!state.user.admin) return show('forbidden', (el) => notAllowed(el));
+    return show('admin-' + (route.arg || 'users'), (el) => mountAdmin(el, route.arg || 'users', ctx()));
+  }
+  if (!enabled()) return show('not-enabled', (el) => mountNotEnabled(el, ctx()));
+
+  const rooms = await loadRooms();
+  if (rooms === null) return;
+  if (route.name === 'room' && route.arg) {
+    const room = rooms.find((r) => r.number === route.arg);
+    if (!room) return show('no-room', (el) => noSuchRoom(el, route.arg));
+    localStorage.setItem(ROOM_KEY, room.number);
+    syncRoomSelect(room.number);
+    return show('room-' + room.number, (el) => mountConference(el, room, ctx()));
+  }
+  if (route.name === 'closed') return show('closed-' + (route.arg || ''), (el) => windowClosed(el, route.arg));
+  if (rooms.length === 0) return show('no-rooms', (el) => noRooms(el));
+  const remembered = localStorage.getItem(ROOM_KEY);
+  const target = rooms.find((r) => r.number === remembered) || rooms[0];
+  location.replace('#/room/' + encodeURIComponent(target.number));
+}
+
+/** Unmounts the current view (closing its event stream and timers) and mounts the next. */
+function show(key, mount) {
+  if (state.view && state.view.key === key && !state.view.stale) return;
+  if (state.view && state.view.unmount) state.view.unmount();
+  const main = $('view');
+  main.replaceChildren();
+  const unmount = mount(main);
+  state.view = { key, unmount: typeof unmount === 'function' ? unmount : null };
+  // The old view took the focus with it: put it on the new page's heading, not on <body>.
+  const heading = main.querySelector('h1');
+  if (heading && (document.activeElement === document.body || !document.activeElement)) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+  }
+}
+
+function ctx() {
+  return {
+    user: state.user, rooms: state.rooms, go, logout,
+    refreshRooms: async () => { state.rooms = null; await loadRooms(); },
+  };
+}
+
+async function loadRooms() {
+  if (state.rooms) return state.rooms;
+  try {
+    state.rooms = await api.get('/rooms');
+  } catch (e) {
+    if (e.status === 401) return null;
+    show('rooms-error', (el) => errorView(el, e.message));
+    return null;
+  }
+  buildRoomSelect();
+  return state.rooms;
+}
+
+// ---- header ------------------------------------------------------------------------------------
+
+function buildRoomSelect() {
+  const select = $('room-select');
+  fill(select, state.rooms.map((r) => h('option', { value: r.number }, roomLabel(r))));
+  $('room-picker').hidden = state.rooms.length === 0;
+}
+
+export function roomLabel(room) {
+  const own = state.user && room.number === state.user.number;
+  if (room.name) return `${room.number} · ${room.name}`;
+  return own ? t('room.own', { number: room.number }) : t('room.numbered', { number: room.number });
+}
+
+function syncRoomSelect(number) {
+  const select = $('room-select');
+  if (select.value !== number) select.value = number;
+}
+
+function updateHeader(route) {
+  const loggedIn = !!state.user;
+  $('user-menu').hidden = !loggedIn;
+  $('room-picker').hidden = !loggedIn || !enabled() || !state.rooms || state.rooms.length === 0;
+  if (route && route.name !== 'room') $('room-select').value = localStorage.getItem(ROOM_KEY) || '';
+  if (!loggedIn) return;
+  fill($('user-avatar'), initials(state.user.name || ''));
+  fill($('user-name'), state.user.name || state.user.number);
+  fill($('user-card'),
+    h('strong', {}, state.user.name || state.user.number),
+    h('span', { class: 'muted-text' }, [state.user.number, state.user.email].filter(Boolean).join(' · ')),
+    h('span', { class: 'muted-text' }, state.user.admin ? t('user.roleAdmin') : state.user.organiser ? t('user.roleOrganiser') : t('user.roleNone')));
+  $('menu-admin').hidden = !state.user.admin;
+  $('menu-rooms').hidden = !enabled();
+}
+
+function setupHeader() {
+  for (const b of document.querySelectorAll('[data-lang]')) {
+    b.addEventListener('click', () => setLang(b.dataset.lang));
+  }
+  $('room-select').addEventListener('change', (e) => go('#/room/' + encodeURIComponent(e.target.value)));
+
+  const toggle = $('user-menu-button');
+  const panel = $('user-menu-panel');
+  const close = (focus) => {
+    panel.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+    if (focus) toggle.focus();
+  };
+  toggle.addEventListener('click', () => {
+    const open = panel.hidden;
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) panel.querySelector('a:not([hidden]), button:not([hidden])')?.focus();
+  });
+  panel.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') { e.preventDefault(); close(true); }
+  });
+  toggle.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !panel.hidden) { e.preventDefault(); close(true); }
+  });
+  document.addEventListener('click', (e) => {
+    if (!panel.hidden && !$('user-menu').contains(e.target)) close(false);
+  });
+  $('user-menu').addEventListener('focusout', (e) => {
+    if (!panel.hidden && e.relatedTarget && !$('user-menu').contains(e.relatedTarget)) close(false);
+  });
+  panel.addEventListener('click', (e) => { if (e.target.closest('a')) close(false); });
+  $('menu-logout').addEventListener('click', () => { close(false); logout(); });
+
+  $('skip-link').addEventListener('click', (e) => { e.preventDefault(); $('main').focus(); });
+}
+
+function reflectLang() {
+  for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang()));
+}
+
+// ---- session -----------------------------------------------------------------------------------
+
+export async function logout() {
+  try { await api.request('DELETE', '/session', { session: false }); } catch { /* gone either way */ }
+  sessionEnded();
+}
+
+function sessionEnded() {
+  if (state.view && state.view.unmount) state.view.unmount();
+  state.view = null;
+  state.user = null;
+  state.rooms = null;
+  api.setCsrf(null);
+  showLogin();
+}
+
+function signedIn(answer) {
+  state.user = answer.user;
+  state.rooms = null;
+  api.setCsrf(answer.csrf);
+  document.body.classList.remove('logged-out');
+  render();
+}
+
+function showLogin(message) {
+  document.body.classList.add('logged-out');
+  updateHeader(null);
+  if (state.view && state.view.key === 'login') return;
+  if (state.view && state.view.unmount) state.view.unmount();
+  const main = $('view');
+  main.replaceChildren();
+  state.view = { key: 'login', unmount: mountLogin(main, message) };
+}
+
+function mountLogin(root, message) {
+  const error = h('p', { class: 'form-error', id: 'login-error', 'aria-live': 'assertive' });
+  const login = h('input', { id: 'login', name: 'login', type: 'text', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('login.submit'));
+  let timer = null;
+
+  const form = h('form', { class: 'stack-form', 'aria-describedby': 'login-error' },
+    h('div', { class: 'field' }, h('label', { for: 'login' }, t('login.login')), login,
+      h('p', { class: 'hint', id: 'login-hint' }, t('login.loginHint'))),
+    h('div', { class: 'field' }, h('label', { for: 'password' }, t('login.password')), password),
+    error, submit);
+  login.setAttribute('aria-describedby', 'login-hint');
+  if (message) error.textContent = message;
+
+  const countdown = (seconds) => {
+    clearInterval(timer);
+    let left = seconds;
+    submit.disabled = true;
+    const tick = () => {
+      if (left <= 0) {
+        clearInterval(timer);
+        submit.disabled = false;
+        error.textContent = '';
+        error.setAttribute('aria-live', 'assertive');
+        return;
+      }
+      error.textContent = t('login.tooMany', { seconds: left });
+      left -= 1;
+    };
+    tick();
+    // Announced once; the countdown itself only updates the screen.
+    setTimeout(() => error.setAttribute('aria-live', 'off'), 500);
+    timer = setInterval(tick, 1000);
+  };
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    submit.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const { data } = await api.request('POST', '/session', { json: { login: login.value.trim(), password: password.value }, session: false });
+      signedIn(data);
+    } catch (err) {
+      submit.disabled = false;
+      if (err.status === 429) countdown(err.retryAfter ?? 30);
+      else {
+        error.textContent = err.status === 401 && !err.message ? t('login.wrong') : err.message;
+        password.select();
+        password.focus();
+      }
+    } finally {
+      form.removeAttribute('aria-busy');
+    }
+  });
+
+  root.append(h('section', { class: 'login-card card', 'aria-labelledby': 'login-title' },
+    h('div', { class: 'login-brand', 'aria-hidden': 'true' }, icon('phone')),
+    h('h1', { id: 'login-title' }, t('login.title')),
+    h('p', { class: 'muted-text' }, t('login.intro')),
+    form));
+  setTimeout(() => login.focus(), 0);
+  return () => clearInterval(timer);
+}
+
+// ---- small views -------------------------------------------------------------------------------
+
+function windowClosed(root, number) {
+  const room = (state.rooms || []).find((r) => r.number === number);
+  root.append(h('section', { class: 'empty-page card', 'aria-labelledby': 'closed-title' },
+    h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon('close')),
+    h('h1', { id: 'closed-title' }, t('closed.title')),
+    h('p', {}, room ? t('closed.body', { room: roomLabel(room) }) : t('closed.bodyNoRoom')),
+    h('div', { class: 'button-row' },
+      room ? button(t('closed.reopen'), { variant: 'primary', icon: 'room', onclick: () => go('#/room/' + encodeURIComponent(room.number)) }) : null,
+      h('p', { class: 'muted-text' }, t('closed.chooseHint')))));
+}
+
+function noRooms(root) {
+  root.append(h('section', { class: 'empty-page card', 'aria-labelledby': 'norooms-title' },
+    h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon('room')),
+    h('h1', { id: 'norooms-title' }, t('rooms.noneTitle')),
+    h('p', {}, state.user.admin ? t('rooms.noneAdmin') : t('rooms.noneBody')),
+    state.user.admin ? h('a', { class: 'btn btn-primary', href: '#/admin/rooms' }, t('rooms.noneAdminLink')) : null));
+}
+
+function noSuchRoom(root, number) {
+  root.append(h('section', { class: 'empty-page card', 'aria-labelledby': 'nosuch-title' },
+    h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon('alert')),
+    h('h1', { id: 'nosuch-title' }, t('rooms.unknownTitle', { number })),
+    h('p', {}, t('rooms.unknownBody')),
+    h('a', { class: 'btn', href: '#/' }, t('rooms.backToMine'))));
+}
+
+function notAllowed(root) {
+  root.append(h('section', { class: 'empty-page card', 'aria-labelledby': 'forbidden-title' },
+    h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon('ban')),
+    h('h1', { id: 'forbidden-title' }, t('error.forbiddenTitle')),
+    h('p', {}, t('error.forbidden')),
+    h('a', { class: 'btn', href: '#/' }, t('nav.home'))));
+}
+
+function errorView(root, message) {
+  root.append(h('section', { class: 'empty-page card', 'aria-labelledby': 'error-title' },
+    h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon('alert')),
+    h('h1', { id: 'error-title' }, t('error.loadTitle')),
+    h('p', {}, message),
+    button(t('action.retry'), { onclick: () => { state.view = null; render(); } })));
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+async function start() {
+  applyI18n(document);
+  reflectLang();
+  setupHeader();
+  api.onAuthLost(() => { if (state.user) notify(t('login.expired'), 'info'); sessionEnded(); });
+  onLangChange(() => {
+    applyI18n(document);
+    reflectLang();
+    if (state.rooms) buildRoomSelect();
+    if (state.view) state.view.stale = true;
+    if (state.user) { updateHeader(state.route); render(); } else { state.view = null; showLogin(); }
+  });
+  window.addEventListener('hashchange', () => { if (state.user) render(); });
+
+  try {
+    const { data } = await api.request('GET', '/session', { session: false });
+    signedIn(data);
+  } catch (e) {
+    if (e.status === 401) showLogin();
+    else showLogin(e.message);
+  }
+}
+
+start();

@@ -1,0 +1,574 @@
+// conference.js — the conference window for one room: toolbar, active and invited participants, live events (SSE), timers.
+import { t, lang } from '/ui/i18n.js';
+import * as api from '/ui/api.js';
+import { h, fill, icon, button, toggleButton, srOnly, notify, announce, confirmDialog, copyText, formatDuration, initials } from '/ui/dom.js';
+import { inviteForm } from '/ui/invite.js';
+
+const REFETCH_DEBOUNCE_MS = 100;
+const FINISHED = new Set(['left', 'busy', 'declined', 'no-answer', 'failed']);
+const RINGING = new Set(['calling', 'ringing', 'invited']);
+const STATE_ICON = {
+  'in-menu': 'keypad', invited: 'phone', calling: 'phone', ringing: 'bell', connected: 'check',
+  left: 'leave', busy: 'ban', declined: 'x', 'no-answer': 'clock', failed: 'alert',
+};
+
+/** The state in plain words: "Ringing", "Busy", "Number not reachable (404)", "Failed (503 Service Unavailable)". */
+export function stateText(p) {
+  if (p.state === 'failed') {
+    if (p.status === 404) return t('state.notReachable');
+    if (p.status) return t('state.failedWith', { detail: [p.status, p.reason].filter(Boolean).join(' ') });
+    return p.reason ? t('state.failedWith', { detail: p.reason }) : t('state.failed');
+  }
+  const key = 'state.' + p.state;
+  const text = t(key);
+  return text === key ? p.state : text;
+}
+
+export function mountConference(root, room, ctx) {
+  const view = new ConferenceView(root, room, ctx);
+  view.start();
+  return () => view.stop();
+}
+
+class ConferenceView {
+  constructor(root, room, ctx) {
+    this.root = root;
+    this.room = room;
+    this.ctx = ctx;
+    this.user = ctx.user;
+    this.calls = new Map();          // call id → participant
+    this.names = new Map();          // number → name picked from the phone book
+    this.locked = room.locked === true;
+    this.roomMuted = room.muted === true;
+    this.lastSeq = 0;
+    this.loading = false;
+    this.buffered = [];
+    this.clockOffsetMs = 0;
+    this.es = null;
+    this.retryMs = 2000;
+    this.stopped = false;
+    this.activeRows = new Map();
+    this.invitedRows = new Map();
+    this.renderQueued = false;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  async start() {
+    this.build();
+    this.tick = setInterval(() => this.updateTimers(), 1000);
+    await this.reload();
+    if (!this.stopped) this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.tick);
+    clearTimeout(this.refetchTimer);
+    clearTimeout(this.retryTimer);
+    if (this.es) this.es.close();
+    this.es = null;
+  }
+
+  path(rest = '') { return `/rooms/${api.seg(this.room.number)}${rest}`; }
+
+  // ---- layout ----------------------------------------------------------------------------------
+
+  build() {
+    const r = this.room;
+    const title = r.name || t('room.numbered', { number: r.number });
+    this.lockedBadge = h('span', { class: 'badge badge-warn' }, icon('lock'), h('span', {}, t('badge.locked')));
+    this.mutedBadge = h('span', { class: 'badge badge-info' }, icon('speakerOff'), h('span', {}, t('badge.roomMuted')));
+    this.connBadge = h('span', { class: 'conn', 'data-conn': 'connecting' });
+    this.setConn('connecting');
+
+    const facts = [t('room.factNumber', { number: r.number })];
+    if (r.pin) facts.push(t('room.factPin', { pin: r.pin }));
+    else facts.push(t('room.factNoPin'));
+
+    this.lockButton = toggleButton(t('action.lock'), t('action.unlock'), { iconOff: 'lock', iconOn: 'unlock', onclick: () => this.toggleLock() });
+    this.muteAllButton = toggleButton(t('action.muteAll'), t('action.unmuteAll'), { iconOff: 'speakerOff', iconOn: 'talking', onclick: () => this.toggleRoomMute() });
+    const invite = inviteForm({ onInvite: (number, name) => this.invite(number, name) });
+    this.focusInvite = invite.focus;
+
+    this.activeList = h('ul', { class: 'plist', 'aria-labelledby': 'active-title' });
+    this.activeEmpty = this.emptyState('active');
+    this.activeCount = h('span', { class: 'count', 'aria-hidden': 'true' }, '0');
+    this.invitedList = h('ul', { class: 'plist', 'aria-labelledby': 'invited-title' });
+    this.invitedEmpty = this.emptyState('invited');
+    this.invitedCount = h('span', { class: 'count', 'aria-hidden': 'true' }, '0');
+
+    this.root.append(h('div', { class: 'conference' },
+      h('section', { class: 'room-bar card', 'aria-labelledby': 'room-title' },
+        h('div', { class: 'room-head' },
+          h('div', { class: 'room-title' },
+            h('h1', { id: 'room-title' }, title),
+            h('p', { class: 'muted-text room-facts' }, facts.join(' · '))),
+          h('div', { class: 'room-badges' }, this.lockedBadge, this.mutedBadge, this.connBadge)),
+        h('div', { class: 'toolbar', role: 'group', 'aria-label': t('conf.controls') },
+          invite.el,
+          h('div', { class: 'toolbar-buttons' },
+            button(t('action.dialIn'), { icon: 'phone', onclick: () => this.dialIn() }),
+            this.lockButton,
+            this.muteAllButton,
+            button(t('action.endConference'), { icon: 'end', variant: 'danger-outline', onclick: () => this.endConference() }),
+            button(t('action.close'), { icon: 'x', variant: 'ghost', onclick: () => this.ctx.go('#/closed/' + encodeURIComponent(r.number)) })))),
+      h('div', { class: 'panels' },
+        h('section', { class: 'panel card', 'aria-labelledby': 'active-title' },
+          h('div', { class: 'panel-head' }, h('h2', { id: 'active-title', tabindex: '-1' }, t('panel.active')), this.activeCount),
+          this.activeList, this.activeEmpty),
+        h('section', { class: 'panel card', 'aria-labelledby': 'invited-title' },
+          h('div', { class: 'panel-head' }, h('h2', { id: 'invited-title', tabindex: '-1' }, t('panel.invited')), this.invitedCount),
+          this.invitedList, this.invitedEmpty))));
+    this.renderRoomState();
+  }
+
+  emptyState(which) {
+    return h('div', { class: 'empty' },
+      h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon(which === 'active' ? 'room' : 'userPlus')),
+      h('p', { class: 'empty-title' }, t(`panel.${which}Empty`)),
+      h('p', { class: 'muted-text' }, t(`panel.${which}EmptyHint`)));
+  }
+
+  setConn(state) {
+    this.connBadge.dataset.conn = state;
+    fill(this.connBadge, h('span', { class: 'conn-dot', 'aria-hidden': 'true' }), t('conn.' + state));
+  }
+
+  renderRoomState() {
+    this.lockedBadge.classList.toggle('invisible', !this.locked);
+    this.mutedBadge.classList.toggle('invisible', !this.roomMuted);
+    this.lockButton.setOn(this.locked);
+    this.muteAllButton.setOn(this.roomMuted);
+  }
+
+  // ---- data ------------------------------------------------------------------------------------
+
+  /** Loads the participant list; events that arrive meanwhile are replayed on top of it. */
+  async reload() {
+    this.loading = true;
+    try {
+      const { data, headers } = await api.request('GET', this.path('/participants'));
+      const seq = parseInt(headers.get('X-Event-Seq') || '', 10);
+      const serverDate = Date.parse(headers.get('Date') || '');
+      if (Number.isFinite(serverDate)) {
+        const offset = serverDate - Date.now();
+        this.clockOffsetMs = Math.abs(offset) > 2000 ? offset : 0;
+      }
+      const next = new Map();
+      for (const p of data || []) {
+        const old = this.calls.get(p.call);
+        if (!p.name && old && old.name) p.name = old.name;
+        if (!p.name && this.names.has(p.number)) p.name = this.names.get(p.number);
+        if (!p.link && old && old.link) p.link = old.link;
+        next.set(p.call, p);
+      }
+      // Calls we just placed may be newer than the list; keep them until the list has them.
+      for (const [call, p] of this.calls) if (!next.has(call) && p.provisional) next.set(call, p);
+      this.calls = next;
+      if (Number.isFinite(seq)) this.lastSeq = seq;
+    } catch (e) {
+      if (e.status !== 401) notify(e.message, 'error');
+    } finally {
+      this.loading = false;
+      const replay = this.buffered;
+      this.buffered = [];
+      for (const ev of replay) this.handle(ev);
+      this.render();
+    }
+  }
+
+  scheduleRefetch() {
+    clearTimeout(this.refetchTimer);
+    this.refetchTimer = setTimeout(() => { if (!this.stopped) this.reload(); }, REFETCH_DEBOUNCE_MS);
+  }
+
+  connect() {
+    if (this.es) this.es.close();
+    const url = `/api/v1/events?room=${encodeURIComponent(this.room.number)}&since=${this.lastSeq}`;
+    const es = new EventSource(url);
+    this.es = es;
+    es.addEventListener('open', () => { this.retryMs = 2000; this.setConn('live'); });
+    es.addEventListener('error', () => this.onStreamError(es));
+    const types = ['participant', 'muted', 'talking', 'refused', 'room-locked', 'room-muted', 'conference-ended'];
+    for (const type of types) {
+      es.addEventListener(type, (msg) => this.onMessage(type, msg));
+    }
+    es.addEventListener('reset', () => this.reload());
+    es.addEventListener('message', (msg) => this.onMessage(null, msg));
+  }
+
+  async onStreamError(es) {
+    if (this.stopped || es !== this.es) return;
+    if (es.readyState !== EventSource.CLOSED) { this.setConn('reconnecting'); return; }
+    // The browser gave up (an error answer, e.g. 401): check the session, then start again.
+    this.setConn('offline');
+    es.close();
+    try {
+      await api.request('GET', '/session');
+    } catch (e) {
+      if (e.status === 401) return;     // the app shows the login page
+    }
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(async () => {
+      await this.reload();
+      if (!this.stopped) this.connect();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, 30000);
+  }
+
+  onMessage(type, msg) {
+    let ev;
+    try { ev = JSON.parse(msg.data); } catch { return; }
+    if (!ev || typeof ev !== 'object') return;
+    if (type && !ev.type) ev.type = type;
+    if (ev.room && ev.room !== this.room.number) return;
+    this.handle(ev);
+  }
+
+  handle(ev) {
+    if (this.loading) { this.buffered.push(ev); return; }
+    if (typeof ev.seq === 'number') {
+      if (ev.seq <= this.lastSeq) return;
+      this.lastSeq = ev.seq;
+    }
+    switch (ev.type) {
+      case 'participant': this.onParticipant(ev); break;
+      case 'muted': this.patchCall(ev.call, { muted: !!ev.muted }); break;
+      case 'talking': this.patchCall(ev.call, { talking: !!ev.talking }); break;
+      case 'refused': this.onRefused(ev); break;
+      case 'room-locked': this.locked = !!ev.locked; this.renderRoomState(); break;
+      case 'room-muted': this.roomMuted = !!ev.muted; this.renderRoomState(); break;
+      case 'conference-ended': this.onEnded(); break;
+      default: break;
+    }
+  }
+
+  onParticipant(ev) {
+    const at = typeof ev.at === 'number' ? ev.at / 1000 : (Date.now() + this.clockOffsetMs) / 1000;
+    let p = this.calls.get(ev.call);
+    const before = p ? p.state : null;
+    if (!p) {
+      p = {
+        call: ev.call, room: this.room.number, number: ev.number, name: this.names.get(ev.number) || null,
+        state: ev.state, status: null, reason: null, since: at, muted: false, talking: false,
+        invited: !!ev.invited, link: null, events: [],
+      };
+      this.calls.set(ev.call, p);
+      this.scheduleRefetch();         // for its name and personal link
+    }
+    if (p.state !== ev.state) p.since = at;
+    p.state = ev.state;
+    p.status = ev.status ?? null;
+    p.reason = ev.reason ?? null;
+    if (typeof ev.invited === 'boolean') p.invited = ev.invited;
+    if (ev.state !== 'connected') p.talking = false;
+    (p.events || (p.events = [])).push({ state: ev.state, at: Math.floor(at) });
+    this.announceChange(p, before);
+    this.queueRender();
+  }
+
+  announceChange(p, before) {
+    if (before === p.state) return;
+    const name = this.displayName(p);
+    if (p.state === 'connected') announce(t('announce.joined', { name }));
+    else if (p.state === 'left' && before === 'connected') announce(t('announce.left', { name }));
+    else if (FINISHED.has(p.state) && p.invited) announce(`${name}: ${stateText(p)}`);
+  }
+
+  patchCall(call, fields) {
+    const p = this.calls.get(call);
+    if (!p) { this.scheduleRefetch(); return; }
+    Object.assign(p, fields);
+    this.queueRender();
+  }
+
+  onRefused(ev) {
+    const who = ev.number || t('p.aCaller');
+    const key = { locked: 'refused.locked', blocked: 'refused.blocked', throttled: 'refused.throttled' }[ev.reason] || 'refused.other';
+    notify(t(key, { who, reason: ev.reason || '' }), 'info');
+  }
+
+  onEnded() {
+    this.locked = false;
+    this.renderRoomState();
+    notify(t('conf.ended'), 'info');
+  }
+
+  // ---- rendering -------------------------------------------------------------------------------
+
+  queueRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => { this.renderQueued = false; this.render(); });
+    // requestAnimationFrame does not run in a hidden tab; make sure the screen is right on return.
+    setTimeout(() => { if (this.renderQueued) { this.renderQueued = false; this.render(); } }, 250);
+  }
+
+  displayName(p) { return p.name || this.names.get(p.number) || p.number; }
+  isMine(p) { return p.number === this.user.number; }
+
+  render() {
+    if (this.stopped) return;
+    const all = [...this.calls.values()];
+    const active = all
+      .filter((p) => p.state === 'connected' || p.state === 'in-menu')
+      .sort((a, b) => (a.state === b.state ? 0 : a.state === 'connected' ? -1 : 1) || (a.since || 0) - (b.since || 0) || a.call - b.call);
+    this.sync(this.activeList, this.activeRows, active, (p) => p.call, (p) => this.activeRow(p), (row, p) => this.updateActive(row, p));
+    this.activeEmpty.hidden = active.length > 0;
+    this.activeCount.textContent = String(active.filter((p) => p.state === 'connected').length);
+
+    // One row per invited number: its latest call (a re-dial replaces the finished attempt).
+    const latest = new Map();
+    const firstSeen = new Map();
+    for (const p of all.filter((x) => x.invited).sort((a, b) => a.call - b.call)) {
+      latest.set(p.number, p);
+      if (!firstSeen.has(p.number)) firstSeen.set(p.number, p.call);
+    }
+    const invited = [...latest.values()].sort((a, b) => firstSeen.get(a.number) - firstSeen.get(b.number));
+    this.sync(this.invitedList, this.invitedRows, invited, (p) => p.number, (p) => this.invitedRow(p), (row, p) => this.updateInvited(row, p));
+    this.invitedEmpty.hidden = invited.length > 0;
+    this.invitedCount.textContent = String(invited.length);
+    this.updateTimers();
+  }
+
+  /** Keyed update: rows are reused (keeping focus), added and removed; order changes only when needed. */
+  sync(list, rows, items, keyOf, make, update) {
+    const keys = new Set(items.map(keyOf));
+    for (const [key, row] of rows) {
+      if (keys.has(key)) continue;
+      this.moveFocusAway(row.el, list);
+      row.el.remove();
+      rows.delete(key);
+    }
+    let prev = null;
+    for (const p of items) {
+      const key = keyOf(p);
+      let row = rows.get(key);
+      if (!row) { row = make(p); rows.set(key, row); }
+      update(row, p);
+      const want = prev ? prev.nextSibling : list.firstChild;
+      if (want !== row.el) list.insertBefore(row.el, want);
+      prev = row.el;
+    }
+  }
+
+  /** A row about to disappear holds the focus: hand it to the neighbouring row or the panel heading. */
+  moveFocusAway(el, list) {
+    if (!el.contains(document.activeElement)) return;
+    const neighbour = el.nextElementSibling || el.previousElementSibling;
+    const target = neighbour && neighbour.querySelector('button:not(.invisible)');
+    (target || list.closest('section').querySelector('h2')).focus();
+  }
+
+  activeRow(p) {
+    const row = {};
+    row.avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' });
+    row.name = h('span', { class: 'p-name' });
+    row.meta = h('span', { class: 'p-meta' });
+    row.talk = h('span', { class: 'talk' }, icon('talking'), h('span', { class: 'visually-hidden talk-text' }));
+    row.mutedBadge = h('span', { class: 'badge badge-muted' }, icon('micOff'), h('span', {}, t('badge.muted')));
+    row.timer = h('span', { class: 'timer', role: 'timer' });
+    row.timerWrap = h('span', { class: 'p-time' }, srOnly(t('p.inRoomFor')), row.timer);
+    row.pinLabel = h('span', { class: 'p-time p-menu' }, icon('keypad'), h('span', {}, t('state.in-menu')));
+    row.mute = toggleButton(t('action.mute'), t('action.unmute'), { iconOff: 'micOff', iconOn: 'mic', class: 'btn-small', onclick: () => this.toggleMute(p.call) });
+    row.hangup = button(t('action.hangup'), { icon: 'hangup', class: 'btn-small', variant: 'danger-outline', onclick: () => this.hangup(p.call, false) });
+    row.block = button(t('action.hangupBlock'), { icon: 'ban', class: 'btn-small', variant: 'danger-outline', onclick: () => this.hangup(p.call, true) });
+    row.el = h('li', { class: 'participant', dataset: { call: String(p.call) } },
+      row.avatar,
+      h('div', { class: 'p-who' }, h('span', { class: 'p-line' }, row.name, row.talk), row.meta),
+      h('div', { class: 'p-status' }, row.mutedBadge, row.timerWrap, row.pinLabel),
+      h('div', { class: 'p-actions' }, row.mute, row.hangup, row.block));
+    return row;
+  }
+
+  updateActive(row, p) {
+    const name = this.displayName(p);
+    const inMenu = p.state === 'in-menu';
+    row.el.dataset.call = String(p.call);
+    row.el.classList.toggle('is-menu', inMenu);
+    row.el.classList.toggle('is-talking', !!p.talking && !inMenu);
+    row.el.classList.toggle('is-muted', !!p.muted);
+    row.avatar.textContent = initials(p.name || this.names.get(p.number));
+    row.name.textContent = name + (this.isMine(p) ? ` ${t('p.you')}` : '');
+    row.meta.textContent = name !== p.number ? p.number : (p.invited ? t('p.invited') : t('p.dialledIn'));
+    row.talk.classList.toggle('invisible', !(p.talking && !inMenu));
+    row.talk.querySelector('.talk-text').textContent = p.talking && !inMenu ? t('p.talking') : '';
+    row.mutedBadge.classList.toggle('invisible', !p.muted);
+    row.timerWrap.hidden = inMenu;
+    row.pinLabel.hidden = !inMenu;
+    row.timer.dataset.since = String(p.since || 0);
+    row.mute.setOn(!!p.muted);
+    row.mute.setAttribute('aria-label', t(p.muted ? 'aria.unmute' : 'aria.mute', { name }));
+    row.mute.classList.toggle('invisible', inMenu);
+    row.hangup.setAttribute('aria-label', t('aria.hangup', { name }));
+    row.block.setAttribute('aria-label', t('aria.hangupBlock', { name }));
+  }
+
+  invitedRow(p) {
+    const row = {};
+    row.stateIcon = h('span', { class: 'state-icon', 'aria-hidden': 'true' });
+    row.name = h('span', { class: 'p-name' });
+    row.meta = h('span', { class: 'p-meta' });
+    row.state = h('span', { class: 'state-text' });
+    row.when = h('span', { class: 'p-meta state-when' });
+    row.cancel = button(t('action.cancel'), { icon: 'x', class: 'btn-small', onclick: () => this.cancel(row.call) });
+    row.redial = button(t('action.redial'), { icon: 'redial', class: 'btn-small', onclick: () => this.redial(row.call) });
+    row.link = toggleButton(t('action.link'), t('action.linkCopied'), { iconOff: 'link', iconOn: 'check', class: 'btn-small', onclick: () => this.copyLink(row) });
+    row.el = h('li', { class: 'participant invited' },
+      row.stateIcon,
+      h('div', { class: 'p-who' }, row.name, row.meta),
+      h('div', { class: 'p-state' }, row.state, row.when),
+      h('div', { class: 'p-actions' }, h('span', { class: 'slot' }, row.cancel, row.redial), row.link));
+    return row;
+  }
+
+  updateInvited(row, p) {
+    const name = this.displayName(p);
+    row.call = p.call;
+    row.p = p;
+    row.el.dataset.call = String(p.call);
+    row.el.dataset.state = p.state;
+    if (row.iconState !== p.state) {
+      fill(row.stateIcon, icon(STATE_ICON[p.state] || 'info'));
+      row.iconState = p.state;
+    }
+    row.name.textContent = name;
+    row.meta.textContent = name !== p.number ? p.number : '';
+    row.state.textContent = stateText(p);
+    row.when.textContent = p.since ? this.clock(p.since) : '';
+    const ringing = RINGING.has(p.state);
+    const finished = FINISHED.has(p.state);
+    row.cancel.classList.toggle('invisible', !ringing);
+    row.redial.classList.toggle('invisible', !finished);
+    row.link.classList.toggle('invisible', !p.link);
+    row.cancel.setAttribute('aria-label', t('aria.cancel', { name }));
+    row.redial.setAttribute('aria-label', t('aria.redial', { name }));
+    row.link.setAttribute('aria-label', t('aria.link', { name }));
+  }
+
+  clock(unixSeconds) {
+    return new Intl.DateTimeFormat(lang(), { hour: '2-digit', minute: '2-digit' }).format(new Date(unixSeconds * 1000));
+  }
+
+  updateTimers() {
+    const now = (Date.now() + this.clockOffsetMs) / 1000;
+    for (const el of this.activeList.querySelectorAll('.timer')) {
+      const since = Number(el.dataset.since);
+      const text = since ? formatDuration(now - since) : '';
+      if (el.textContent !== text) el.textContent = text;
+    }
+  }
+
+  // ---- actions ---------------------------------------------------------------------------------
+
+  async run(action, success) {
+    try {
+      const result = await action();
+      if (success) notify(typeof success === 'function' ? success(result) : success, 'success');
+      return result;
+    } catch (e) {
+      if (e.status !== 401) notify(e.message, 'error');
+      return undefined;
+    }
+  }
+
+  async invite(number, name) {
+    if (name) this.names.set(number, name);
+    const answer = await this.run(() => api.post(this.path('/invitations'), { numbers: [number] }));
+    if (!answer) return false;
+    let ok = false;
+    for (const inv of answer.invitations || []) {
+      if (inv.error) { notify(inv.error.message || t('invite.failed', { number: inv.number }), 'error'); continue; }
+      ok = true;
+      this.addProvisional({ call: inv.call, number: inv.number, state: inv.state || 'calling', link: inv.link || null, name: name || null });
+      notify(t('invite.calling', { name: name || inv.number }), 'success', 2500);
+    }
+    return ok;
+  }
+
+  addProvisional({ call, number, state, link, name }) {
+    if (call === undefined || call === null || this.calls.has(call)) return;
+    this.calls.set(call, {
+      call, room: this.room.number, number, name: name || this.names.get(number) || null, state,
+      status: null, reason: null, since: (Date.now() + this.clockOffsetMs) / 1000, muted: false, talking: false,
+      invited: true, link, events: [], provisional: true,
+    });
+    this.render();
+    this.scheduleRefetch();
+  }
+
+  dialIn() {
+    return this.run(() => api.post(this.path('/dial-in')), (r) => t('conf.dialingYou', { number: (r && r.number) || this.user.number }));
+  }
+
+  async toggleLock() {
+    const locked = !this.locked;
+    const ok = await this.run(() => api.post(this.path('/lock'), { locked }), t(locked ? 'conf.locked' : 'conf.unlocked'));
+    if (ok !== undefined) { this.locked = locked; this.renderRoomState(); }
+  }
+
+  async toggleRoomMute() {
+    const muted = !this.roomMuted;
+    let except = null;
+    if (muted) {
+      const mine = [...this.calls.values()].find((p) => p.state === 'connected' && this.isMine(p));
+      except = mine ? mine.call : null;
+    }
+    const ok = await this.run(() => api.post(this.path('/mute'), { muted, except }), t(muted ? 'conf.mutedAll' : 'conf.unmutedAll'));
+    if (ok !== undefined) { this.roomMuted = muted; this.renderRoomState(); }
+  }
+
+  async endConference() {
+    const yes = await confirmDialog({ title: t('confirm.endTitle'), body: t('confirm.endBody'), confirm: t('confirm.endYes') });
+    if (!yes) return;
+    await this.run(() => api.post(this.path('/end')), t('conf.endedByYou'));
+  }
+
+  async toggleMute(call) {
+    const p = this.calls.get(call);
+    if (!p) return;
+    const muted = !p.muted;
+    const ok = await this.run(() => api.post(this.path(`/calls/${call}/mute`), { muted }));
+    if (ok !== undefined) { p.muted = muted; this.queueRender(); }
+  }
+
+  async hangup(call, block) {
+    const p = this.calls.get(call);
+    if (!p) return;
+    const name = this.displayName(p);
+    if (block) {
+      const yes = await confirmDialog({ title: t('confirm.blockTitle', { name }), body: t('confirm.blockBody', { name }), confirm: t('confirm.blockYes') });
+      if (!yes) return;
+    }
+    await this.run(
+      () => api.request('POST', this.path(`/calls/${call}/hangup`), block ? { json: { block: true } } : {}),
+      t(block ? 'conf.blocked' : 'conf.hungUp', { name }));
+  }
+
+  cancel(call) {
+    const p = this.calls.get(call);
+    if (!p) return undefined;
+    return this.run(() => api.request('POST', this.path(`/calls/${call}/hangup`)), t('conf.cancelled', { name: this.displayName(p) }));
+  }
+
+  async redial(call) {
+    const p = this.calls.get(call);
+    if (!p) return;
+    const answer = await this.run(() => api.post(this.path(`/calls/${call}/redial`)), t('invite.calling', { name: this.displayName(p) }));
+    if (answer && answer.call !== undefined) {
+      this.addProvisional({ call: answer.call, number: answer.number || p.number, state: answer.state || 'calling', link: answer.link || p.link, name: p.name });
+    }
+  }
+
+  async copyLink(row) {
+    const p = row.p;
+    if (!p || !p.link) return;
+    const copied = await copyText(p.link);
+    if (!copied) return;
+    notify(t('conf.linkCopied'), 'success', 2000);
+    row.link.setOn(true);
+    clearTimeout(row.linkTimer);
+    row.linkTimer = setTimeout(() => row.link.setOn(false), 2000);
+  }
+}
