@@ -28,6 +28,7 @@ pub fn router() -> Router {
 pub fn app(state: crate::api::ApiState) -> Router {
     router()
         .merge(crate::api::router(state))
+        .merge(crate::web_ui::routes())
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::api::MAX_BODY_BYTES,
         ))

@@ -33,6 +33,7 @@ mod tcp;
 mod token_cli;
 mod udp_batch;
 mod user_cli;
+mod web_ui;
 
 use std::process::ExitCode;
 

@@ -4,6 +4,7 @@
 //! Every wait has a deadline; nothing synchronises with a bare sleep.
 #![allow(dead_code, unused_imports)]
 
+pub mod api;
 pub mod audio;
 pub mod conference;
 pub mod ctrl;

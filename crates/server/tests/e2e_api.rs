@@ -1,0 +1,554 @@
+//! The authenticated API of the real server: every operation in the OpenAPI document
+//! answers each role as its tag says (no credentials 401, wrong role 403, someone else's
+//! room 404); login with cookie, CSRF and throttle; sharing and demotion take effect at
+//! once; rooms, PINs, phone book, users and tokens with good and bad input.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::api::{Auth, Client};
+use support::{Server, ServerOptions};
+
+const PASSWORD: &str = "correct horse 1";
+
+/// Rooms 800 (nobody's), 201 (organiser 201's own), 900 (shared with 202); users: 100
+/// admin, 201 and 202 organisers, 203 a plain user.
+fn server() -> Server {
+    let server = Server::start_with(&ServerOptions::default().room("800").room("201").room("900"));
+    for (number, name, flags) in [
+        ("100", "Ada Admin", vec!["--admin"]),
+        (
+            "201",
+            "Anna Müller",
+            vec!["--organiser", "--email", "anna@example.org"],
+        ),
+        ("202", "Bert Brandt", vec!["--organiser"]),
+        ("203", "Carla Plain", vec![]),
+    ] {
+        let mut args = vec![
+            "user",
+            "add",
+            "--number",
+            number,
+            "--name",
+            name,
+            "--password",
+            PASSWORD,
+        ];
+        args.extend(flags);
+        server.cli(&args);
+    }
+    let admin = token(&server, "100");
+    let shared = Client::new(&server.http_base(), Auth::Bearer(admin)).send(
+        "PUT",
+        "/api/v1/rooms/900/shares/202",
+        None,
+    );
+    assert_eq!(shared.status, 204, "{:?}", shared.body);
+    server
+}
+
+fn token(server: &Server, user: &str) -> String {
+    server
+        .cli(&["token", "create", "--user", user, "--name", "test"])
+        .trim()
+        .to_owned()
+}
+
+fn client(server: &Server, user: &str) -> Client {
+    Client::new(&server.http_base(), Auth::Bearer(token(server, user)))
+}
+
+/// Every operation of the OpenAPI document: (method, path template, tag).
+fn operations(server: &Server) -> Vec<(String, String, String)> {
+    let doc = Client::new(&server.http_base(), Auth::None).get("/api/v1/openapi.json");
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let mut ops = Vec::new();
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let tag = op["tags"][0].as_str().unwrap_or("untagged").to_owned();
+            ops.push((method.to_uppercase(), path.clone(), tag));
+        }
+    }
+    assert!(ops.len() >= 40, "{} operations", ops.len());
+    ops
+}
+
+/// The path with its parameters filled in.
+fn fill(path: &str, room: &str) -> String {
+    path.replace("{number}", room)
+        .replace("{call}", "999999")
+        .replace("{who}", "nobody")
+        .replace("{user}", "999")
+        .replace("{token}", "0000")
+        .replace("{id}", "999999")
+}
+
+fn assert_error_shape(what: &str, body: &Value) {
+    let error = &body["error"];
+    assert!(
+        error["code"].is_string() && error["message"].is_string() && error.get("field").is_some(),
+        "{what}: not an error body: {body}"
+    );
+}
+
+#[test]
+fn every_operation_answers_each_role_as_its_tag_says() {
+    let server = server();
+    let ops = operations(&server);
+    let anonymous = Client::new(&server.http_base(), Auth::None);
+    let plain = client(&server, "203");
+    let stranger = client(&server, "202"); // an organiser, but room 201 is not theirs
+    let owner = client(&server, "201");
+    let admin = client(&server, "100");
+    for (method, path, tag) in &ops {
+        assert!(
+            ["public", "account", "rooms", "admin"].contains(&tag.as_str()),
+            "{method} {path}: tag {tag}"
+        );
+        let uri = fill(path, "201");
+        let body = (method != "GET").then(|| json!({}));
+        let what = format!("{method} {path}");
+
+        let answer = anonymous.send(method, &uri, body.clone());
+        if tag == "public" {
+            assert_ne!(answer.status, 401, "{what} is public");
+        } else {
+            assert_eq!(answer.status, 401, "{what} without credentials");
+            assert_error_shape(&what, &answer.body);
+        }
+
+        let answer = plain.send(method, &uri, body.clone());
+        match tag.as_str() {
+            "rooms" | "admin" => {
+                assert_eq!(
+                    answer.status, 403,
+                    "{what} as a plain user: {:?}",
+                    answer.body
+                );
+                assert_error_shape(&what, &answer.body);
+            }
+            _ => assert!(
+                ![401, 403].contains(&answer.status),
+                "{what} as a plain user"
+            ),
+        }
+
+        let answer = stranger.send(method, &uri, body.clone());
+        match tag.as_str() {
+            "admin" => assert_eq!(answer.status, 403, "{what} as an organiser"),
+            "rooms" if path.contains("{number}") => {
+                assert_eq!(
+                    answer.status, 404,
+                    "{what} on someone else's room: {:?}",
+                    answer.body
+                )
+            }
+            _ => assert!(
+                ![401, 403].contains(&answer.status),
+                "{what} as an organiser"
+            ),
+        }
+
+        if tag == "rooms" && path.contains("{number}") && !path.contains("/shares/") {
+            let answer = owner.send(method, &uri, body.clone());
+            assert!(
+                ![401, 403, 404].contains(&answer.status)
+                    || path.contains("{call}")
+                    || path.contains("{who}")
+                    || path.contains("{token}"),
+                "{what} on the organiser's own room: {} {:?}",
+                answer.status,
+                answer.body
+            );
+        }
+
+        // Administrators may do everything; on a room that does not exist, so that
+        // nothing is deleted here.
+        let answer = admin.send(method, &fill(path, "777"), body);
+        assert!(
+            ![401, 403].contains(&answer.status),
+            "{what} as an administrator"
+        );
+        if answer.status >= 400 {
+            assert_error_shape(&what, &answer.body);
+        }
+    }
+}
+
+#[test]
+fn login_sets_a_strict_cookie_and_changes_need_the_csrf_token() {
+    let server = server();
+    let base = server.http_base();
+    let anonymous = Client::new(&base, Auth::None);
+    let wrong = anonymous.post(
+        "/api/v1/session",
+        json!({"login": "201", "password": "wrong password"}),
+    );
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body["error"]["code"], "bad_credentials");
+    let malformed = anonymous.post("/api/v1/session", json!({"login": "201"}));
+    assert_eq!(malformed.status, 422);
+    assert_eq!(malformed.body["error"]["field"], "login");
+
+    let answer = anonymous.post(
+        "/api/v1/session",
+        json!({"login": "Anna@Example.org", "password": PASSWORD}),
+    );
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let cookie = answer.set_cookie.unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+    assert_eq!(answer.body["user"]["number"], "201");
+    assert_eq!(answer.body["user"]["organiser"], true);
+
+    let anna = Client::login(&base, "201", PASSWORD);
+    assert_eq!(
+        anna.get("/api/v1/rooms").body[0]["number"],
+        "201",
+        "own room first"
+    );
+    let Auth::Session { cookie, csrf } = anna.auth.clone() else {
+        unreachable!()
+    };
+    let forged = Client::new(
+        &base,
+        Auth::Session {
+            cookie: cookie.clone(),
+            csrf: "not the token".into(),
+        },
+    );
+    let refused = forged.send("PUT", "/api/v1/rooms/201/pin", Some(json!({"pin": "5555"})));
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.body["error"]["code"], "csrf");
+    assert_eq!(
+        forged.get("/api/v1/rooms/201").status,
+        200,
+        "reading needs no CSRF token"
+    );
+    let set = anna.send("PUT", "/api/v1/rooms/201/pin", Some(json!({"pin": "5555"})));
+    assert_eq!(set.status, 204, "{:?}", set.body);
+    assert_eq!(anna.get("/api/v1/session").body["csrf"], csrf);
+
+    let out = anna.send("DELETE", "/api/v1/session", None);
+    assert_eq!(out.status, 204);
+    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+    assert_eq!(anna.get("/api/v1/rooms").status, 401, "the session is gone");
+}
+
+#[test]
+fn failed_logins_are_throttled_per_account_even_for_the_right_password() {
+    let server = server();
+    let anonymous = Client::new(&server.http_base(), Auth::None);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let answer = anonymous.post(
+            "/api/v1/session",
+            json!({"login": "202", "password": "guess"}),
+        );
+        statuses.push(answer.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    let right = anonymous.post(
+        "/api/v1/session",
+        json!({"login": "202", "password": PASSWORD}),
+    );
+    assert_eq!(right.status, 429, "locked out: {:?}", right.body);
+    let wait: u64 = right.retry_after.unwrap().parse().unwrap();
+    assert!((800..=900).contains(&wait), "{wait}");
+    assert_eq!(
+        Client::login(&server.http_base(), "201", PASSWORD)
+            .get("/api/v1/session")
+            .status,
+        200,
+        "another account is not affected"
+    );
+}
+
+#[test]
+fn sharing_and_withdrawing_rights_take_effect_at_once() {
+    let server = server();
+    let base = server.http_base();
+    let admin = client(&server, "100");
+    let bert = Client::login(&base, "202", PASSWORD);
+    let rooms: Vec<String> = bert
+        .get("/api/v1/rooms")
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(rooms, ["900"]);
+    assert_eq!(bert.get("/api/v1/rooms/800").status, 404);
+
+    assert_eq!(
+        admin
+            .send("PUT", "/api/v1/rooms/800/shares/202", None)
+            .status,
+        204
+    );
+    assert_eq!(bert.get("/api/v1/rooms/800/participants").status, 200);
+    assert_eq!(
+        bert.get("/api/v1/rooms/800").body["shared_with"],
+        json!(["202"])
+    );
+    assert_eq!(
+        admin
+            .send("DELETE", "/api/v1/rooms/800/shares/202", None)
+            .status,
+        204
+    );
+    assert_eq!(bert.get("/api/v1/rooms/800").status, 404);
+
+    // Only the owner (or an administrator) hands a room on.
+    let anna = client(&server, "201");
+    let shared = anna.send("PUT", "/api/v1/rooms/201/shares/202", None);
+    assert_eq!(shared.status, 204);
+    let bert_shares = bert.send("PUT", "/api/v1/rooms/201/shares/203", None);
+    assert_eq!(bert_shares.status, 403);
+
+    let demoted = admin.send(
+        "PATCH",
+        "/api/v1/users/202",
+        Some(json!({"organiser": false})),
+    );
+    assert_eq!(demoted.status, 200, "{:?}", demoted.body);
+    assert_eq!(demoted.body["organiser"], false);
+    let refused = bert.get("/api/v1/rooms");
+    assert_eq!(refused.status, 403, "the session sees the new rights");
+    assert_eq!(bert.get("/api/v1/session").body["user"]["organiser"], false);
+}
+
+#[test]
+fn rooms_pins_phone_book_users_and_tokens_with_good_and_bad_input() {
+    let server = server();
+    let admin = client(&server, "100");
+    let created = admin.post(
+        "/api/v1/rooms",
+        json!({"number": "810", "name": "Board", "pin": "4711", "language": "de", "owner": "201"}),
+    );
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["owner"], "201");
+    assert_eq!(created.body["pin"], "4711");
+    for (body, field, status) in [
+        (json!({"number": "810"}), "number", 409),
+        (json!({"number": "80 0"}), "number", 422),
+        (json!({"number": "811", "pin": "12"}), "pin", 422),
+        (json!({"number": "811", "language": "fr"}), "language", 422),
+        (json!({"number": "811", "pin": "4711"}), "pin", 409),
+        (json!({"name": "no number"}), "number", 422),
+    ] {
+        let answer = admin.post("/api/v1/rooms", body.clone());
+        assert_eq!(answer.status, status, "{body}: {:?}", answer.body);
+        assert_eq!(answer.body["error"]["field"], field, "{body}");
+    }
+    assert_eq!(
+        admin
+            .post("/api/v1/rooms", json!({"number": "811", "owner": "999"}))
+            .status,
+        404
+    );
+    let anna = client(&server, "201");
+    let patched = anna.send(
+        "PATCH",
+        "/api/v1/rooms/810",
+        Some(json!({"name": null, "language": "en"})),
+    );
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.body["name"], Value::Null);
+    assert_eq!(patched.body["language"], "en");
+    let owner_change = anna.send("PATCH", "/api/v1/rooms/810", Some(json!({"owner": "202"})));
+    assert_eq!(owner_change.status, 403, "only administrators move rooms");
+    assert_eq!(
+        anna.send("PUT", "/api/v1/rooms/810/pin", Some(json!({"pin": "abc"})))
+            .status,
+        422
+    );
+    assert_eq!(
+        anna.send("DELETE", "/api/v1/rooms/810/pin", None).status,
+        204
+    );
+    assert_eq!(anna.get("/api/v1/rooms/810").body["pin"], Value::Null);
+    assert_eq!(anna.send("DELETE", "/api/v1/rooms/810", None).status, 403);
+    assert_eq!(admin.send("DELETE", "/api/v1/rooms/810", None).status, 204);
+    assert_eq!(admin.get("/api/v1/rooms/810").status, 404);
+
+    // Phone book: add, search (autocomplete), import with its report.
+    let added = admin.post(
+        "/api/v1/phonebook",
+        json!({"name": "Müller, Jörg", "number": "+41 44 123 45 67"}),
+    );
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    assert_eq!(added.body["number"], "+41441234567");
+    let bad = admin.post("/api/v1/phonebook", json!({"name": "X", "number": "hello"}));
+    assert_eq!(
+        (bad.status, bad.body["error"]["field"].as_str()),
+        (422, Some("numbers"))
+    );
+    let twice = admin.post(
+        "/api/v1/phonebook",
+        json!({"name": "Y", "number": "+41441234567"}),
+    );
+    assert_eq!(twice.status, 409);
+    let found = anna.get("/api/v1/phonebook?q=m%C3%BCl");
+    assert_eq!(found.status, 200);
+    assert_eq!(found.body[0]["name"], "Müller, Jörg");
+    assert_eq!(anna.get("/api/v1/phonebook?limit=0").status, 422);
+    let csv = "Name,Phone\nErika Muster,+49 30 1234567\nNo Number,\n,+49 30 7654321\n";
+    let report = admin.raw(
+        "POST",
+        "/api/v1/phonebook/import",
+        Some(csv.as_bytes().to_vec()),
+        "text/csv",
+    );
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    assert_eq!(report.body["added"], 1);
+    let lines: Vec<u64> = report.body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4], "{:?}", report.body);
+    let id = added.body["id"].as_i64().unwrap();
+    assert_eq!(
+        anna.send("DELETE", &format!("/api/v1/phonebook/{id}"), None)
+            .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .send("DELETE", &format!("/api/v1/phonebook/{id}"), None)
+            .status,
+        204
+    );
+
+    // Users.
+    let user = admin.post(
+        "/api/v1/users",
+        json!({"number": "204", "name": "Dora", "email": "dora@example.org", "password": "long enough", "organiser": true}),
+    );
+    assert_eq!(user.status, 201, "{:?}", user.body);
+    for (body, field, status) in [
+        (
+            json!({"number": "204", "name": "D", "password": "long enough"}),
+            "number",
+            409,
+        ),
+        (
+            json!({"number": "205", "name": "D", "password": "short"}),
+            "password",
+            422,
+        ),
+        (
+            json!({"number": "205", "name": "D", "password": "long enough", "email": "no"}),
+            "email",
+            422,
+        ),
+        (
+            json!({"number": "2 5", "name": "D", "password": "long enough"}),
+            "number",
+            422,
+        ),
+        (
+            json!({"number": "205", "name": "D", "password": "long enough", "email": "DORA@example.org"}),
+            "email",
+            409,
+        ),
+    ] {
+        let answer = admin.post("/api/v1/users", body.clone());
+        assert_eq!(answer.status, status, "{body}: {:?}", answer.body);
+        assert_eq!(answer.body["error"]["field"], field, "{body}");
+    }
+    let dora = Client::login(&server.http_base(), "dora@example.org", "long enough");
+    let changed = admin.send(
+        "PATCH",
+        "/api/v1/users/204",
+        Some(json!({"password": "another one"})),
+    );
+    assert_eq!(changed.status, 200);
+    assert_eq!(
+        dora.get("/api/v1/session").status,
+        401,
+        "a new password ends sessions"
+    );
+    Client::login(&server.http_base(), "204", "another one");
+    let me = Client::login(&server.http_base(), "100", PASSWORD);
+    assert_eq!(
+        me.send("PATCH", "/api/v1/users/100", Some(json!({"admin": false})))
+            .status,
+        409
+    );
+    assert_eq!(admin.send("DELETE", "/api/v1/users/204", None).status, 204);
+    assert_eq!(admin.send("DELETE", "/api/v1/users/204", None).status, 404);
+
+    // Tokens: created once, listed without the secret, revoked for good.
+    let carla = Client::login(&server.http_base(), "203", PASSWORD);
+    let made = carla.post("/api/v1/tokens", json!({"name": "report"}));
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let secret = made.body["token"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("kfz_"));
+    let listed = carla.get("/api/v1/tokens");
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert!(!listed.body.to_string().contains(&secret));
+    let scripted = Client::new(&server.http_base(), Auth::Bearer(secret.clone()));
+    assert_eq!(
+        scripted.get("/api/v1/session").body["user"]["number"],
+        "203"
+    );
+    assert_eq!(
+        carla.post("/api/v1/tokens", json!({"name": ""})).status,
+        422
+    );
+    let id = made.body["id"].as_i64().unwrap();
+    assert_eq!(
+        anna.send("DELETE", &format!("/api/v1/tokens/{id}"), None)
+            .status,
+        404,
+        "not hers"
+    );
+    assert_eq!(
+        carla
+            .send("DELETE", &format!("/api/v1/tokens/{id}"), None)
+            .status,
+        204
+    );
+    assert_eq!(scripted.get("/api/v1/session").status, 401);
+    let listed = server.cli(&["token", "list"]);
+    assert!(listed.contains("test"), "{listed}");
+}
+
+#[test]
+fn the_cli_acts_as_the_local_administrator_and_nobody_else_gets_in() {
+    let server = server();
+    assert_eq!(
+        server.cli(&["participants", "--room", "800"]),
+        "no participants\n"
+    );
+    let file = server.dir().join("admin-token");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let stale = Client::new(&server.http_base(), Auth::Bearer("kfz_local_guess".into()));
+    assert_eq!(stale.get("/api/v1/rooms").status, 401);
+    let local = Client::new(&server.http_base(), Auth::Bearer(server.admin_token()));
+    assert_eq!(local.get("/api/v1/session").body["user"]["admin"], true);
+    // The old unversioned paths are gone; metrics are not on the API port.
+    assert_eq!(local.get("/api/rooms").status, 404);
+    assert_eq!(
+        Client::new(&server.http_base(), Auth::None)
+            .get("/metrics")
+            .status,
+        404
+    );
+    assert_eq!(
+        Client::new(&server.http_base(), Auth::None)
+            .get("/healthz")
+            .status,
+        200
+    );
+}
