@@ -216,6 +216,15 @@ pub async fn call_me(
     request: Body<CallMeBody>,
 ) -> Result<Response, ApiError> {
     let link = live_link(&state, &token).await?;
+    {
+        let mut limiter = state.call_me.lock().expect("call-me limiter");
+        let now = Instant::now();
+        limiter
+            .admit(now, &token, addr)
+            .map_err(ApiError::TooMany)?;
+        // Every attempt counts, a malformed or failing one too.
+        let _ = limiter.failed(now, &token, addr);
+    }
     let request = body(request, "number", "{\"number\": \"+41…\"}")?;
     let callee =
         Dialable::parse(request.number.trim()).map_err(|e| ApiError::invalid("number", e))?;
@@ -223,15 +232,6 @@ pub async fn call_me(
         return Err(ApiError::Forbidden(
             "this number may not join this conference".into(),
         ));
-    }
-    {
-        let mut limiter = state.call_me.lock().expect("call-me limiter");
-        let now = Instant::now();
-        limiter
-            .admit(now, &token, addr)
-            .map_err(ApiError::TooMany)?;
-        // Counted before the call is placed: a failing call still costs a try.
-        let _ = limiter.failed(now, &token, addr);
     }
     let number = RoomNumber::parse(&link.room).map_err(|e| ApiError::Internal(e.to_string()))?;
     let room = state
