@@ -552,3 +552,20 @@ fn the_cli_acts_as_the_local_administrator_and_nobody_else_gets_in() {
         200
     );
 }
+
+#[test]
+fn the_openapi_document_passes_a_maintained_validator() {
+    let server = Server::start();
+    let doc = Client::new(&server.http_base(), Auth::None).get("/api/v1/openapi.json");
+    let file = server.dir().join("openapi.json");
+    std::fs::write(&file, doc.body.to_string()).unwrap();
+    // PyPI openapi-spec-validator, installed by scripts/test.
+    let out = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "openapi-spec-validator: {text}");
+    assert!(text.contains("OK"), "{text}");
+}

@@ -146,8 +146,8 @@ pub struct CallPath {
     responses(
         (status = 200, description = "Participants, callers in the menu included; header \
             X-Event-Seq: the event sequence the list is current to", body = [ParticipantJson]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn participants(
     State(state): State<ApiState>,
@@ -209,6 +209,7 @@ fn participant_json(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only calls with a smaller id (the next page).
     before: Option<u64>,
@@ -221,8 +222,8 @@ pub struct HistoryQuery {
     params(RoomPath, HistoryQuery),
     responses(
         (status = 200, description = "Calls with their state changes", body = Object),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn history(
     State(state): State<ApiState>,
@@ -283,8 +284,8 @@ const MAX_INVITES: usize = 50;
     responses(
         (status = 202, description = "Calls placed (per number: call id and link, or the \
             error for that number)", body = InviteAnswer),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn invite(
     State(state): State<ApiState>,
@@ -424,9 +425,9 @@ pub struct PlacedCall {
 #[utoipa::path(post, path = "/api/v1/rooms/{number}/dial-in", tag = "rooms",
     params(RoomPath),
     responses(
-        (status = 202, body = PlacedCall),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 202, description = "Accepted: the call is being placed", body = PlacedCall),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
         (status = 422, description = "The caller has no phone number (local administrator)",
             body = ErrorBody),
     ))]
@@ -486,8 +487,8 @@ pub struct HangUpBody {
     params(CallPath), request_body(content = Option<HangUpBody>),
     responses(
         (status = 204, description = "Hung up"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn hang_up(
     State(state): State<ApiState>,
@@ -533,9 +534,9 @@ pub struct MuteBody {
     params(CallPath), request_body = MuteBody,
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 409, description = "Conflicts with what is stored or running", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn mute(
     State(state): State<ApiState>,
@@ -562,9 +563,9 @@ pub async fn mute(
 #[utoipa::path(post, path = "/api/v1/rooms/{number}/calls/{call}/redial", tag = "rooms",
     params(CallPath),
     responses(
-        (status = 202, body = PlacedCall),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 202, description = "Accepted: the call is being placed", body = PlacedCall),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
         (status = 409, description = "Not an invitation, or still in progress", body = ErrorBody),
     ))]
 pub async fn redial(
@@ -616,9 +617,9 @@ pub struct CallsAnswer {
 #[utoipa::path(post, path = "/api/v1/rooms/{number}/mute", tag = "rooms",
     params(RoomPath), request_body = MuteRoomBody,
     responses(
-        (status = 200, body = CallsAnswer),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = CallsAnswer),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn mute_room(
     State(state): State<ApiState>,
@@ -663,8 +664,8 @@ pub struct LockBody {
     params(RoomPath), request_body = LockBody,
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn lock(
     State(state): State<ApiState>,
@@ -692,8 +693,8 @@ pub async fn lock(
     params(RoomPath),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn end(
     State(state): State<ApiState>,
@@ -735,9 +736,9 @@ impl From<RoomBlock> for BlockJson {
 #[utoipa::path(get, path = "/api/v1/rooms/{number}/blocks", tag = "rooms",
     params(RoomPath),
     responses(
-        (status = 200, body = [BlockJson]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 200, description = "OK", body = [BlockJson]),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn blocks(
     State(state): State<ApiState>,
@@ -770,8 +771,8 @@ pub struct BlockPath {
     params(BlockPath),
     responses(
         (status = 204, description = "Unblocked"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn unblock(
     State(state): State<ApiState>,
@@ -813,8 +814,8 @@ fn room_of_call(state: &ApiState, call: u64) -> Result<String, ApiError> {
     params(CallOnlyPath), request_body(content = Option<HangUpBody>),
     responses(
         (status = 204, description = "Hung up"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn hang_up_call(
     State(state): State<ApiState>,
@@ -838,9 +839,9 @@ pub async fn hang_up_call(
     params(CallOnlyPath), request_body = MuteBody,
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 409, description = "Conflicts with what is stored or running", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn mute_call(
     State(state): State<ApiState>,

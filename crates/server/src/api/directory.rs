@@ -66,6 +66,7 @@ impl From<&PhonebookEntry> for ContactJson {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Part of a name, company or number; empty: the whole book.
     q: Option<String>,
@@ -77,9 +78,9 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/api/v1/phonebook", tag = "rooms",
     params(SearchQuery),
     responses(
-        (status = 200, body = [ContactJson]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = [ContactJson]),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn search_phonebook(
     State(state): State<ApiState>,
@@ -160,10 +161,10 @@ fn contact(state: &ApiState, request: ContactBody) -> Result<Contact, ApiError> 
 #[utoipa::path(post, path = "/api/v1/phonebook", tag = "admin",
     request_body = ContactBody,
     responses(
-        (status = 201, body = ContactJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 201, description = "Created", body = ContactJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
         (status = 409, description = "Another entry has a number", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn add_contact(
     State(state): State<ApiState>,
@@ -189,10 +190,10 @@ pub struct ContactPath {
 #[utoipa::path(put, path = "/api/v1/phonebook/{id}", tag = "admin",
     params(ContactPath), request_body = ContactBody,
     responses(
-        (status = 200, body = ContactJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = ContactJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 409, description = "Conflicts with what is stored or running", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn update_contact(
     State(state): State<ApiState>,
@@ -214,8 +215,8 @@ pub async fn update_contact(
     params(ContactPath),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn remove_contact(
     State(state): State<ApiState>,
@@ -252,9 +253,9 @@ pub struct ImportReport {
 #[utoipa::path(post, path = "/api/v1/phonebook/import", tag = "admin",
     request_body(content = String, content_type = "text/csv"),
     responses(
-        (status = 200, body = ImportReport),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = ImportReport),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn import_phonebook(
     State(state): State<ApiState>,
@@ -323,8 +324,8 @@ impl From<&SipUser> for UserJson {
 /// Every user (administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin",
     responses(
-        (status = 200, body = [UserJson]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 200, description = "OK", body = [UserJson]),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
     ))]
 pub async fn list_users(
     State(state): State<ApiState>,
@@ -372,10 +373,10 @@ async fn hash_user(
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin",
     request_body = NewUserBody,
     responses(
-        (status = 201, body = UserJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 201, description = "Created", body = UserJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
         (status = 409, description = "Number or e-mail taken", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn add_user(
     State(state): State<ApiState>,
@@ -431,10 +432,10 @@ pub struct UserPath {
 #[utoipa::path(patch, path = "/api/v1/users/{number}", tag = "admin",
     params(UserPath), request_body = UserPatch,
     responses(
-        (status = 200, body = UserJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = UserJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 409, description = "Conflicts with what is stored or running", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn update_user(
     State(state): State<ApiState>,
@@ -508,8 +509,8 @@ pub async fn update_user(
     params(UserPath),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 409, description = "Conflicts with what is stored or running", body = ErrorBody),
     ))]
 pub async fn remove_user(
     State(state): State<ApiState>,
@@ -538,8 +539,8 @@ pub struct TokenJson {
 /// The caller's API tokens (administrators: everyone's).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
     responses(
-        (status = 200, body = [TokenJson]),
-        (status = 401, body = ErrorBody),
+        (status = 200, description = "OK", body = [TokenJson]),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody),
     ))]
 pub async fn list_tokens(
     State(state): State<ApiState>,
@@ -584,9 +585,9 @@ pub struct CreatedToken {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account",
     request_body = NewTokenBody,
     responses(
-        (status = 201, body = CreatedToken),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 201, description = "Created", body = CreatedToken),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn create_token(
     State(state): State<ApiState>,
@@ -635,7 +636,7 @@ pub struct TokenIdPath {
     params(TokenIdPath),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn revoke_token(
     State(state): State<ApiState>,
@@ -656,8 +657,8 @@ pub async fn revoke_token(
 /// Trunk and dial-in settings (read-only; secrets left out).
 #[utoipa::path(get, path = "/api/v1/settings", tag = "admin",
     responses(
-        (status = 200, body = Object),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 200, description = "OK", body = Object),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
     ))]
 pub async fn settings(
     State(state): State<ApiState>,

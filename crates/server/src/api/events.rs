@@ -16,6 +16,7 @@ use super::error::ErrorBody;
 use super::{ApiError, ApiState};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only this room's events.
     room: Option<String>,
@@ -32,8 +33,8 @@ pub struct EventsQuery {
     responses(
         (status = 200, description = "The event stream", content_type = "text/event-stream",
             body = String),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn events(
     State(state): State<ApiState>,

@@ -56,9 +56,9 @@ pub struct LinkJson {
 #[utoipa::path(get, path = "/api/v1/rooms/{number}/links", tag = "rooms",
     params(RoomPath),
     responses(
-        (status = 200, body = [LinkJson]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 200, description = "OK", body = [LinkJson]),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn room_links(
     State(state): State<ApiState>,
@@ -94,8 +94,8 @@ pub struct RoomLinkPath {
     params(RoomLinkPath),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn revoke(
     State(state): State<ApiState>,
@@ -169,7 +169,7 @@ async fn blocked(state: &ApiState, room: &str, who: &str) -> Result<bool, ApiErr
 #[utoipa::path(get, path = "/api/v1/links/{token}", tag = "public",
     params(TokenPath),
     responses(
-        (status = 200, body = LinkPage),
+        (status = 200, description = "OK", body = LinkPage),
         (status = 403, description = "The invitee is blocked", body = ErrorBody),
         (status = 404, description = "Unknown or revoked", body = ErrorBody),
     ))]
@@ -203,10 +203,10 @@ pub struct CallMeBody {
 #[utoipa::path(post, path = "/api/v1/links/{token}/call", tag = "public",
     params(TokenPath), request_body = CallMeBody,
     responses(
-        (status = 202, body = PlacedCall),
+        (status = 202, description = "Accepted: the call is being placed", body = PlacedCall),
         (status = 403, description = "Blocked", body = ErrorBody),
         (status = 404, description = "Unknown or revoked link", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
         (status = 429, description = "Too many calls; see Retry-After", body = ErrorBody),
     ))]
 pub async fn call_me(

@@ -68,8 +68,8 @@ fn room_json(state: &ApiState, room: &Room, shares: &[(String, String)]) -> Room
 /// The rooms the caller may manage: the caller's own room first, then by number.
 #[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms",
     responses(
-        (status = 200, body = [RoomJson]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 200, description = "OK", body = [RoomJson]),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -127,11 +127,11 @@ fn parse_name(text: Option<String>) -> Result<Option<String>, ApiError> {
 #[utoipa::path(post, path = "/api/v1/rooms", tag = "admin",
     request_body = NewRoomBody,
     responses(
-        (status = 201, body = RoomJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 201, description = "Created", body = RoomJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
         (status = 404, description = "No such owner", body = ErrorBody),
         (status = 409, description = "Number or PIN taken", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -167,9 +167,9 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/rooms/{number}", tag = "rooms",
     params(RoomPath),
     responses(
-        (status = 200, body = RoomJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 200, description = "OK", body = RoomJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn read(
     State(state): State<ApiState>,
@@ -205,9 +205,9 @@ pub struct RoomPatch {
 #[utoipa::path(patch, path = "/api/v1/rooms/{number}", tag = "rooms",
     params(RoomPath), request_body = RoomPatch,
     responses(
-        (status = 200, body = RoomJson),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = RoomJson),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn update(
     State(state): State<ApiState>,
@@ -243,8 +243,8 @@ pub async fn update(
     params(RoomPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn delete(
     State(state): State<ApiState>,
@@ -270,10 +270,10 @@ pub struct PinBody {
     params(RoomPath), request_body = PinBody,
     responses(
         (status = 204, description = "Set"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
         (status = 409, description = "Another room has this PIN", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
 pub async fn set_pin(
     State(state): State<ApiState>,
@@ -294,8 +294,8 @@ pub async fn set_pin(
     params(RoomPath),
     responses(
         (status = 204, description = "Cleared"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn clear_pin(
     State(state): State<ApiState>,
@@ -332,7 +332,7 @@ fn require_owner(principal: &Principal, room: &Room) -> Result<(), ApiError> {
     params(SharePath),
     responses(
         (status = 204, description = "Shared"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
         (status = 404, description = "No such room or user", body = ErrorBody),
     ))]
 pub async fn share(
@@ -354,8 +354,8 @@ pub async fn share(
     params(SharePath),
     responses(
         (status = 204, description = "No longer shared"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn unshare(
     State(state): State<ApiState>,
@@ -383,8 +383,8 @@ pub async fn unshare(
     request_body(content = Vec<u8>, content_type = "audio/wav"),
     responses(
         (status = 204, description = "Stored; played from the next lonely moment on"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
         (status = 422, description = "Not a WAV file", body = ErrorBody),
     ))]
 pub async fn set_music(
@@ -432,8 +432,8 @@ pub async fn set_music(
     params(RoomPath),
     responses(
         (status = 204, description = "Cleared"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such item, or not one of yours", body = ErrorBody),
     ))]
 pub async fn clear_music(
     State(state): State<ApiState>,

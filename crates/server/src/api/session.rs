@@ -197,8 +197,8 @@ fn secure(state: &ApiState, headers: &HeaderMap) -> bool {
 /// Who is logged in.
 #[utoipa::path(get, path = "/api/v1/session", tag = "account",
     responses(
-        (status = 200, body = SessionInfo),
-        (status = 401, body = ErrorBody),
+        (status = 200, description = "OK", body = SessionInfo),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody),
     ))]
 pub async fn current(principal: Principal) -> Json<SessionInfo> {
     Json(SessionInfo::from(&principal))
@@ -208,7 +208,7 @@ pub async fn current(principal: Principal) -> Json<SessionInfo> {
 #[utoipa::path(delete, path = "/api/v1/session", tag = "account",
     responses(
         (status = 204, description = "Logged out; the cookie is cleared"),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token", body = ErrorBody),
     ))]
 pub async fn logout(
