@@ -172,6 +172,8 @@ function reflectLang() {
 
 export async function logout() {
   try { await api.request('DELETE', '/session', { session: false }); } catch { /* gone either way */ }
+  // The next person to log in starts at their own room, not on this user's page.
+  history.replaceState(null, '', location.pathname);
   sessionEnded();
 }
 

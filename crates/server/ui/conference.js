@@ -99,12 +99,14 @@ class ConferenceView {
     this.invitedCount = h('span', { class: 'count', 'aria-hidden': 'true' }, '0');
 
     this.root.append(h('div', { class: 'conference' },
-      h('section', { class: 'room-bar card', 'aria-labelledby': 'room-title' },
+      h('div', { class: 'room-bar card' },
         h('div', { class: 'room-head' },
           h('div', { class: 'room-title' },
             h('h1', { id: 'room-title' }, title),
-            h('p', { class: 'muted-text room-facts' }, facts.join(' · '))),
-          h('div', { class: 'room-badges' }, this.lockedBadge, this.mutedBadge, this.connBadge)),
+            h('div', { class: 'room-facts' },
+              h('span', { class: 'muted-text' }, facts.join(' · ')),
+              this.lockedBadge, this.mutedBadge)),
+          this.connBadge),
         h('div', { class: 'toolbar', role: 'group', 'aria-label': t('conf.controls') },
           invite.el,
           h('div', { class: 'toolbar-buttons' },
@@ -136,8 +138,8 @@ class ConferenceView {
   }
 
   renderRoomState() {
-    this.lockedBadge.classList.toggle('invisible', !this.locked);
-    this.mutedBadge.classList.toggle('invisible', !this.roomMuted);
+    this.lockedBadge.hidden = !this.locked;
+    this.mutedBadge.hidden = !this.roomMuted;
     this.lockButton.setOn(this.locked);
     this.muteAllButton.setOn(this.roomMuted);
   }
@@ -367,7 +369,7 @@ class ConferenceView {
     row.name = h('span', { class: 'p-name' });
     row.meta = h('span', { class: 'p-meta' });
     row.talk = h('span', { class: 'talk' }, icon('talking'), h('span', { class: 'visually-hidden talk-text' }));
-    row.mutedBadge = h('span', { class: 'badge badge-muted' }, icon('micOff'), h('span', {}, t('badge.muted')));
+    row.mutedBadge = h('span', { class: 'badge badge-muted badge-small' }, icon('micOff'), h('span', {}, t('badge.muted')));
     row.timer = h('span', { class: 'timer', role: 'timer' });
     row.timerWrap = h('span', { class: 'p-time' }, srOnly(t('p.inRoomFor')), row.timer);
     row.pinLabel = h('span', { class: 'p-time p-menu' }, icon('keypad'), h('span', {}, t('state.in-menu')));
@@ -376,8 +378,10 @@ class ConferenceView {
     row.block = button(t('action.hangupBlock'), { icon: 'ban', class: 'btn-small', variant: 'danger-outline', onclick: () => this.hangup(p.call, true) });
     row.el = h('li', { class: 'participant', dataset: { call: String(p.call) } },
       row.avatar,
-      h('div', { class: 'p-who' }, h('span', { class: 'p-line' }, row.name, row.talk), row.meta),
-      h('div', { class: 'p-status' }, row.mutedBadge, row.timerWrap, row.pinLabel),
+      h('div', { class: 'p-who' },
+        h('span', { class: 'p-line' }, row.name, row.talk),
+        h('span', { class: 'p-line' }, row.meta, row.mutedBadge)),
+      h('div', { class: 'p-status' }, row.timerWrap, row.pinLabel),
       h('div', { class: 'p-actions' }, row.mute, row.hangup, row.block));
     return row;
   }
@@ -394,7 +398,7 @@ class ConferenceView {
     row.meta.textContent = name !== p.number ? p.number : (p.invited ? t('p.invited') : t('p.dialledIn'));
     row.talk.classList.toggle('invisible', !(p.talking && !inMenu));
     row.talk.querySelector('.talk-text').textContent = p.talking && !inMenu ? t('p.talking') : '';
-    row.mutedBadge.classList.toggle('invisible', !p.muted);
+    row.mutedBadge.hidden = !p.muted;
     row.timerWrap.hidden = inMenu;
     row.pinLabel.hidden = !inMenu;
     row.timer.dataset.since = String(p.since || 0);
@@ -419,7 +423,7 @@ class ConferenceView {
       row.stateIcon,
       h('div', { class: 'p-who' }, row.name, row.meta),
       h('div', { class: 'p-state' }, row.state, row.when),
-      h('div', { class: 'p-actions' }, h('span', { class: 'slot' }, row.cancel, row.redial), row.link));
+      h('div', { class: 'p-actions' }, row.link, h('span', { class: 'slot' }, row.cancel, row.redial)));
     return row;
   }
 
