@@ -152,7 +152,9 @@ impl Bus {
             };
         };
         let oldest = inner.replay.front().map_or(inner.seq + 1, |e| e.seq);
-        let gap = since.saturating_add(1) < oldest && since < inner.seq;
+        // Too far back, or ahead of this server's numbering (the client saw a server that
+        // has since restarted): either way the client must reload.
+        let gap = (since.saturating_add(1) < oldest && since < inner.seq) || since > inner.seq;
         let backlog = inner
             .replay
             .iter()
@@ -232,5 +234,29 @@ mod tests {
         assert!(sub.gap);
         assert_eq!(sub.backlog.len(), REPLAY);
         assert!(!bus.subscribe(Some(bus.seq())).gap);
+    }
+
+    #[test]
+    fn a_subscriber_ahead_of_this_servers_numbering_is_told_to_reload() {
+        let bus = Bus::new(Roster::default(), None, None);
+        bus.publish(room(), joined(1));
+        assert!(
+            bus.subscribe(Some(500)).gap,
+            "it followed a server that restarted"
+        );
+        assert!(!bus.subscribe(Some(1)).gap);
+    }
+
+    #[test]
+    fn the_lock_state_follows_the_events_and_ends_with_the_conference() {
+        let bus = Bus::new(Roster::default(), None, None);
+        assert!(!bus.locked(&room()));
+        bus.publish(room(), EventKind::RoomLocked { locked: true });
+        assert!(bus.locked(&room()));
+        bus.publish(room(), EventKind::ConferenceEnded);
+        assert!(!bus.locked(&room()));
+        bus.publish(room(), joined(7));
+        assert_eq!(bus.room_of(CallId(7)), Some(room()));
+        assert_eq!(bus.room_of(CallId(8)), None);
     }
 }

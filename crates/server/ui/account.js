@@ -22,10 +22,13 @@ export function mountNotEnabled(root, ctx) {
 /** The user's API tokens: list, create (shown once, with a copy button), revoke. */
 export function mountTokens(root, ctx) {
   const tbody = h('tbody');
+  // Administrators see everyone's tokens: then a column says whose each one is.
+  const userHead = h('th', { scope: 'col', hidden: true }, t('tokens.user'));
   const table = h('table', { class: 'table' },
     h('caption', { class: 'visually-hidden' }, t('tokens.caption')),
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, t('tokens.name')),
+      userHead,
       h('th', { scope: 'col' }, t('tokens.created')),
       h('th', { scope: 'col' }, t('tokens.lastUsed')),
       h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('table.actions'))))),
@@ -43,8 +46,11 @@ export function mountTokens(root, ctx) {
   async function load() {
     try {
       const tokens = await api.get('/tokens');
+      const others = tokens.some((tok) => tok.user && tok.user !== ctx.user.number);
+      userHead.hidden = !others;
       fill(tbody, tokens.map((tok) => h('tr', {},
         h('th', { scope: 'row' }, tok.name),
+        others ? h('td', { class: 'mono' }, tok.user || '—') : null,
         h('td', {}, formatDateTime(tok.created_at) || '—'),
         h('td', {}, formatDateTime(tok.last_used_at) || t('tokens.never')),
         h('td', { class: 'cell-actions' }, button(t('tokens.revoke'), {

@@ -3,6 +3,7 @@ import { t } from '/ui/i18n.js';
 import * as api from '/ui/api.js';
 import { h, fill, icon, button, notify, confirmDialog, formDialog } from '/ui/dom.js';
 import { fail, field } from '/ui/admin.js';
+import { numbersOf } from '/ui/invite.js';
 
 const LIMIT = 100;
 
@@ -17,7 +18,8 @@ export function mountPhonebook(root) {
     h('caption', { class: 'visually-hidden' }, t('pb.caption')),
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, t('pb.name')),
-      h('th', { scope: 'col' }, t('pb.number')),
+      h('th', { scope: 'col' }, t('pb.company')),
+      h('th', { scope: 'col' }, t('pb.numbers')),
       h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('table.actions'))))),
     tbody);
 
@@ -29,11 +31,13 @@ export function mountPhonebook(root) {
       if (mine !== seq) return;
       fill(tbody, entries.map((e) => h('tr', {},
         h('th', { scope: 'row' }, e.name),
-        h('td', { class: 'mono' }, e.number),
+        h('td', {}, e.company || '—'),
+        h('td', {}, h('ul', { class: 'plain-list' }, numbersOf(e).map((n) => h('li', {},
+          n.label ? h('span', { class: 'muted-text' }, `${n.label} `) : null, h('span', { class: 'mono' }, n.number))))),
         h('td', { class: 'cell-actions' },
           button(t('action.edit'), { icon: 'edit', class: 'btn-small', ariaLabel: t('pb.editAria', { name: e.name }), onclick: () => edit(e) }),
           button(t('action.delete'), { icon: 'trash', class: 'btn-small', variant: 'danger-outline', ariaLabel: t('pb.deleteAria', { name: e.name }), onclick: () => remove(e) })))));
-      if (entries.length === 0) tbody.append(h('tr', {}, h('td', { colspan: '3', class: 'cell-empty' }, q ? t('pb.noMatch', { q }) : t('pb.empty'))));
+      if (entries.length === 0) tbody.append(h('tr', {}, h('td', { colspan: '4', class: 'cell-empty' }, q ? t('pb.noMatch', { q }) : t('pb.empty'))));
       summary.textContent = entries.length >= LIMIT ? t('pb.first', { count: LIMIT }) : t('pb.count', { count: entries.length });
     } catch (e) { fail(e); }
   }
@@ -41,16 +45,20 @@ export function mountPhonebook(root) {
   search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(load, 150); });
 
   async function edit(e) {
+    const numbers = numbersOf(e);
     const values = await formDialog({
       title: t('pb.editTitle', { name: e.name }), submit: t('action.save'),
       fields: [
         { name: 'name', label: t('pb.name'), value: e.name, required: true },
-        { name: 'number', label: t('pb.number'), value: e.number, required: true, type: 'tel' },
+        { name: 'company', label: t('pb.company'), value: e.company || '' },
+        ...numbers.map((n, i) => ({ name: 'n' + i, label: n.label ? t('pb.numberLabelled', { label: n.label }) : t('pb.number'), value: n.number, required: i === 0, type: 'tel' })),
       ],
     });
     if (!values) return;
+    // PUT replaces the entry: send every number back, with its label, leaving out emptied ones.
+    const changed = numbers.map((n, i) => ({ label: n.label || null, number: values['n' + i].trim() })).filter((n) => n.number);
     try {
-      await api.patch(`/phonebook/${api.seg(e.id)}`, { name: values.name.trim(), number: values.number.trim() });
+      await api.put(`/phonebook/${api.seg(e.id)}`, { name: values.name.trim(), company: values.company.trim() || null, numbers: changed });
       notify(t('pb.saved', { name: values.name.trim() }), 'success');
       await load();
     } catch (err) { fail(err); }
@@ -69,15 +77,17 @@ export function mountPhonebook(root) {
 
   // Add
   const name = h('input', { type: 'text', required: true, autocomplete: 'off' });
+  const company = h('input', { type: 'text', autocomplete: 'off' });
   const number = h('input', { type: 'tel', required: true, autocomplete: 'off' });
   const addForm = h('form', { class: 'grid-form' },
     field('pb-name', t('pb.name'), name),
+    field('pb-company', t('pb.company'), company),
     field('pb-number', t('pb.number'), number, t('pb.numberHint')),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, icon('plus'), h('span', { class: 'btn-label' }, t('pb.add')))));
   addForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      await api.post('/phonebook', { name: name.value.trim(), number: number.value.trim() });
+      await api.post('/phonebook', { name: name.value.trim(), company: company.value.trim() || null, number: number.value.trim() });
       notify(t('pb.added', { name: name.value.trim() }), 'success');
       addForm.reset();
       name.focus();
@@ -112,13 +122,22 @@ export function mountPhonebook(root) {
 
   function showReport(result) {
     const rejected = result.rejected || [];
+    const summary = result.imported !== undefined
+      ? t('pb.imported', { count: result.imported })
+      : t('pb.importSummary', { added: result.added ?? 0, merged: result.merged ?? 0, updated: result.updated ?? 0 });
     fill(report,
       h('p', { class: 'badge ' + (rejected.length ? 'badge-warn' : 'badge-ok') }, icon(rejected.length ? 'alert' : 'check'),
-        h('span', {}, t('pb.imported', { count: result.imported ?? 0 }) + (rejected.length ? ' ' + t('pb.rejectedCount', { count: rejected.length }) : ''))),
+        h('span', {}, summary + (rejected.length ? ' ' + t('pb.rejectedCount', { count: rejected.length }) : ''))),
       rejected.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
         h('caption', {}, t('pb.rejectedCaption')),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('pb.line')), h('th', { scope: 'col' }, t('pb.reason')))),
-        h('tbody', {}, rejected.map((r) => h('tr', {}, h('td', { class: 'mono' }, String(r.line)), h('td', {}, r.reason)))))) : null);
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, t('pb.line')),
+          h('th', { scope: 'col' }, t('pb.name')),
+          h('th', { scope: 'col' }, t('pb.reason')))),
+        h('tbody', {}, rejected.map((r) => h('tr', {},
+          h('td', { class: 'mono' }, String(r.line)),
+          h('td', {}, r.name || '—'),
+          h('td', {}, r.reason)))))) : null);
     report.focus();
   }
 

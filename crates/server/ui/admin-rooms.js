@@ -92,10 +92,13 @@ export function mountRooms(root, ctx) {
       : h('p', { class: 'muted-text' }, t('rooms.notShared'));
 
     const file = h('input', { id: id + '-music', type: 'file', accept: 'audio/wav,audio/x-wav,.wav' });
+    const musicState = r.has_music === undefined ? null
+      : h('p', { class: 'muted-text' }, r.has_music ? t('rooms.musicOwn') : t('rooms.musicIsDefault'));
     const musicForm = h('form', { class: 'inline-form' },
       h('label', { for: id + '-music', class: 'visually-hidden' }, t('rooms.musicFile', { room: r.number })), file,
       h('button', { type: 'submit', class: 'btn btn-small' }, icon('upload'), h('span', { class: 'btn-label' }, t('rooms.upload'))),
-      button(t('rooms.musicDefault'), { class: 'btn-small', variant: 'ghost', onclick: () => change(() => api.del(`${path}/music`), t('rooms.musicRemoved', { room: r.number })) }));
+      r.has_music === false ? null
+        : button(t('rooms.musicDefault'), { class: 'btn-small', variant: 'ghost', onclick: () => change(() => api.del(`${path}/music`), t('rooms.musicRemoved', { room: r.number })) }));
     musicForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const f = file.files && file.files[0];
@@ -114,7 +117,7 @@ export function mountRooms(root, ctx) {
         h('div', { class: 'setting' }, h('label', { class: 'setting-label', for: id + '-owner' }, t('rooms.owner')), owner),
         h('div', { class: 'setting' }, h('label', { class: 'setting-label', for: id + '-lang' }, t('rooms.language')), language),
         h('div', { class: 'setting' }, h('span', { class: 'setting-label' }, t('rooms.sharedWith')), chips, shareForm),
-        h('div', { class: 'setting' }, h('span', { class: 'setting-label' }, t('rooms.music')), musicForm)));
+        h('div', { class: 'setting' }, h('span', { class: 'setting-label' }, t('rooms.music')), musicState, musicForm)));
   }
 
   async function setPin(r) {

@@ -7,7 +7,10 @@ import { mountAdmin } from '/ui/admin.js';
 import { mountTokens, mountNotEnabled } from '/ui/account.js';
 
 const ROOM_KEY = 'konferenz.room';
-const state = { user: null, rooms: null, view: null, route: null };
+// localStorage can be switched off (private modes): remembering the room is a nicety, not a need.
+const remembered = () => { try { return localStorage.getItem(ROOM_KEY); } catch { return null; } };
+const remember = (number) => { try { localStorage.setItem(ROOM_KEY, number); } catch { /* not remembered */ } };
+const state = { user: null, rooms: null, roomsLoading: null, view: null, route: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,14 +48,14 @@ async function render() {
   if (route.name === 'room' && route.arg) {
     const room = rooms.find((r) => r.number === route.arg);
     if (!room) return show('no-room', (el) => noSuchRoom(el, route.arg));
-    localStorage.setItem(ROOM_KEY, room.number);
+    remember(room.number);
     syncRoomSelect(room.number);
     return show('room-' + room.number, (el) => mountConference(el, room, ctx()));
   }
   if (route.name === 'closed') return show('closed-' + (route.arg || ''), (el) => windowClosed(el, route.arg));
   if (rooms.length === 0) return show('no-rooms', (el) => noRooms(el));
-  const remembered = localStorage.getItem(ROOM_KEY);
-  const target = rooms.find((r) => r.number === remembered) || rooms[0];
+  const last = remembered();
+  const target = rooms.find((r) => r.number === last) || rooms[0];
   location.replace('#/room/' + encodeURIComponent(target.number));
 }
 
@@ -66,6 +69,7 @@ function show(key, mount) {
   state.view = { key, unmount: typeof unmount === 'function' ? unmount : null };
   // The old view took the focus with it: put it on the new page's heading, not on <body>.
   const heading = main.querySelector('h1');
+  document.title = heading ? `${heading.textContent} · konferenz` : 'konferenz';
   if (heading && (document.activeElement === document.body || !document.activeElement)) {
     heading.setAttribute('tabindex', '-1');
     heading.focus({ preventScroll: true });
@@ -81,15 +85,17 @@ function ctx() {
 
 async function loadRooms() {
   if (state.rooms) return state.rooms;
-  try {
-    state.rooms = await api.get('/rooms');
-  } catch (e) {
-    if (e.status === 401) return null;
-    show('rooms-error', (el) => errorView(el, e.message));
-    return null;
+  // Login and the hash change it causes both ask for the rooms: one request serves both.
+  if (!state.roomsLoading) {
+    state.roomsLoading = api.get('/rooms')
+      .then((rooms) => { state.rooms = rooms; buildRoomSelect(); return rooms; })
+      .catch((e) => {
+        if (e.status !== 401) show('rooms-error', (el) => errorView(el, e.message));
+        return null;
+      })
+      .finally(() => { state.roomsLoading = null; });
   }
-  buildRoomSelect();
-  return state.rooms;
+  return state.roomsLoading;
 }
 
 // ---- header ------------------------------------------------------------------------------------
@@ -97,6 +103,7 @@ async function loadRooms() {
 function buildRoomSelect() {
   const select = $('room-select');
   fill(select, state.rooms.map((r) => h('option', { value: r.number }, roomLabel(r))));
+  select.value = (state.route && state.route.name === 'room' && state.route.arg) || remembered() || '';
   $('room-picker').hidden = state.rooms.length === 0;
 }
 
@@ -115,7 +122,7 @@ function updateHeader(route) {
   const loggedIn = !!state.user;
   $('user-menu').hidden = !loggedIn;
   $('room-picker').hidden = !loggedIn || !enabled() || !state.rooms || state.rooms.length === 0;
-  if (route && route.name !== 'room') $('room-select').value = localStorage.getItem(ROOM_KEY) || '';
+  if (route && route.name !== 'room') $('room-select').value = remembered() || '';
   if (!loggedIn) return;
   fill($('user-avatar'), initials(state.user.name || ''));
   fill($('user-name'), state.user.name || state.user.number);
@@ -201,6 +208,7 @@ function showLogin(message) {
   if (state.view && state.view.unmount) state.view.unmount();
   const main = $('view');
   main.replaceChildren();
+  document.title = `${t('login.title')}`;
   state.view = { key: 'login', unmount: mountLogin(main, message) };
 }
 

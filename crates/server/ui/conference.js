@@ -59,6 +59,7 @@ class ConferenceView {
     this.tick = setInterval(() => this.updateTimers(), 1000);
     await this.reload();
     if (!this.stopped) this.connect();
+    this.loadBlocks();
   }
 
   stop() {
@@ -76,7 +77,7 @@ class ConferenceView {
 
   build() {
     const r = this.room;
-    const title = r.name || t('room.numbered', { number: r.number });
+    const title = r.name || t(r.number === this.user.number ? 'room.own' : 'room.numbered', { number: r.number });
     this.lockedBadge = h('span', { class: 'badge badge-warn' }, icon('lock'), h('span', {}, t('badge.locked')));
     this.mutedBadge = h('span', { class: 'badge badge-info' }, icon('speakerOff'), h('span', {}, t('badge.roomMuted')));
     this.connBadge = h('span', { class: 'conn', 'data-conn': 'connecting' });
@@ -121,7 +122,8 @@ class ConferenceView {
           this.activeList, this.activeEmpty),
         h('section', { class: 'panel card', 'aria-labelledby': 'invited-title' },
           h('div', { class: 'panel-head' }, h('h2', { id: 'invited-title', tabindex: '-1' }, t('panel.invited')), this.invitedCount),
-          this.invitedList, this.invitedEmpty))));
+          this.invitedList, this.invitedEmpty)),
+      this.buildBlocks()));
     this.renderRoomState();
   }
 
@@ -148,6 +150,9 @@ class ConferenceView {
 
   /** Loads the participant list; events that arrive meanwhile are replayed on top of it. */
   async reload() {
+    // One load at a time: a second request waits for the first, so an older answer never
+    // replaces a newer one; events keep collecting in `buffered` meanwhile.
+    if (this.loading) { this.reloadAgain = true; return; }
     this.loading = true;
     try {
       const { data, headers } = await api.request('GET', this.path('/participants'));
@@ -173,6 +178,11 @@ class ConferenceView {
       if (e.status !== 401) notify(e.message, 'error');
     } finally {
       this.loading = false;
+      if (this.reloadAgain && !this.stopped) {
+        this.reloadAgain = false;
+        this.reload();
+        return;
+      }
       const replay = this.buffered;
       this.buffered = [];
       for (const ev of replay) this.handle(ev);
@@ -190,7 +200,14 @@ class ConferenceView {
     const url = `/api/v1/events?room=${encodeURIComponent(this.room.number)}&since=${this.lastSeq}`;
     const es = new EventSource(url);
     this.es = es;
-    es.addEventListener('open', () => { this.retryMs = 2000; this.setConn('live'); });
+    es.addEventListener('open', () => {
+      this.retryMs = 2000;
+      this.setConn('live');
+      // After a reconnect the server may have restarted (and its sequence with it): start
+      // again from a fresh list instead of trusting the numbers we had.
+      if (this.streamOpened) this.reload();
+      this.streamOpened = true;
+    });
     es.addEventListener('error', () => this.onStreamError(es));
     const types = ['participant', 'muted', 'talking', 'refused', 'room-locked', 'room-muted', 'conference-ended'];
     for (const type of types) {
@@ -214,12 +231,14 @@ class ConferenceView {
     if (this.stopped) return;
     this.retryTimer = setTimeout(async () => {
       await this.reload();
+      this.streamOpened = false;
       if (!this.stopped) this.connect();
     }, this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, 30000);
   }
 
   onMessage(type, msg) {
+    if (this.connBadge.dataset.conn !== 'live') this.setConn('live');
     let ev;
     try { ev = JSON.parse(msg.data); } catch { return; }
     if (!ev || typeof ev !== 'object') return;
@@ -294,7 +313,8 @@ class ConferenceView {
   onEnded() {
     this.locked = false;
     this.renderRoomState();
-    notify(t('conf.ended'), 'info');
+    // Whoever pressed "End conference" here already got the message.
+    if (!this.endedHere || Date.now() - this.endedHere > 5000) notify(t('conf.ended'), 'info');
   }
 
   // ---- rendering -------------------------------------------------------------------------------
@@ -526,6 +546,7 @@ class ConferenceView {
   async endConference() {
     const yes = await confirmDialog({ title: t('confirm.endTitle'), body: t('confirm.endBody'), confirm: t('confirm.endYes') });
     if (!yes) return;
+    this.endedHere = Date.now();
     await this.run(() => api.post(this.path('/end')), t('conf.endedByYou'));
   }
 
@@ -537,6 +558,50 @@ class ConferenceView {
     if (ok !== undefined) { p.muted = muted; this.queueRender(); }
   }
 
+  // ---- blocked callers -------------------------------------------------------------------------
+
+  buildBlocks() {
+    this.blocksCount = h('span', { class: 'count' });
+    this.blocksList = h('ul', { class: 'block-list' });
+    this.blocksBox = h('details', { class: 'card blocks', hidden: true },
+      h('summary', {}, h('span', { class: 'blocks-title' }, icon('ban'), t('blocks.title')), this.blocksCount, icon('chevronDown', 'chev')),
+      h('p', { class: 'muted-text' }, t('blocks.hint')),
+      this.blocksList);
+    return this.blocksBox;
+  }
+
+  async loadBlocks() {
+    let blocks;
+    try {
+      blocks = await api.get(this.path('/blocks'));
+    } catch (e) {
+      if (e.status !== 401 && e.status !== 403) notify(e.message, 'error');
+      return;
+    }
+    if (this.stopped) return;
+    this.blocksBox.hidden = !blocks || blocks.length === 0;
+    this.blocksCount.textContent = String((blocks || []).length);
+    fill(this.blocksList, (blocks || []).map((b) => h('li', { class: 'block-item' },
+      h('span', { class: 'mono' }, b.who),
+      h('span', { class: 'muted-text' }, [
+        b.until ? t('blocks.until', { time: this.dateTime(b.until) }) : t('blocks.forever'),
+        b.kind === 'caller-id' ? t('blocks.callerId') : null,
+      ].filter(Boolean).join(' · ')),
+      button(t('blocks.unblock'), { class: 'btn-small', ariaLabel: t('blocks.unblockAria', { who: b.who }), onclick: () => this.unblock(b.who) }))));
+  }
+
+  async unblock(who) {
+    const ok = await this.run(() => api.del(this.path(`/blocks/${api.seg(who)}`)), t('blocks.unblocked', { who }));
+    if (ok === undefined) return;
+    await this.loadBlocks();
+    if (!this.blocksBox.hidden) this.blocksBox.querySelector('summary').focus();
+    else this.root.querySelector('h1').focus();
+  }
+
+  dateTime(unix) {
+    return new Intl.DateTimeFormat(lang(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(unix * 1000));
+  }
+
   async hangup(call, block) {
     const p = this.calls.get(call);
     if (!p) return;
@@ -545,9 +610,10 @@ class ConferenceView {
       const yes = await confirmDialog({ title: t('confirm.blockTitle', { name }), body: t('confirm.blockBody', { name }), confirm: t('confirm.blockYes') });
       if (!yes) return;
     }
-    await this.run(
+    const ok = await this.run(
       () => api.request('POST', this.path(`/calls/${call}/hangup`), block ? { json: { block: true } } : {}),
       t(block ? 'conf.blocked' : 'conf.hungUp', { name }));
+    if (block && ok !== undefined) this.loadBlocks();
   }
 
   cancel(call) {

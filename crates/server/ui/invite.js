@@ -6,6 +6,21 @@ import { h, fill, icon, notify } from '/ui/dom.js';
 const DEBOUNCE_MS = 150;
 const LIMIT = 8;
 
+/** An entry's numbers with their labels ("work", "mobile"); an entry may carry only `number`. */
+export function numbersOf(entry) {
+  if (Array.isArray(entry.numbers) && entry.numbers.length) return entry.numbers;
+  return entry.number ? [{ label: null, number: entry.number }] : [];
+}
+
+/** One suggestion per number: "Anna Müller · mobile +4179…" can be told from her office line. */
+function suggestions(found) {
+  const out = [];
+  for (const e of Array.isArray(found) ? found : []) {
+    for (const n of numbersOf(e)) out.push({ name: e.name, company: e.company || null, label: n.label || null, number: n.number });
+  }
+  return out.slice(0, LIMIT);
+}
+
 /** "+41 44 123 45 67", "044/123-45-67" → "+41441234567"; anything else (a name) → null. */
 export function asNumber(raw) {
   const compact = raw.replace(/[\s()/.\-]/g, '');
@@ -50,7 +65,8 @@ export function inviteForm({ onInvite }) {
       id: `${listId}-${i}`, role: 'option', class: 'combo-option', 'aria-selected': String(i === active),
       onmousedown: (ev) => ev.preventDefault(),
       onclick: () => choose(i),
-    }, h('span', { class: 'combo-name' }, e.name), h('span', { class: 'combo-number' }, e.number))));
+    }, h('span', { class: 'combo-name' }, e.name, e.company ? h('span', { class: 'combo-company' }, ` · ${e.company}`) : null),
+    h('span', { class: 'combo-number' }, e.label ? `${e.label} ` : '', e.number))));
     const show = entries.length > 0;
     list.hidden = !show;
     input.setAttribute('aria-expanded', String(show));
@@ -75,7 +91,7 @@ export function inviteForm({ onInvite }) {
     pending = api.get(`/phonebook?q=${encodeURIComponent(q)}&limit=${LIMIT}`)
       .then((found) => {
         if (seq !== searchSeq) return;
-        entries = Array.isArray(found) ? found : [];
+        entries = suggestions(found);
         active = -1;
         renderList();
         live.textContent = entries.length ? t('invite.matches', { count: entries.length }) : '';

@@ -49,7 +49,7 @@ function render() {
 
   fill(view, h('div', { class: 'page' },
     h('div', { class: 'page-head' },
-      h('p', { class: 'eyebrow' }, t('link.invited')),
+      h('p', { class: 'muted-text' }, t('link.invited')),
       h('h1', {}, roomTitle)),
     h('section', { class: 'card', 'aria-labelledby': 'dial-title' },
       h('h2', { id: 'dial-title' }, t('link.dialTitle')), blocks),
@@ -62,8 +62,8 @@ function bigValue(id, label, value, copyLabel, kind, hint) {
     h('span', { class: 'big-label', id: id + '-label' }, label),
     h('div', { class: 'big-row' },
       kind === 'tel'
-        ? h('a', { class: 'big mono', href: 'tel:' + value.replace(/[^+\d*#]/g, ''), 'aria-labelledby': id + '-label ' + id }, h('span', { id }, value))
-        : h('span', { class: 'big mono', id, 'aria-labelledby': id + '-label ' + id }, value),
+        ? h('a', { class: 'big', href: 'tel:' + value.replace(/[^+\d*#]/g, ''), 'aria-labelledby': id + '-label ' + id }, h('span', { id }, value))
+        : h('span', { class: 'big', id }, value),
       button(copyLabel, { icon: 'copy', class: 'btn-small', onclick: async () => { if (await copyText(value)) notify(t('link.copied'), 'success', 2000); } })),
     hint ? h('span', { class: 'hint' }, hint) : null);
 }
