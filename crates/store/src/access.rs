@@ -207,21 +207,31 @@ impl Store {
         token_from_row(&row)
     }
 
-    /// The token with this hash, its last use stamped `now`.
+    /// The token with this hash, its last use stamped `now` (written at most once a minute,
+    /// so that a busy script does not turn every request into a database write).
     pub async fn use_api_token(
         &self,
         token_hash: &[u8],
         now: i64,
     ) -> Result<Option<ApiToken>, StoreError> {
         let row = sqlx::query(
-            "UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1 \
-             RETURNING id, user, name, created_at, last_used_at",
+            "SELECT id, user, name, created_at, last_used_at FROM api_tokens WHERE token_hash = ?1",
         )
         .bind(token_hash)
-        .bind(now)
         .fetch_optional(self.pool())
         .await?;
-        row.as_ref().map(token_from_row).transpose()
+        let Some(mut token) = row.as_ref().map(token_from_row).transpose()? else {
+            return Ok(None);
+        };
+        if token.last_used_at.is_none_or(|at| at + 60 <= now) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+                .bind(token.id)
+                .bind(now)
+                .execute(self.pool())
+                .await?;
+            token.last_used_at = Some(now);
+        }
+        Ok(Some(token))
     }
 
     /// Tokens of one user, or of everyone (`None`), oldest first.
@@ -407,8 +417,12 @@ mod tests {
         assert_eq!((used.id, used.last_used_at), (token.id, Some(42)));
         assert_eq!(store.list_api_tokens(Some("201")).await.unwrap().len(), 1);
         assert!(!store.revoke_api_token(token.id, Some("202")).await.unwrap());
+        let soon = store.use_api_token(b"t1", 70).await.unwrap().unwrap();
+        assert_eq!(soon.last_used_at, Some(42), "stamped at most once a minute");
+        let later = store.use_api_token(b"t1", 102).await.unwrap().unwrap();
+        assert_eq!(later.last_used_at, Some(102));
         assert!(store.revoke_api_token(token.id, Some("201")).await.unwrap());
-        assert_eq!(store.use_api_token(b"t1", 43).await.unwrap(), None);
+        assert_eq!(store.use_api_token(b"t1", 143).await.unwrap(), None);
 
         let link = store.invitee_link("800", "555", "tok-a").await.unwrap();
         let again = store.invitee_link("800", "555", "tok-b").await.unwrap();
