@@ -565,7 +565,8 @@ fn the_openapi_document_passes_a_maintained_validator() {
         .arg(&file)
         .output()
         .expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "openapi-spec-validator: {text}");
     assert!(text.contains("OK"), "{text}");
 }

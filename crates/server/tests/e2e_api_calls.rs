@@ -200,7 +200,11 @@ fn dial_in_rings_the_users_registered_phone() {
     assert!(registered.is_some(), "{}", server.log_tail(30));
     let anna = Client::login(&server.http_base(), "201", PASSWORD);
     let rooms = anna.get("/api/v1/rooms");
-    assert_eq!(rooms.body[0]["number"], "201", "her own room, first: {:?}", rooms.body);
+    assert_eq!(
+        rooms.body[0]["number"], "201",
+        "her own room, first: {:?}",
+        rooms.body
+    );
     let answer = anna.post("/api/v1/rooms/201/dial-in", json!({}));
     assert_eq!(answer.status, 202, "{:?}", answer.body);
     assert_eq!(answer.body["number"], "201");
