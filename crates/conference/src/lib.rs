@@ -51,6 +51,7 @@ mod prompt_set;
 mod room;
 mod room_number;
 mod roster;
+pub mod schedule;
 mod talk;
 mod throttle;
 
