@@ -102,8 +102,11 @@ async function loadRooms() {
 
 function buildRoomSelect() {
   const select = $('room-select');
-  fill(select, state.rooms.map((r) => h('option', { value: r.number }, roomLabel(r))));
-  select.value = (state.route && state.route.name === 'room' && state.route.arg) || remembered() || '';
+  // Off a room's window (closed, tokens, administration) the selector names no room, so that
+  // picking any room — the one just closed too — is a change that opens it.
+  fill(select, h('option', { value: '', disabled: true, hidden: true }, t('header.chooseRoom')),
+    state.rooms.map((r) => h('option', { value: r.number }, roomLabel(r))));
+  select.value = (state.route && state.route.name === 'room' && state.route.arg) || '';
   $('room-picker').hidden = state.rooms.length === 0;
 }
 
@@ -122,7 +125,7 @@ function updateHeader(route) {
   const loggedIn = !!state.user;
   $('user-menu').hidden = !loggedIn;
   $('room-picker').hidden = !loggedIn || !enabled() || !state.rooms || state.rooms.length === 0;
-  if (route && route.name !== 'room') $('room-select').value = remembered() || '';
+  if (route && route.name !== 'room') $('room-select').value = '';
   if (!loggedIn) return;
   fill($('user-avatar'), initials(state.user.name || ''));
   fill($('user-name'), state.user.name || state.user.number);

@@ -512,7 +512,16 @@ class ConferenceView {
   }
 
   addProvisional({ call, number, state, link, name }) {
-    if (call === undefined || call === null || this.calls.has(call)) return;
+    if (call === undefined || call === null) return;
+    const known = this.calls.get(call);
+    if (known) {
+      // The call's events got here before the answer: add what only the answer carries.
+      if (!known.link && link) known.link = link;
+      if (!known.name && name) known.name = name;
+      known.invited = true;
+      this.queueRender();
+      return;
+    }
     this.calls.set(call, {
       call, room: this.room.number, number, name: name || this.names.get(number) || null, state,
       status: null, reason: null, since: (Date.now() + this.clockOffsetMs) / 1000, muted: false, talking: false,
