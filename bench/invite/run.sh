@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Invitation benchmark: the release server invites N numbers (default 100) into room 800 at
 # once; the trunk points at SIPp's built-in auto-answering UAS (`sipp -sn uas`: 180, 200 with
-# SDP, answers BYE). Polls GET /api/rooms/800/participants until all N are "connected" and
-# prints the elapsed time and the call rate. The server is then stopped gracefully (BYE to
-# every call; SIPp answers them).
+# SDP, answers BYE). Polls GET /api/v1/rooms/800/participants (as the local administrator:
+# the token the server writes to DIR/admin-token) until all N are "connected" and prints the
+# elapsed time and the call rate. The server is then stopped gracefully (BYE to every call;
+# SIPp answers them).
 #
-#   bench/invite/run.sh [N]            # env: SIP_PORT, HTTP_PORT, UAS_PORT, RTP_PORTS, KEEP=1
+#   bench/invite/run.sh [N]            # env: SIP_PORT (15060), HTTP_PORT (15080),
+#                                      # METRICS_PORT (15464), UAS_PORT (15070), RTP_PORTS,
+#                                      # TIMEOUT_SECS (60), KEEP=1 keeps the temp dir
 set -euo pipefail
 
 N=${1:-100}
 SIP_PORT=${SIP_PORT:-15060}
 HTTP_PORT=${HTTP_PORT:-15080}
+METRICS_PORT=${METRICS_PORT:-15464}
 UAS_PORT=${UAS_PORT:-15070}
 UAS_MEDIA_PORT=${UAS_MEDIA_PORT:-15072}
 RTP_PORTS=${RTP_PORTS:-16000-16999}
@@ -40,6 +44,8 @@ listen = "127.0.0.1:$SIP_PORT"
 ports = "$RTP_PORTS"
 [http]
 listen = "127.0.0.1:$HTTP_PORT"
+[metrics]
+listen = "127.0.0.1:$METRICS_PORT"
 [database]
 url = "sqlite://$work/konferenz.db"
 [log]
@@ -56,12 +62,15 @@ sipp_pid=$!
 "$konferenz" --config "$work/konferenz.toml" serve 2>"$work/server.log" &
 server_pid=$!
 
-api="http://127.0.0.1:$HTTP_PORT/api/rooms/800/participants"
+# The server writes the local administrator's token beside its database at every start.
 for _ in $(seq 100); do
-    curl -fs "$api" >/dev/null 2>&1 && break
+    [ -s "$work/admin-token" ] && curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" && break
     sleep 0.1
 done
-curl -fs "$api" >/dev/null || { echo "server did not start:"; tail -20 "$work/server.log"; exit 1; }
+[ -s "$work/admin-token" ] || { echo "server did not start:"; tail -20 "$work/server.log"; exit 1; }
+auth=(-H "Authorization: Bearer $(cat "$work/admin-token")")
+api="http://127.0.0.1:$HTTP_PORT/api/v1/rooms/800/participants"
+curl -fs "${auth[@]}" "$api" >/dev/null || { echo "participants API failed:"; tail -20 "$work/server.log"; exit 1; }
 
 numbers=$(seq 1000 $((1000 + N - 1)))
 start=$(date +%s.%N)
@@ -72,7 +81,7 @@ start=$(date +%s.%N)
 posted=$(date +%s.%N)
 deadline=$(( $(date +%s) + TIMEOUT_SECS ))
 while :; do
-    states=$(curl -fs "$api")
+    states=$(curl -fs "${auth[@]}" "$api")
     connected=$(jq '[.[] | select(.state == "connected")] | length' <<<"$states")
     [ "$connected" -ge "$N" ] && break
     if [ "$(date +%s)" -ge "$deadline" ]; then

@@ -3,18 +3,22 @@
 # room at RATE per second on the release server; after each round it waits 40 s (finished
 # SIP transactions linger 32 s by RFC 3261) and prints the server's RSS, so a second round
 # shows whether memory keeps growing with history; then the size of
-# GET /api/rooms/800/participants (live calls plus the bounded recent past) and of one
-# history page (GET /api/rooms/800/history?limit=50).
+# GET /api/v1/rooms/800/participants (live calls plus the bounded recent past) and of one
+# history page (GET /api/v1/rooms/800/history?limit=50), asked as the local administrator
+# (the token the server writes to DIR/admin-token), and the count of `left` events from
+# GET /metrics on the metrics listener.
 #
 #   bench/memory/run.sh [CALLS] [RATE] [ROUNDS]     (defaults 60000 1000 2)
 #
-# Environment: SIP_PORT (46060), HTTP_PORT (48090), NO_BUILD=1 skips the build.
+# Environment: SIP_PORT (46060), HTTP_PORT (48090), METRICS_PORT (48494), NO_BUILD=1 skips
+# the build.
 set -euo pipefail
 CALLS=${1:-60000}
 RATE=${2:-1000}
 ROUNDS=${3:-2}
 SIP_PORT=${SIP_PORT:-46060}
 HTTP_PORT=${HTTP_PORT:-48090}
+METRICS_PORT=${METRICS_PORT:-48494}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 [ -n "${NO_BUILD:-}" ] || cargo build --release -q -p konferenz-server --manifest-path "$ROOT/Cargo.toml"
@@ -27,6 +31,8 @@ listen = "127.0.0.1:$SIP_PORT"
 ports = "20000-39999"
 [http]
 listen = "127.0.0.1:$HTTP_PORT"
+[metrics]
+listen = "127.0.0.1:$METRICS_PORT"
 [database]
 url = "sqlite://$WORK/konferenz.db"
 [log]
@@ -36,7 +42,14 @@ TOML
 "$BIN" --config "$WORK/konferenz.toml" serve > "$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" && break; sleep 0.1; done
+for _ in $(seq 100); do
+  [ -s "$WORK/admin-token" ] && curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" && break
+  sleep 0.1
+done
+[ -s "$WORK/admin-token" ] || { echo "server did not start:" >&2; tail -20 "$WORK/server.log" >&2; exit 1; }
+AUTH=(-H "Authorization: Bearer $(cat "$WORK/admin-token")")
+API="http://127.0.0.1:$HTTP_PORT/api/v1/rooms/800"
+curl -sf -o /dev/null "${AUTH[@]}" "$API/participants" || { echo "participants API failed" >&2; exit 1; }
 sleep 1
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
 BEFORE=$(rss)
@@ -49,8 +62,8 @@ for round in $(seq "$ROUNDS"); do
   sleep 40
   AFTER="$AFTER $(rss)"
 done
-LIST=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/rooms/800/participants" | wc -c)
-ENTRIES=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/rooms/800/participants" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-PAGE=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/rooms/800/history?limit=50" | wc -c)
-STORED=$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^konferenz_conference_events_total\{kind="participant",state="left"\}/ {print $2}')
+LIST=$(curl -sf "${AUTH[@]}" "$API/participants" | wc -c)
+ENTRIES=$(curl -sf "${AUTH[@]}" "$API/participants" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+PAGE=$(curl -sf "${AUTH[@]}" "$API/history?limit=50" | wc -c)
+STORED=$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^konferenz_conference_events_total\{kind="participant",state="left"\}/ {print $2}')
 echo "$ROUNDS x $CALLS calls at $RATE/s: RSS ${BEFORE} KiB at start, after each round:${AFTER} KiB; participants list ${ENTRIES} entries (${LIST} bytes); history page ${PAGE} bytes; left events ${STORED:-?}; files in $WORK"

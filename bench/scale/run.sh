@@ -8,9 +8,10 @@
 # ROOMS×PER_ROOM participants (ROOMS rooms 800…, PER_ROOM in each, joined at $RATE/s) for
 # SECONDS of measurement (counted from when every room is quiet after the joins).
 #
-#  konferenz: SIP on 127.0.0.1:$SIP_PORT, HTTP (/metrics) on 127.0.0.1:$HTTP_PORT, RTP ports
-#             20000-39999 (one pair per participant), log level warn, rooms added with
-#             `konferenz room add`; participants call sip:<room>@… (konferenz-load call).
+#  konferenz: SIP on 127.0.0.1:$SIP_PORT, HTTP (API) on 127.0.0.1:$HTTP_PORT, GET /metrics on
+#             its own listener 127.0.0.1:$METRICS_PORT, RTP ports 20000-39999 (one pair per
+#             participant), log level warn, rooms added with `konferenz room add`;
+#             participants call sip:<room>@… (konferenz-load call).
 #  janus:     bench/janus/config.sh writes a config folder with only the HTTP transport
 #             (127.0.0.1:$JANUS_PORT) and the AudioBridge (RTP 40000-59999); janus runs in the
 #             foreground (no daemon); konferenz-load janus creates the rooms (8 kHz, plain RTP
@@ -18,7 +19,7 @@
 #
 # Measured window only (not set-up, not hang-up): konferenz-load --watch-pid samples the
 # server's utime+stime (/proc/PID/stat, all threads) and VmRSS at the window's start and end,
-# and (konferenz) --metrics-url scrapes GET /metrics at both ends. RSS is also sampled here
+# and (konferenz) --metrics-url scrapes GET /metrics (the metrics listener) at both ends. RSS is also sampled here
 # before the load and every 10 s (rss.csv). Prints one summary line (also summary.txt);
 # everything (report.json, server log, rss.csv) stays in the run's temp dir. Take the
 # benchmark lock around it: flock /tmp/konferenz-bench.lock bench/scale/run.sh …
@@ -28,8 +29,8 @@
 # (the kernel's RT throttling still leaves others 5 % of each core); SCHED=normal runs them
 # as ordinary processes. The scheduling class changes who waits, not what the work costs.
 #
-# Environment: RATE (joins/s, default 50), SIP_PORT (45060), HTTP_PORT (48080), JANUS_PORT
-# (48088), RTP_SOCKETS (load-tool sockets, default 8), SCHED (rt|normal), NO_BUILD=1 skips
+# Environment: RATE (joins/s, default 50), SIP_PORT (45060), HTTP_PORT (48080), METRICS_PORT
+# (48464), JANUS_PORT (48088), RTP_SOCKETS (load-tool sockets, default 8), SCHED (rt|normal), NO_BUILD=1 skips
 # the build, BIN_DIR (where konferenz and konferenz-load are; default target/release) and
 # BUILD_ID (what to report as the build, e.g. a git describe) for prebuilt copies.
 set -euo pipefail
@@ -42,6 +43,7 @@ shift 4
 RATE=${RATE:-50}
 SIP_PORT=${SIP_PORT:-45060}
 HTTP_PORT=${HTTP_PORT:-48080}
+METRICS_PORT=${METRICS_PORT:-48464}
 JANUS_PORT=${JANUS_PORT:-48088}
 RTP_SOCKETS=${RTP_SOCKETS:-8}
 case "${SCHED:-rt}" in
@@ -87,6 +89,8 @@ listen = "127.0.0.1:$SIP_PORT"
 ports = "20000-39999"
 [http]
 listen = "127.0.0.1:$HTTP_PORT"
+[metrics]
+listen = "127.0.0.1:$METRICS_PORT"
 [database]
 url = "sqlite://$WORK/konferenz.db"
 [log]
@@ -102,7 +106,7 @@ TOML
       sleep 0.1
     done
     sleep 1 # prompts load after the listen line
-    LOAD_ARGS=(call --server "127.0.0.1:$SIP_PORT" --metrics-url "http://127.0.0.1:$HTTP_PORT/metrics")
+    LOAD_ARGS=(call --server "127.0.0.1:$SIP_PORT" --metrics-url "http://127.0.0.1:$METRICS_PORT/metrics")
     ;;
   janus)
     command -v janus >/dev/null || { echo "janus not found (apt-get install janus)" >&2; exit 2; }

@@ -4,11 +4,12 @@
 #   bench/sipp/run.sh [room|pin] [RATE cps] [SECONDS] [CALL_MS] [ROOMS]
 #
 # Builds the release server, writes a temp config (SIP on 127.0.0.1:$SIP_PORT, RTP ports
-# 20000-29999, log level warn), adds ROOMS rooms 800.. (for `pin` one room 800 with PIN
+# 20000-29999, HTTP on :$HTTP_PORT, metrics on :$METRICS_PORT, log level warn), adds ROOMS rooms 800.. (for `pin` one room 800 with PIN
 # 1234: PINs are unique per server and the recorded DTMF pcaps spell only 1234#), starts
 # the server, runs SIPp for RATE×SECONDS calls of CALL_MS each spread round robin over the
 # rooms, prints SIPp's statistics (successful/failed calls, response-time repartition) and
-# stops the server. Defaults: room 100 10 5000 20.
+# stops the server. Defaults: room 100 10 5000 20. Environment: SIP_PORT (35060), HTTP_PORT
+# (38080), METRICS_PORT (38464), LOG_LEVEL (warn).
 set -euo pipefail
 
 SCENARIO=${1:-room}
@@ -18,6 +19,7 @@ CALL_MS=${4:-5000}
 ROOMS=${5:-20}
 SIP_PORT=${SIP_PORT:-35060}
 HTTP_PORT=${HTTP_PORT:-38080}
+METRICS_PORT=${METRICS_PORT:-38464}
 LOG_LEVEL=${LOG_LEVEL:-warn} # info logs every join (counted at the end)
 
 case "$SCENARIO" in
@@ -47,6 +49,8 @@ listen = "127.0.0.1:$SIP_PORT"
 ports = "20000-29999"
 [http]
 listen = "127.0.0.1:$HTTP_PORT"
+[metrics]
+listen = "127.0.0.1:$METRICS_PORT"
 [database]
 url = "sqlite://$WORK/konferenz.db"
 [log]

@@ -1,5 +1,5 @@
-//! The command line (`konferenz-load call …` / `konferenz-load answer …`) and the run
-//! configuration it produces; tests build a [`Config`] directly.
+//! The command line (`konferenz-load call …` / `answer …` / `janus …` / `events …`) and the
+//! run configuration the call loads produce; tests build a [`Config`] directly.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -173,6 +173,9 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Open event streams on the HTTP API and measure how fast mute changes reach them,
+    /// and the API's latency meanwhile (the calls are placed by another run of the tool).
+    Events(crate::events::EventsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -229,7 +232,7 @@ pub struct Common {
     /// measured window and report CPU per participant-second.
     #[arg(long)]
     pub watch_pid: Option<u32>,
-    /// Scrape this Prometheus URL (e.g. http://127.0.0.1:38080/metrics) at the start and end
+    /// Scrape this Prometheus URL (e.g. http://127.0.0.1:9464/metrics) at the start and end
     /// of the measured window and report what changed.
     #[arg(long)]
     pub metrics_url: Option<String>,
@@ -240,6 +243,11 @@ pub struct Common {
 }
 
 impl Cli {
+    /// The configuration of a call load (`call`, `answer`, `janus`).
+    ///
+    /// # Panics
+    ///
+    /// For `events`, which places no calls: take its arguments from `command` instead.
     pub fn into_config(self) -> Config {
         let (mode, common, answer_room_prefix) = match self.command {
             Command::Call {
@@ -282,6 +290,7 @@ impl Cli {
                 c.rate = rate;
                 return apply(c, common);
             }
+            Command::Events(_) => panic!("`events` is not a call load"),
         };
         let mut c = Config::call(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), common.calls, 1);
         c.mode = mode;
@@ -410,5 +419,26 @@ mod tests {
         );
         assert_eq!((c.calls, c.rooms, c.loss_pct), (100, 10, 5.0));
         assert_eq!(c.local_ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let cli = Cli::parse_from([
+            "konferenz-load",
+            "events",
+            "--http",
+            "127.0.0.1:47080",
+            "--token",
+            "t",
+            "--streams",
+            "3",
+            "--event-timeout",
+            "2s",
+        ]);
+        let Command::Events(events) = cli.command else {
+            panic!("not events");
+        };
+        assert_eq!(
+            (events.http.as_str(), events.streams),
+            ("127.0.0.1:47080", 3)
+        );
+        assert_eq!((events.changes, events.room.as_str()), (200, "800"));
+        assert_eq!(events.event_timeout, Duration::from_secs(2));
     }
 }
