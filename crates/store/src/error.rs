@@ -50,6 +50,9 @@ pub enum StoreError {
     /// A stored PIN is not valid (the row was written by something else). The PIN is not shown.
     #[error("the stored PIN of room {0} is invalid")]
     BadStoredPin(RoomNumber),
+    /// No (live) scheduled conference has this id.
+    #[error("no scheduled conference {0}")]
+    NoSuchConference(i64),
     /// No room has this number.
     #[error("no room {0}")]
     NoSuchRoom(RoomNumber),

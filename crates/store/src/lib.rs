@@ -10,6 +10,7 @@ mod error;
 mod participant_log;
 mod phonebook;
 mod room;
+mod schedule;
 mod sip_user;
 
 pub use access::{ApiToken, InviteeLink, WebSession};
@@ -18,6 +19,7 @@ pub use error::StoreError;
 pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room, RoomChanges};
+pub use schedule::{Invitee, NewMail, OutboxMail, SchedulePreferences, ScheduledConference};
 pub use sip_user::{SipBinding, SipUser, UserChanges};
 
 use std::path::Path;
