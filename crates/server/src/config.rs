@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod dialin;
+mod mail;
 mod registrar;
 mod trunk;
 
 pub use dialin::{DialinConfig, PhonebookConfig, PromptsConfig, ThrottleSettings};
+pub use mail::{MailConfig, ScheduleConfig};
 pub use registrar::RegistrarConfig;
 pub use trunk::TrunkConfig;
 
@@ -160,6 +162,22 @@ overridden by the environment variable shown; defaults in brackets):
       Digest algorithms offered, preferred first: MD5, SHA-256 (some phones fail
       on a challenge they cannot answer rather than skipping it).
 
+  [mail]
+  smtp_url            KONFERENZ_MAIL__SMTP_URL              [none: mails stay queued]
+      smtp://HOST:PORT (plain), smtp://HOST:PORT?tls=required (STARTTLS),
+      smtps://HOST:PORT (TLS from the start).
+  username, password  KONFERENZ_MAIL__USERNAME / __PASSWORD [none]
+  from                KONFERENZ_MAIL__FROM                  [konferenz <konferenz@localhost>]
+
+  [schedule]
+  pin_length          KONFERENZ_SCHEDULE__PIN_LENGTH        [6]
+  grace_minutes       KONFERENZ_SCHEDULE__GRACE_MINUTES     [10]
+      The PIN of a scheduled conference works until this long after its end.
+  time_zone           KONFERENZ_SCHEDULE__TIME_ZONE         [Europe/Zurich]
+      Default time zone of users who have not chosen one.
+  default_title_en/_de, default_location_en/_de, default_description_en/_de
+      The form's defaults; <number> and <pin> in the description are replaced.
+
 `konferenz config` prints the effective configuration.";
 
 /// The whole configuration.
@@ -190,6 +208,10 @@ pub struct Config {
     pub trunk: TrunkConfig,
     /// The built-in registrar for users' phones.
     pub registrar: RegistrarConfig,
+    /// The SMTP server invitations are sent through.
+    pub mail: MailConfig,
+    /// Scheduled conferences: PINs, grace, default texts.
+    pub schedule: ScheduleConfig,
 }
 
 /// `[sip]`: the SIP endpoint.
@@ -539,6 +561,8 @@ impl Config {
         self.phonebook.validate()?;
         self.trunk.validate()?;
         self.registrar.validate()?;
+        self.mail.validate()?;
+        self.schedule.validate()?;
         if self.database.url.trim().is_empty() {
             return Err(ConfigError::key("database.url", "must not be empty"));
         }

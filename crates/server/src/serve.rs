@@ -107,6 +107,13 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     };
     let dial_plan = config.trunk.dial_plan().context("trunk")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mail_wake = Arc::new(tokio::sync::Notify::new());
+    let mail_task = tokio::spawn(crate::mail_worker::run(
+        store.clone(),
+        config.mail.clone(),
+        mail_wake.clone(),
+        shutdown_rx.clone(),
+    ));
     let token_file = config.admin_token_file();
     let admin_token_hash = crate::admin_token::write(&token_file)?;
     info!(file = %token_file.display(), "local administrator token written");
@@ -134,6 +141,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default(),
+        scheduler: scheduler(&config, store.clone()),
+        mail_wake: mail_wake.clone(),
     };
     // HTTP is bound before the SIP task answers anything: whoever sees SIP up can use the API.
     let http_listener = TcpListener::bind(config.http.listen)
@@ -206,6 +215,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = index_task.await;
     let http_result = tokio::time::timeout(Duration::from_secs(5), http).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_server).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), mail_task).await;
     bus.close_history();
     let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;
@@ -216,6 +226,30 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     }
     info!("stopped");
     Ok(())
+}
+
+/// The scheduling rules as configured (shared with `konferenz schedule`).
+pub fn scheduler(config: &Config, store: Store) -> crate::scheduling::Scheduler {
+    let domain = config
+        .mail
+        .from
+        .rsplit('@')
+        .next()
+        .unwrap_or("localhost")
+        .trim_end_matches('>')
+        .trim()
+        .to_owned();
+    crate::scheduling::Scheduler {
+        store,
+        mail: config.mail.clone(),
+        schedule: config.schedule.clone(),
+        dial_in_number: config
+            .dialin
+            .external_number
+            .clone()
+            .or_else(|| config.dialin.shared_numbers.first().cloned()),
+        domain,
+    }
 }
 
 async fn wait_for_signal() {

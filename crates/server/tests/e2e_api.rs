@@ -104,7 +104,7 @@ fn every_operation_answers_each_role_as_its_tag_says() {
     let admin = client(&server, "100");
     for (method, path, tag) in &ops {
         assert!(
-            ["public", "account", "rooms", "admin"].contains(&tag.as_str()),
+            ["public", "account", "rooms", "conferences", "admin"].contains(&tag.as_str()),
             "{method} {path}: tag {tag}"
         );
         let uri = fill(path, "201");
@@ -121,7 +121,7 @@ fn every_operation_answers_each_role_as_its_tag_says() {
 
         let answer = plain.send(method, &uri, body.clone());
         match tag.as_str() {
-            "rooms" | "admin" => {
+            "rooms" | "conferences" | "admin" => {
                 assert_eq!(
                     answer.status, 403,
                     "{what} as a plain user: {:?}",

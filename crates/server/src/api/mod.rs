@@ -4,7 +4,8 @@
 //!
 //! Each operation carries one tag saying who may call it; the role tests iterate them:
 //! `public` (no credentials), `account` (any logged-in user), `rooms` (administrators, and
-//! organisers on the rooms they own or were given), `admin` (administrators).
+//! organisers on the rooms they own or were given), `conferences` (organisers on the
+//! conferences they scheduled, administrators on all), `admin` (administrators).
 
 mod auth;
 mod conference;
@@ -13,6 +14,7 @@ mod error;
 mod events;
 mod links;
 mod rooms;
+mod schedule;
 mod session;
 
 pub use directory::TOKEN_PREFIX;
@@ -75,6 +77,10 @@ pub struct ApiState {
     pub default_region: String,
     /// Where uploaded files (room music) are kept: the database's folder.
     pub data_dir: std::path::PathBuf,
+    /// Scheduled conferences and their mails.
+    pub scheduler: crate::scheduling::Scheduler,
+    /// Wakes the outbox worker when mails were queued.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 #[derive(OpenApi)]
@@ -148,6 +154,18 @@ pub fn router(state: ApiState) -> Router {
         .routes(routes!(directory::list_tokens, directory::create_token))
         .routes(routes!(directory::revoke_token))
         .routes(routes!(directory::settings))
+        .routes(routes!(
+            schedule::create_conference,
+            schedule::list_conferences
+        ))
+        .routes(routes!(schedule::conference_defaults))
+        .routes(routes!(
+            schedule::read_conference,
+            schedule::update_conference,
+            schedule::cancel_conference
+        ))
+        .routes(routes!(schedule::add_conference_participants))
+        .routes(routes!(schedule::list_outbox))
         .with_state(state)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
