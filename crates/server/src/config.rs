@@ -168,6 +168,8 @@ overridden by the environment variable shown; defaults in brackets):
       smtps://HOST:PORT (TLS from the start).
   username, password  KONFERENZ_MAIL__USERNAME / __PASSWORD [none]
   from                KONFERENZ_MAIL__FROM                  [konferenz <konferenz@localhost>]
+  retry_secs          KONFERENZ_MAIL__RETRY_SECS            [30]
+      First wait after a temporary failure (doubling, at most an hour).
 
   [schedule]
   pin_length          KONFERENZ_SCHEDULE__PIN_LENGTH        [6]

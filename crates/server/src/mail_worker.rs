@@ -22,9 +22,10 @@ const BATCH: u32 = 50;
 /// queued, such as `konferenz schedule add`).
 const IDLE: Duration = Duration::from_secs(5);
 
-/// The wait before attempt `attempts + 1` after a temporary failure.
-pub fn backoff(attempts: i64) -> Duration {
-    let secs = 30u64.saturating_mul(1 << attempts.clamp(0, 7));
+/// The wait before attempt `attempts + 2` after a temporary failure: `first`, doubling,
+/// at most an hour.
+pub fn backoff(first: u64, attempts: i64) -> Duration {
+    let secs = first.saturating_mul(1 << attempts.clamp(0, 12));
     Duration::from_secs(secs.min(3600))
 }
 
@@ -65,7 +66,7 @@ pub async fn run(
                     if *shutdown.borrow() {
                         return;
                     }
-                    send(&store, &transport, mail).await;
+                    send(&store, &transport, config.retry_secs, mail).await;
                 }
             }
             Err(e) => tracing::error!(error = %e, "reading the outbox"),
@@ -85,7 +86,12 @@ pub async fn run(
     }
 }
 
-async fn send(store: &Store, transport: &AsyncSmtpTransport<Tokio1Executor>, mail: OutboxMail) {
+async fn send(
+    store: &Store,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    retry_secs: u64,
+    mail: OutboxMail,
+) {
     let envelope = match (mail.sender.parse(), mail.recipient.parse()) {
         (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]).ok(),
         _ => None,
@@ -112,7 +118,7 @@ async fn send(store: &Store, transport: &AsyncSmtpTransport<Tokio1Executor>, mai
             store.mail_failed(mail.id, &e.to_string()).await
         }
         Err(e) => {
-            let wait = backoff(mail.attempts);
+            let wait = backoff(retry_secs, mail.attempts);
             tracing::info!(mail = mail.id, error = %e, retry_in_secs = wait.as_secs(), "mail not sent yet");
             store
                 .mail_retry(mail.id, now + wait.as_secs() as i64, &e.to_string())
@@ -121,5 +127,18 @@ async fn send(store: &Store, transport: &AsyncSmtpTransport<Tokio1Executor>, mai
     };
     if let Err(e) = recorded {
         tracing::error!(mail = mail.id, error = %e, "recording a mail's outcome");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let waits: Vec<u64> = (0..9).map(|a| backoff(30, a).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(backoff(1, 0).as_secs(), 1);
+        assert_eq!(backoff(30, 1000).as_secs(), 3600);
     }
 }

@@ -17,6 +17,8 @@ pub struct MailConfig {
     pub password: Option<String>,
     /// The From address, optionally with a display name: `konferenz <noreply@example.org>`.
     pub from: String,
+    /// The first wait after a temporary failure; it doubles per attempt, up to an hour.
+    pub retry_secs: u64,
 }
 
 impl Default for MailConfig {
@@ -26,6 +28,7 @@ impl Default for MailConfig {
             username: None,
             password: None,
             from: "konferenz <konferenz@localhost>".to_owned(),
+            retry_secs: 30,
         }
     }
 }
@@ -77,6 +80,9 @@ impl MailConfig {
                 "mail.smtp_url",
                 "must start with smtp:// or smtps://",
             ));
+        }
+        if !(1..=3600).contains(&self.retry_secs) {
+            return Err(ConfigError::key("mail.retry_secs", "must be 1 to 3600"));
         }
         if !self.from.contains('@') {
             return Err(ConfigError::key(

@@ -212,6 +212,20 @@ impl Server {
         self.wait_ready();
     }
 
+    /// `kill -9` (no shutdown at all), then starts the server again on the same config and
+    /// database.
+    #[allow(dead_code)]
+    pub fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.log_path())
+            .expect("reopen server log");
+        self.child = spawn_serve(&self.config, log);
+        self.wait_ready();
+    }
+
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
