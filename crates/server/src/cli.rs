@@ -110,6 +110,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::phonebook_cli::PhonebookCommand,
     },
+    /// Scheduled conferences: a PIN valid in a time window, mailed calendar invitations.
+    Schedule {
+        #[command(subcommand)]
+        command: crate::schedule_cli::ScheduleCommand,
+    },
     /// API tokens for scripts (`Authorization: Bearer TOKEN`).
     Token {
         #[command(subcommand)]

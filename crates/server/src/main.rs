@@ -26,6 +26,7 @@ mod resolve;
 mod room;
 mod room_index;
 mod rtp_ports;
+mod schedule_cli;
 mod scheduling;
 mod serve;
 mod sip_task;
@@ -139,6 +140,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Phonebook { command } => {
             let store = cli::open_store(&config).await?;
             phonebook_cli::run(command, &store, &config.phonebook.default_region).await
+        }
+        Command::Schedule { command } => {
+            let store = cli::open_store(&config).await?;
+            schedule_cli::run(command, &store, &config).await
         }
         Command::Token { command } => {
             let store = cli::open_store(&config).await?;
