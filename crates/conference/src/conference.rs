@@ -11,6 +11,9 @@
 //! event stream's business).
 
 mod control;
+mod scheduled;
+
+pub use scheduled::ScheduledRoom;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -133,6 +136,12 @@ pub enum Output {
     },
     /// Publish this on the event bus.
     Event { room: RoomNumber, kind: EventKind },
+    /// Play these phrases to everyone in the room (over the conference), each in their
+    /// own language.
+    Announce {
+        room: RoomNumber,
+        phrases: Vec<crate::prompt::Phrase>,
+    },
     /// Write this to the store.
     Persist(Persist),
     /// The PIN throttle locked a caller or a room out (log it at warn level).
@@ -186,6 +195,8 @@ pub struct Conference {
     next_prune: Option<Instant>,
     /// Invitations still ringing, by when they give up (also in their `Call`).
     ringing: BTreeSet<(Instant, CallId)>,
+    /// Scheduled conferences by their room.
+    scheduled: HashMap<RoomNumber, ScheduledRoom>,
 }
 
 impl Conference {
@@ -201,6 +212,7 @@ impl Conference {
             outputs: VecDeque::new(),
             next_prune: None,
             ringing: BTreeSet::new(),
+            scheduled: HashMap::new(),
         }
     }
 
@@ -366,24 +378,39 @@ impl Conference {
         }
     }
 
-    /// The caller's menu submitted a PIN: the verdict, decided here and now (index and
-    /// throttle). An admitted caller of a shared number now belongs to the room the PIN
-    /// opened.
-    pub fn pin_entered(&mut self, now: Instant, call: CallId, pin: &Pin) -> PinVerdict {
+    /// The caller's menu submitted a PIN: the verdict, decided here and now (index,
+    /// scheduled conferences' windows at wall-clock time `wall`, and the throttle). An
+    /// admitted caller of a shared number now belongs to the room the PIN opened.
+    pub fn pin_entered(
+        &mut self,
+        now: Instant,
+        wall: jiff::Timestamp,
+        call: CallId,
+        pin: &Pin,
+    ) -> PinVerdict {
         let Some(c) = self.calls.get(&call) else {
             return PinVerdict::Wrong;
         };
         let (Some(dialled), Some(caller)) = (c.dialled.clone(), c.caller) else {
             return PinVerdict::Wrong;
         };
+        let mut outside_window = None;
         let found = if self.is_shared(&dialled) {
-            self.pins.get(pin).cloned()
+            match self.pins.get(pin).cloned() {
+                Some(room) => Some(room),
+                None => self.scheduled_pin(pin, wall).map(|(room, refusal)| {
+                    outside_window = refusal;
+                    room
+                }),
+            }
         } else {
             self.rooms
                 .get(&dialled)
                 .filter(|r| r.pin.as_ref() == Some(pin))
                 .map(|r| r.number.clone())
         };
+        // A scheduled PIN outside its window is a right PIN at the wrong time: not counted
+        // as a guess, but a locked-out caller still hears only the lockout.
         let verdict = self.throttle.settle(now, &caller, &dialled, found.as_ref());
         while let Some(event) = self.throttle.poll_event() {
             self.outputs.push_back(Output::Throttle(event));
@@ -391,6 +418,9 @@ impl Conference {
         let PinVerdict::Admit(room) = verdict else {
             return verdict;
         };
+        if let Some(refusal) = outside_window {
+            return PinVerdict::Refused(refusal);
+        }
         let number = self.calls[&call].number.clone();
         if self.is_locked(&room) {
             return PinVerdict::Refused(Refusal::Locked);
@@ -608,7 +638,7 @@ impl Conference {
 fn refusal_name(refusal: Refusal) -> &'static str {
     match refusal {
         Refusal::CallerLocked | Refusal::RoomLocked => "throttled",
-        Refusal::NotStarted => "not-started",
+        Refusal::NotStarted | Refusal::StartsAt { .. } => "not-started",
         Refusal::Ended => "ended",
         Refusal::Locked => "locked",
         Refusal::Full => "full",

@@ -59,6 +59,7 @@ pub use call_id::CallId;
 pub use command::{Command, CommandError, Reply};
 pub use conference::{
     Admission, Conference, ConferenceConfig, End, Output as ConferenceOutput, Persist, RoomInfo,
+    ScheduledRoom,
 };
 pub use dial_plan::{DialPlan, DialPlanError, DialPlanSettings, Target, TemplateSetting};
 pub use dialable::{DIALABLE_MAX_LEN, Dialable, DialableError};
@@ -68,7 +69,9 @@ pub use menu::{Entry, HangUpReason, Menu, MenuConfig, Output, PinVerdict, Refusa
 pub use participant::ParticipantState;
 pub use phonebook::{NumberError, PhoneNumber};
 pub use pin::{PIN_MAX_DIGITS, PIN_MIN_DIGITS, Pin, PinError};
-pub use prompt::{Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement};
+pub use prompt::{
+    Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement, starts_at,
+};
 pub use prompt_set::PromptSet;
 pub use room::{
     LATE_TICK, LEG_FLUSH_TICKS, Latch, MediaIo, MediaTarget, NoMetrics, Participant, RELATCH_AFTER,

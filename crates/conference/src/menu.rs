@@ -307,7 +307,11 @@ impl Menu {
         match reason {
             HangUpReason::NoInput | HangUpReason::TimeLimit => self.say(&[Phrase::Goodbye]),
             HangUpReason::TooManyAttempts => self.say(&[Phrase::TooManyAttempts, Phrase::Goodbye]),
-            HangUpReason::Refused(refusal) => self.say(&[refusal.phrase(), Phrase::Goodbye]),
+            HangUpReason::Refused(refusal) => {
+                let mut phrases = refusal.phrases(self.language);
+                phrases.push(Phrase::Goodbye);
+                self.say(&phrases);
+            }
         }
     }
 

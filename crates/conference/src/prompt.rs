@@ -103,6 +103,15 @@ pub enum Phrase {
     ConferenceFull,
     /// Played to the room before a scheduled end: "This conference will end in a few minutes."
     EndsSoon,
+    /// Before a scheduled conference's window: "This conference starts at" — then the hour
+    /// and minute as [`Phrase::Number`]s (see [`starts_at`]).
+    StartsAt,
+    /// "o'clock" / "Uhr", in a spoken time.
+    OClock,
+    /// Five minutes before a scheduled end: "This conference ends in five minutes."
+    EndsInFiveMinutes,
+    /// One minute before a scheduled end: "This conference ends in one minute."
+    EndsInOneMinute,
 }
 
 impl Phrase {
@@ -127,6 +136,10 @@ impl Phrase {
             ConferenceLocked,
             ConferenceFull,
             EndsSoon,
+            StartsAt,
+            OClock,
+            EndsInFiveMinutes,
+            EndsInOneMinute,
         ];
         fixed.into_iter().chain((0..=MAX_SPOKEN_NUMBER).map(Number))
     }
@@ -153,6 +166,10 @@ impl Phrase {
             ConferenceLocked => "conference-locked",
             ConferenceFull => "conference-full",
             EndsSoon => "ends-soon",
+            StartsAt => "starts-at",
+            OClock => "o-clock",
+            EndsInFiveMinutes => "ends-in-five-minutes",
+            EndsInOneMinute => "ends-in-one-minute",
         })
     }
 
@@ -239,6 +256,14 @@ impl PromptId {
             (ConferenceFull, German) => "Diese Konferenz ist voll.",
             (EndsSoon, English) => "This conference will end in a few minutes.",
             (EndsSoon, German) => "Diese Konferenz endet in wenigen Minuten.",
+            (StartsAt, English) => "This conference starts at",
+            (StartsAt, German) => "Diese Konferenz beginnt um",
+            (OClock, English) => "o'clock.",
+            (OClock, German) => "Uhr",
+            (EndsInFiveMinutes, English) => "This conference ends in five minutes.",
+            (EndsInFiveMinutes, German) => "Diese Konferenz endet in fünf Minuten.",
+            (EndsInOneMinute, English) => "This conference ends in one minute.",
+            (EndsInOneMinute, German) => "Diese Konferenz endet in einer Minute.",
             (Number(_), _) => unreachable!("numbers returned above"),
         })
     }
@@ -248,6 +273,20 @@ impl fmt::Display for PromptId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.language.code(), self.file_stem())
     }
+}
+
+/// "This conference starts at HH:MM" as phrases, the way each language says a time:
+/// English "starts at 9 o'clock" / "starts at 9 30", German "beginnt um 9 Uhr" / "um 9 Uhr 30".
+pub fn starts_at(language: Language, hour: u8, minute: u8) -> Vec<Phrase> {
+    let (hour, minute) = (hour.min(23), minute.min(59));
+    let mut phrases = vec![Phrase::StartsAt, Phrase::Number(hour)];
+    match (language, minute) {
+        (Language::English, 0) => phrases.push(Phrase::OClock),
+        (Language::English, m) => phrases.push(Phrase::Number(m)),
+        (Language::German, 0) => phrases.push(Phrase::OClock),
+        (Language::German, m) => phrases.extend([Phrase::OClock, Phrase::Number(m)]),
+    }
+    phrases
 }
 
 /// What a newcomer hears on joining: "you are now in the conference, N other participants".
@@ -277,6 +316,27 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
+    fn a_start_time_is_said_as_each_language_says_it() {
+        use Phrase::*;
+        assert_eq!(
+            starts_at(Language::English, 9, 0),
+            [StartsAt, Number(9), OClock]
+        );
+        assert_eq!(
+            starts_at(Language::English, 14, 30),
+            [StartsAt, Number(14), Number(30)]
+        );
+        assert_eq!(
+            starts_at(Language::German, 9, 0),
+            [StartsAt, Number(9), OClock]
+        );
+        assert_eq!(
+            starts_at(Language::German, 14, 5),
+            [StartsAt, Number(14), OClock, Number(5)]
+        );
+    }
+
+    #[test]
     fn file_stems_are_stable_and_unique() {
         assert_eq!(
             Phrase::EnterPin.in_language(Language::English).file_stem(),
@@ -291,7 +351,7 @@ mod tests {
         );
         let paths: HashSet<String> = PromptId::all().map(|p| p.relative_path()).collect();
         assert_eq!(paths.len(), PromptId::all().count());
-        assert_eq!(paths.len(), 2 * (17 + 100));
+        assert_eq!(paths.len(), 2 * (21 + 100));
     }
 
     #[test]

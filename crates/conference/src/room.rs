@@ -62,6 +62,9 @@ pub enum RoomCommand<T> {
     Mute { call: CallId, muted: bool },
     /// The participant left; its sockets are dropped.
     Leave { call: CallId },
+    /// Everyone in the conference hears these phrases over the mix, each in their language
+    /// (a scheduled end approaching).
+    Announce(Vec<crate::prompt::Phrase>),
     /// The room is empty and forgotten by the SIP side: end the task.
     Close,
 }
@@ -241,6 +244,15 @@ impl<T> Room<T> {
             RoomCommand::Mute { call, muted } => {
                 if let Some(p) = self.find(call) {
                     p.muted = muted;
+                }
+            }
+            RoomCommand::Announce(phrases) => {
+                for p in self.participants.iter_mut().filter(|p| p.is_joined()) {
+                    for phrase in &phrases {
+                        let _ = p
+                            .prompts
+                            .enqueue(self.library.get(phrase.in_language(p.language)));
+                    }
                 }
             }
             RoomCommand::Leave { call } => {

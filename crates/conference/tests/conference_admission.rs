@@ -101,11 +101,11 @@ fn a_pin_caller_is_in_menu_until_the_right_pin_and_the_room_language_applies() {
     assert_eq!(entry, support::with_pin("801"));
     assert_eq!(language, Language::German);
     assert_eq!(
-        c.pin_entered(now, CallId(3), &pin("1234")),
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(3), &pin("1234")),
         PinVerdict::Wrong
     );
     assert_eq!(
-        c.pin_entered(now, CallId(3), &pin("4711")),
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(3), &pin("4711")),
         PinVerdict::Admit(room("801"))
     );
     c.joined(CallId(3));
@@ -123,7 +123,7 @@ fn a_shared_number_moves_the_caller_to_the_room_its_pin_opens() {
     };
     assert_eq!((r, entry), (room("700"), Entry::Shared));
     assert_eq!(
-        c.pin_entered(now, CallId(4), &pin("1234")),
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(4), &pin("1234")),
         PinVerdict::Admit(room("802"))
     );
     assert_eq!(c.room_of(CallId(4)), Some(&room("802")));
@@ -149,7 +149,12 @@ fn wrong_pins_lock_the_caller_out_and_are_reported() {
     for call in 1..=2 {
         c.incoming(now, CallId(call), "802", caller(9), Some("201"));
         for _ in 0..3 {
-            verdicts.push(c.pin_entered(now, CallId(call), &pin("9999")));
+            verdicts.push(c.pin_entered(
+                now,
+                jiff::Timestamp::UNIX_EPOCH,
+                CallId(call),
+                &pin("9999"),
+            ));
         }
         c.ended(CallId(call), End::Normal);
     }
@@ -250,7 +255,7 @@ fn a_locked_conference_turns_dial_ins_away_but_lets_invitations_in() {
         "nothing to lock in an empty room"
     );
     c.incoming(now, CallId(1), "801", caller(1), Some("201"));
-    c.pin_entered(now, CallId(1), &pin("4711"));
+    c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(1), &pin("4711"));
     c.joined(CallId(1));
     assert_eq!(
         c.command(
@@ -271,7 +276,7 @@ fn a_locked_conference_turns_dial_ins_away_but_lets_invitations_in() {
     // Through the shared number: the right PIN, but the room is locked.
     c.incoming(now, CallId(3), "700", caller(3), Some("203"));
     assert_eq!(
-        c.pin_entered(now, CallId(3), &pin("4711")),
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(3), &pin("4711")),
         PinVerdict::Refused(Refusal::Locked)
     );
     // An invitation still gets in.
@@ -352,7 +357,7 @@ fn the_index_follows_the_store() {
     );
     c.incoming(now, CallId(2), "700", caller(1), None);
     assert_eq!(
-        c.pin_entered(now, CallId(2), &pin("5555")),
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(2), &pin("5555")),
         PinVerdict::Admit(room("900"))
     );
 }

@@ -20,6 +20,8 @@ pub const POLL: Duration = Duration::from_millis(250);
 /// A new index for the SIP task.
 pub struct IndexUpdate {
     pub rooms: Vec<RoomInfo>,
+    /// Scheduled conferences whose window has not closed.
+    pub scheduled: Vec<konferenz_conference::ScheduledRoom>,
     /// Rooms whose own music is (now) this, or the default (None).
     pub music: Vec<(RoomNumber, Option<Prompt>)>,
 }
@@ -49,9 +51,47 @@ impl MusicCache {
         }
         IndexUpdate {
             rooms: rooms.iter().map(info).collect(),
+            scheduled: Vec::new(),
             music,
         }
     }
+}
+
+/// The room a scheduled conference runs in: `c` and its id (never a stored room's
+/// number, and not dialable: rooms are found by the index, which has no such entry).
+pub fn scheduled_room_number(id: i64) -> konferenz_conference::RoomNumber {
+    konferenz_conference::RoomNumber::parse(&format!("c{id}"))
+        .expect("c<digits> is a valid room number")
+}
+
+/// Scheduled conferences whose window has not closed, as the conference machine needs them.
+pub async fn scheduled(store: &Store) -> Vec<konferenz_conference::ScheduledRoom> {
+    let now = crate::location::unix(std::time::SystemTime::now());
+    let list = match store.live_scheduled_conferences(now).await {
+        Ok(list) => list,
+        Err(e) => {
+            warn!(error = %e, "cannot read the scheduled conferences");
+            return Vec::new();
+        }
+    };
+    list.into_iter()
+        .filter_map(|c| {
+            let ts = |s: i64| jiff::Timestamp::from_second(s).ok();
+            let window = konferenz_conference::schedule::Window {
+                opens: ts(c.opens_at)?,
+                starts: ts(c.starts_at)?,
+                ends: ts(c.ends_at)?,
+                closes: ts(c.closes_at)?,
+            };
+            Some(konferenz_conference::ScheduledRoom {
+                number: scheduled_room_number(c.id),
+                pin: konferenz_conference::Pin::parse(&c.pin).ok()?,
+                window,
+                time_zone: jiff::tz::TimeZone::get(&c.time_zone).ok()?,
+                language: konferenz_conference::Language::parse(&c.language).ok(),
+            })
+        })
+        .collect()
 }
 
 fn info(room: &Room) -> RoomInfo {
@@ -109,7 +149,9 @@ pub async fn watch(
         match store.list_rooms().await {
             Ok(rooms) => {
                 version = now;
-                if updates.send(cache.update(&rooms).await).await.is_err() {
+                let mut update = cache.update(&rooms).await;
+                update.scheduled = scheduled(&store).await;
+                if updates.send(update).await.is_err() {
                     return;
                 }
             }

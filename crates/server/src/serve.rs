@@ -54,7 +54,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let version = store.rooms_version().await.context("reading the rooms")?;
     let rooms = store.list_rooms().await.context("reading the rooms")?;
     let mut music = MusicCache::default();
-    let first_index = music.update(&rooms).await;
+    let mut first_index = music.update(&rooms).await;
+    first_index.scheduled = crate::room_index::scheduled(&store).await;
     let mut conference = Conference::new(ConferenceConfig {
         ring_timeout: Duration::from_secs(config.trunk.ring_timeout_secs),
         default_language: config.prompts.default_language(),
@@ -63,6 +64,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         throttle: config.throttle.to_config(),
     });
     conference.set_rooms(first_index.rooms.clone());
+    conference.set_scheduled(first_index.scheduled.clone());
     let now = std::time::Instant::now();
     for (room, who, left) in crate::persist::load_blocks(&store).await {
         conference.restore_block(now, room, &who, left);

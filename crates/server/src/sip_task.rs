@@ -148,6 +148,9 @@ impl SipTask {
         let mut buf = vec![0u8; 65_535];
         let mut room_batch = Vec::with_capacity(64);
         let mut stopping_until: Option<Instant> = None;
+        // Scheduled conferences: end warnings and closing, checked once a second.
+        let mut schedule = tokio::time::interval(Duration::from_secs(1));
+        let mut last_wall = jiff::Timestamp::now();
         loop {
             let wake = [
                 state.endpoint.poll_timeout(),
@@ -177,6 +180,11 @@ impl SipTask {
                 Some(lookup) = user_lookups.recv() => state.on_user_lookup(lookup),
                 Some(request) = commands.recv() => state.on_command(request),
                 Some(update) = index.recv() => state.on_index(update),
+                _ = schedule.tick() => {
+                    let wall = jiff::Timestamp::now();
+                    state.conference.schedule_tick(last_wall, wall);
+                    last_wall = wall;
+                }
                 _ = tokio::time::sleep_until(wake.unwrap_or(far)) => {
                     let now = Instant::now();
                     state.endpoint.handle_timeout(now);
@@ -359,7 +367,8 @@ impl State {
             }
             RoomEvent::CheckPin { call, pin } => {
                 // Decided here and now: one hop from the room's tick and back.
-                let verdict = self.conference.pin_entered(now, call, &pin);
+                let wall = jiff::Timestamp::now();
+                let verdict = self.conference.pin_entered(now, wall, call, &pin);
                 if matches!(verdict, konferenz_conference::PinVerdict::Wrong) {
                     debug!(call = %call, "wrong PIN");
                 }
@@ -390,6 +399,7 @@ impl State {
             self.rooms.set_music(&room, music);
         }
         self.conference.set_rooms(update.rooms);
+        self.conference.set_scheduled(update.scheduled);
     }
 
     fn caller_key(source: SocketAddr, caller_uri: &str) -> CallerKey {

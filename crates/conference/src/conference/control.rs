@@ -165,7 +165,7 @@ impl Conference {
     }
 
     fn known_room(&self, room: &RoomNumber) -> Result<(), CommandError> {
-        if self.rooms.contains_key(room) {
+        if self.rooms.contains_key(room) || self.is_scheduled(room) {
             Ok(())
         } else {
             Err(CommandError::NoSuchRoom(room.clone()))

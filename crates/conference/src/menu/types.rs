@@ -63,6 +63,9 @@ pub enum Refusal {
     RoomLocked,
     /// Before the room's schedule window opens.
     NotStarted,
+    /// Before a scheduled conference's window opens: "this conference starts at HH:MM"
+    /// (its start in its own time zone).
+    StartsAt { hour: u8, minute: u8 },
     /// After the room's schedule window closed.
     Ended,
     /// A moderator locked the room.
@@ -77,10 +80,20 @@ impl Refusal {
     pub fn phrase(self) -> Phrase {
         match self {
             Refusal::CallerLocked | Refusal::RoomLocked => Phrase::TryLater,
-            Refusal::NotStarted => Phrase::NotStarted,
+            Refusal::NotStarted | Refusal::StartsAt { .. } => Phrase::NotStarted,
             Refusal::Ended => Phrase::ConferenceEnded,
             Refusal::Locked => Phrase::ConferenceLocked,
             Refusal::Full => Phrase::ConferenceFull,
+        }
+    }
+}
+
+impl Refusal {
+    /// Everything the caller hears before goodbye, in `language`.
+    pub fn phrases(self, language: Language) -> Vec<Phrase> {
+        match self {
+            Refusal::StartsAt { hour, minute } => crate::prompt::starts_at(language, hour, minute),
+            other => vec![other.phrase()],
         }
     }
 }

@@ -185,6 +185,10 @@ impl State {
             ConferenceOutput::Event { room, kind } => {
                 self.bus.publish(room, kind);
             }
+            ConferenceOutput::Announce { room, phrases } => {
+                info!(%room, ?phrases, "announcing to the room");
+                self.rooms.send(&room, RoomCommand::Announce(phrases));
+            }
             ConferenceOutput::Persist(write) => self.persist.write(write),
             ConferenceOutput::Throttle(event) => match event {
                 ThrottleEvent::RoomLocked { room, failures, .. } => {
