@@ -7,6 +7,7 @@ mod accounts;
 mod admin_token;
 mod api;
 mod bus;
+mod call_at_start;
 mod cli;
 mod config;
 mod control;

@@ -191,6 +191,10 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         .run(),
     );
     let mut http_shutdown = shutdown_rx.clone();
+    let callers = tokio::spawn(crate::call_at_start::run(
+        api_state.clone(),
+        shutdown_rx.clone(),
+    ));
     let http = tokio::spawn(crate::http::serve_listener(
         http_listener,
         "HTTP",
@@ -218,6 +222,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let http_result = tokio::time::timeout(Duration::from_secs(5), http).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_server).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), mail_task).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), callers).await;
     bus.close_history();
     let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;

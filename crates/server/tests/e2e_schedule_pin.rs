@@ -1,6 +1,7 @@
 //! A scheduled conference's PIN with a real phone at the shared number: before the window
 //! the caller hears "this conference starts at HH:MM" (the start in Zurich time) and is hung
-//! up; inside it the caller joins; one minute before the end the room hears the warning;
+//! up; inside it the caller joins; at the start the server calls the invitee who asked for
+//! "call at start"; one minute before the end the room hears the warning;
 //! when the window closes the call gets a BYE; afterwards the PIN says "has ended".
 //! The conference is scheduled through the API (1 minute dial-in, 1 minute long, no grace),
 //! so this test takes a little over two minutes of real time.
@@ -26,9 +27,13 @@ fn sleep_until(t: jiff::Timestamp) {
 
 #[test]
 fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
-    let config = "[dialin]\nshared_numbers = [\"8000\"]\nexternal_number = \"+41 44 123 45 67\"\n\
-                  [schedule]\ngrace_minutes = 0\n";
-    let server = Server::start_with(&ServerOptions::default().config(config));
+    // The invitee's phone: the SIP user `guest` on its own port, the "number" is the port.
+    let mut invitee = Phone::start(PhoneConfig::new("guest", 1190.0).auto_answer());
+    let config = format!(
+        "[dialin]\nshared_numbers = [\"8000\"]\nexternal_number = \"+41 44 123 45 67\"\n\
+         [schedule]\ngrace_minutes = 0\n[trunk]\nuri = \"sip:guest@127.0.0.1:{{number}}\"\n"
+    );
+    let server = Server::start_with(&ServerOptions::default().config(&config));
     server.cli(&[
         "user",
         "add",
@@ -53,7 +58,11 @@ fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
             "title": "Stand-up", "description": "PIN <pin>", "location": "Phone",
             "start": start.to_string(), "time_zone": "Europe/Zurich",
             "duration_minutes": 1, "dial_in_minutes_before": 1,
-            "participants": ["bert@example.org"],
+            "participants": ["bert@example.org", {
+                "email": "carla@example.org",
+                "phone": invitee.sip_port.to_string(),
+                "call_at_start": true,
+            }],
         }),
     );
     assert_eq!(created.status, 201, "{:?}", created.body);
@@ -88,8 +97,11 @@ fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
     let status = anna.get(&format!("/api/v1/conferences/{}", created.body["id"]));
     assert_eq!(status.body["status"], "open");
 
-    // One minute before the end (= the start here) the room is warned; at the end, BYE.
+    // At the start the invitee is called in; one minute before the end (= the start here)
+    // the room is warned; at the end, BYE.
     sleep_until(start);
+    invitee.wait_established(SETUP);
+    wait_joined(&server, Some(&room), 2);
     assert!(
         server.wait_log("EndsInOneMinute", Duration::from_secs(5)),
         "{}",
@@ -98,6 +110,7 @@ fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
     sleep_until(jiff::Timestamp::from_second(start.as_second() + 60).unwrap());
     let closed = phone.wait_closed(Duration::from_secs(5));
     eprintln!("at the end: {closed}");
+    invitee.wait_closed(Duration::from_secs(5));
 
     // After the window.
     let ended = poll_until(Duration::from_secs(3), || {
@@ -118,4 +131,5 @@ fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
         server.log_tail(30)
     );
     phone.quit();
+    invitee.quit();
 }

@@ -312,7 +312,7 @@ pub async fn invite(
     }
     let mut invitations = Vec::with_capacity(callees.len());
     for callee in callees {
-        match place(&state, &room, &callee).await {
+        match place(&state, &room.number, &callee).await {
             Ok(call) => {
                 let link = state
                     .store
@@ -337,13 +337,17 @@ pub async fn invite(
 }
 
 /// Places one invitation: routes the number and asks the conference to call it.
-pub async fn place(state: &ApiState, room: &Room, callee: &Dialable) -> Result<CallId, ApiError> {
+pub async fn place(
+    state: &ApiState,
+    room: &konferenz_conference::RoomNumber,
+    callee: &Dialable,
+) -> Result<CallId, ApiError> {
     let route = route(state, callee).await?;
     let answer = state
         .control
         .send(
             Command::Invite {
-                room: room.number.clone(),
+                room: room.clone(),
                 number: callee.clone(),
             },
             Some(route),
@@ -444,7 +448,7 @@ pub async fn dial_in(
         ));
     };
     let callee = Dialable::parse(own).map_err(|e| ApiError::invalid("number", e))?;
-    let call = place(&state, &room, &callee).await?;
+    let call = place(&state, &room.number, &callee).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PlacedCall {
@@ -586,7 +590,7 @@ pub async fn redial(
         )));
     }
     let callee = Dialable::parse(&entry.number).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let placed = place(&state, &room, &callee).await?;
+    let placed = place(&state, &room.number, &callee).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PlacedCall {

@@ -239,7 +239,7 @@ pub async fn call_me(
         .find_room(&number)
         .await?
         .ok_or_else(|| ApiError::NotFound("this link is not valid (any more)".into()))?;
-    let call = place(&state, &room, &callee).await?;
+    let call = place(&state, &room.number, &callee).await?;
     tracing::info!(room = %room.number, call = call.0, "call-me from a personal link");
     Ok((
         StatusCode::ACCEPTED,

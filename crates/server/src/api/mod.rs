@@ -33,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::{hash, secret};
+pub use conference::place;
 pub use error::ApiError;
 
 use crate::bus::Bus;
