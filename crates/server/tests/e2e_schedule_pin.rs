@@ -29,11 +29,9 @@ fn sleep_until(t: jiff::Timestamp) {
 fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
     // The invitee's phone: the SIP user `guest` on its own port, the "number" is the port.
     let mut invitee = Phone::start(PhoneConfig::new("guest", 1190.0).auto_answer());
-    let config = format!(
-        "[dialin]\nshared_numbers = [\"8000\"]\nexternal_number = \"+41 44 123 45 67\"\n\
-         [schedule]\ngrace_minutes = 0\n[trunk]\nuri = \"sip:guest@127.0.0.1:{{number}}\"\n"
-    );
-    let server = Server::start_with(&ServerOptions::default().config(&config));
+    let config = "[dialin]\nshared_numbers = [\"8000\"]\nexternal_number = \"+41 44 123 45 67\"\n\
+                  [schedule]\ngrace_minutes = 0\n[trunk]\nuri = \"sip:guest@127.0.0.1:{number}\"\n";
+    let server = Server::start_with(&ServerOptions::default().config(config));
     server.cli(&[
         "user",
         "add",
