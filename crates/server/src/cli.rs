@@ -280,6 +280,11 @@ pub async fn room(command: RoomCommand, store: &Store) -> anyhow::Result<()> {
             music,
             no_language_switch,
         } => {
+            if crate::api::scheduled_id(number.as_str()).is_some() {
+                anyhow::bail!(
+                    "room numbers of c followed by digits name scheduled conferences; choose another"
+                );
+            }
             let music = match music {
                 Some(path) => Some(check_music(&path)?),
                 None => None,

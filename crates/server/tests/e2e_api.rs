@@ -341,6 +341,7 @@ fn rooms_pins_phone_book_users_and_tokens_with_good_and_bad_input() {
         (json!({"number": "811", "language": "fr"}), "language", 422),
         (json!({"number": "811", "pin": "4711"}), "pin", 409),
         (json!({"name": "no number"}), "number", 422),
+        (json!({"number": "c12"}), "number", 422),
     ] {
         let answer = admin.post("/api/v1/rooms", body.clone());
         assert_eq!(answer.status, status, "{body}: {:?}", answer.body);

@@ -100,6 +100,27 @@ fn the_pin_works_only_inside_its_window_and_the_window_closes_the_conference() {
     sleep_until(start);
     invitee.wait_established(SETUP);
     wait_joined(&server, Some(&room), 2);
+    // The organiser sees and controls it in the window like a room of hers.
+    let listed = anna.get(&format!("/api/v1/rooms/{room}/participants"));
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    let states: Vec<(bool, String)> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["invited"].as_bool().unwrap(),
+                p["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(states.contains(&(true, "connected".into())), "{states:?}");
+    assert!(states.contains(&(false, "connected".into())), "{states:?}");
+    assert_eq!(
+        anna.get(&format!("/api/v1/rooms/{room}")).body["name"],
+        "Stand-up"
+    );
     assert!(
         server.wait_log("EndsInOneMinute", Duration::from_secs(5)),
         "{}",

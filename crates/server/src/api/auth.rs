@@ -127,11 +127,14 @@ pub async fn managed_room(
     let parsed =
         RoomNumber::parse(number).map_err(|e| ApiError::bad_path("number", e.to_string()))?;
     let not_found = || ApiError::NotFound(format!("no room {parsed}"));
-    let room = state
-        .store
-        .find_room(&parsed)
-        .await?
-        .ok_or_else(not_found)?;
+    let room = match state.store.find_room(&parsed).await? {
+        Some(room) => room,
+        None => {
+            return scheduled_room(state, principal, &parsed)
+                .await?
+                .ok_or_else(not_found);
+        }
+    };
     if principal.admin {
         return Ok(room);
     }
@@ -141,6 +144,44 @@ pub async fn managed_room(
     } else {
         Err(not_found())
     }
+}
+
+/// Whether `number` is a scheduled conference's room name (`c` and its id).
+pub fn scheduled_id(number: &str) -> Option<i64> {
+    let digits = number.strip_prefix('c')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A scheduled conference's room (`c<id>`), as a room its organiser (or an administrator)
+/// manages in the window: named by its title, with its PIN.
+async fn scheduled_room(
+    state: &ApiState,
+    principal: &Principal,
+    number: &RoomNumber,
+) -> Result<Option<Room>, ApiError> {
+    let Some(id) = scheduled_id(number.as_str()) else {
+        return Ok(None);
+    };
+    let Some(c) = state.store.scheduled_conference(id).await? else {
+        return Ok(None);
+    };
+    if !principal.admin && principal.number.as_deref() != Some(c.owner.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(Room {
+        number: number.clone(),
+        name: Some(c.title),
+        created_at: c.created_at,
+        pin: konferenz_conference::Pin::parse(&c.pin).ok(),
+        language: konferenz_conference::Language::parse(&c.language).ok(),
+        music: None,
+        language_switch: None,
+        muted: false,
+        owner: Some(c.owner),
+    }))
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.

@@ -32,7 +32,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::{hash, secret};
+pub use auth::{hash, scheduled_id, secret};
 pub use conference::place;
 pub use error::ApiError;
 

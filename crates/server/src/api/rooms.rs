@@ -142,6 +142,12 @@ pub async fn create(
     let request = body(request, "number", "{\"number\": \"800\", \"name\": …}")?;
     let number =
         RoomNumber::parse(request.number.trim()).map_err(|e| ApiError::invalid("number", e))?;
+    if super::auth::scheduled_id(number.as_str()).is_some() {
+        return Err(ApiError::invalid(
+            "number",
+            "c followed by digits names scheduled conferences; choose another number",
+        ));
+    }
     let pin = request
         .pin
         .as_deref()
