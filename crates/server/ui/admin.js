@@ -4,11 +4,13 @@ import * as api from '/ui/api.js';
 import { h, fill, icon, button, notify, confirmDialog, formDialog } from '/ui/dom.js';
 import { mountRooms } from '/ui/admin-rooms.js';
 import { mountPhonebook } from '/ui/admin-phonebook.js';
+import { mountOutbox } from '/ui/admin-outbox.js';
 
 const PAGES = [
   ['users', 'admin.users'],
   ['rooms', 'admin.rooms'],
   ['phonebook', 'admin.phonebook'],
+  ['outbox', 'admin.outbox'],
   ['settings', 'admin.settings'],
 ];
 
@@ -24,7 +26,7 @@ export function mountAdmin(root, page, ctx) {
       h('ul', {}, PAGES.map(([id, key]) => h('li', {},
         h('a', { href: '#/admin/' + id, class: 'tab', 'aria-current': id === known ? 'page' : null }, t(key)))))),
     body));
-  const mount = { users: mountUsers, rooms: mountRooms, phonebook: mountPhonebook, settings: mountSettings }[known];
+  const mount = { users: mountUsers, rooms: mountRooms, phonebook: mountPhonebook, outbox: mountOutbox, settings: mountSettings }[known];
   return mount(body, ctx);
 }
 

@@ -5,6 +5,8 @@ import { h, fill, icon, button, notify, initials } from '/ui/dom.js';
 import { mountConference } from '/ui/conference.js';
 import { mountAdmin } from '/ui/admin.js';
 import { mountTokens, mountNotEnabled } from '/ui/account.js';
+import { mountSchedule, mountChange } from '/ui/schedule.js';
+import { mountConferences, mountConferencePage } from '/ui/conferences.js';
 
 const ROOM_KEY = 'konferenz.room';
 // localStorage can be switched off (private modes): remembering the room is a nicety, not a need.
@@ -15,12 +17,13 @@ const state = { user: null, rooms: null, roomsLoading: null, view: null, route: 
 const $ = (id) => document.getElementById(id);
 
 // ---- routing -----------------------------------------------------------------------------------
-// Routes live in the hash (#/room/800, #/closed/800, #/tokens, #/admin/users …) so the server
+// Routes live in the hash (#/room/800, #/closed/800, #/tokens, #/admin/users, #/schedule,
+// #/conferences, #/conferences/12, #/conferences/12/change …) so the server
 // only serves "/" and the back button and reload work.
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  return { name: parts[0] || '', arg: parts[1] || null };
+  return { name: parts[0] || '', arg: parts[1] || null, sub: parts[2] || null };
 }
 
 export function go(hash) {
@@ -42,6 +45,15 @@ async function render() {
     return show('admin-' + (route.arg || 'users'), (el) => mountAdmin(el, route.arg || 'users', ctx()));
   }
   if (!enabled()) return show('not-enabled', (el) => mountNotEnabled(el, ctx()));
+
+  // Scheduled conferences do not need a room; the room selector fills in meanwhile.
+  if (route.name === 'schedule' || route.name === 'conferences') {
+    if (!state.rooms) loadRooms().then(() => updateHeader(state.route));
+    if (route.name === 'schedule') return show('schedule', (el) => mountSchedule(el, ctx()));
+    if (route.arg && route.sub === 'change') return show('change-' + route.arg, (el) => mountChange(el, route.arg, ctx()));
+    if (route.arg) return show('conference-' + route.arg, (el) => mountConferencePage(el, route.arg, ctx()));
+    return show('conferences', (el) => mountConferences(el, ctx()));
+  }
 
   const rooms = await loadRooms();
   if (rooms === null) return;
@@ -135,6 +147,7 @@ function updateHeader(route) {
     h('span', { class: 'muted-text' }, state.user.admin ? t('user.roleAdmin') : state.user.organiser ? t('user.roleOrganiser') : t('user.roleNone')));
   $('menu-admin').hidden = !state.user.admin;
   $('menu-rooms').hidden = !enabled();
+  $('menu-conferences').hidden = !enabled();
 }
 
 function setupHeader() {

@@ -112,6 +112,7 @@ class ConferenceView {
           invite.el,
           h('div', { class: 'toolbar-buttons' },
             button(t('action.dialIn'), { icon: 'phone', onclick: () => this.dialIn() }),
+            button(t('action.schedule'), { icon: 'calendar', onclick: () => this.ctx.go('#/schedule') }),
             this.lockButton,
             this.muteAllButton,
             button(t('action.endConference'), { icon: 'end', variant: 'danger-outline', onclick: () => this.endConference() }),

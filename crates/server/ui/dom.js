@@ -71,6 +71,8 @@ const ICONS = {
   edit: 'M4 20h4L19 9l-4-4L4 16z M13 7l4 4',
   search: 'M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13z M15.5 15.5L20 20',
   room: 'M4 20V8l8-4 8 4v12 M9 20v-6h6v6',
+  calendar: 'M4.5 6h15v14h-15z M4.5 10.5h15 M8.5 3.5v4 M15.5 3.5v4',
+  mail: 'M3.5 6h17v12h-17z M4 6.5l8 6.5 8-6.5',
 };
 
 /** An inline SVG icon, hidden from assistive technology (the text next to it carries the meaning). */
@@ -173,9 +175,9 @@ function openDialog(build) {
 
 /**
  * Asks before something destructive. Resolves true when confirmed; Escape or Cancel resolves false.
- * The safe choice (Cancel) has the focus.
+ * The safe choice (Cancel, or `dismiss` when "Cancel" would be ambiguous) has the focus.
  */
-export function confirmDialog({ title, body, confirm, danger = true }) {
+export function confirmDialog({ title, body, confirm, danger = true, dismiss }) {
   return openDialog((dialog, done) => {
     const titleId = 'dlg-title-' + Math.random().toString(36).slice(2);
     dialog.setAttribute('aria-labelledby', titleId);
@@ -183,7 +185,7 @@ export function confirmDialog({ title, body, confirm, danger = true }) {
       h('h2', { id: titleId, class: 'dialog-title' }, title),
       body ? h('p', { class: 'dialog-body' }, body) : null,
       h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', class: 'btn', autofocus: true, onclick: () => done(false) }, t('action.cancel')),
+        h('button', { type: 'button', class: 'btn', autofocus: true, onclick: () => done(false) }, dismiss || t('action.cancel')),
         h('button', { type: 'button', class: 'btn ' + (danger ? 'btn-danger' : 'btn-primary'), onclick: () => done(true) }, confirm)),
     );
   }).then((v) => v === true);
