@@ -87,6 +87,8 @@ pub struct Scheduler {
     pub dial_in_number: Option<String>,
     /// The domain of UIDs and Message-IDs (the From address's).
     pub domain: String,
+    /// Base of personal links in the mails (`http.public_url`, else `http://<http.listen>`).
+    pub link_base: String,
 }
 
 fn now() -> Timestamp {
@@ -181,11 +183,11 @@ impl Scheduler {
         })
     }
 
-    /// One mail per recipient of `invitation`.
+    /// One mail per recipient of `invitation`, each with the recipient's personal link.
     fn mails(
         &self,
         invitation: &Invitation,
-        recipients: &[String],
+        recipients: &[Invitee],
         reply_to: Option<&str>,
     ) -> Result<Vec<NewMail>, ScheduleError> {
         let from = self.sender_mailbox()?;
@@ -196,22 +198,59 @@ impl Scheduler {
         recipients
             .iter()
             .map(|to| {
+                let mut personal = invitation.clone();
+                if let Some(token) = &to.link_token {
+                    let line = match invitation.lang {
+                        Lang::De => "Ihr persönlicher Link (Einwahl, Rückruf, Kalender)",
+                        Lang::En => "Your personal link (dial-in, call me, calendar)",
+                    };
+                    personal.description = format!(
+                        "{}\n\n{line}: {}/j/{token}",
+                        personal.description.trim_end(),
+                        self.link_base.trim_end_matches('/')
+                    );
+                }
                 let composed = konferenz_mail::compose(
-                    invitation,
+                    &personal,
                     &from,
-                    to,
+                    &to.email,
                     reply_to.as_ref(),
                     &self.domain,
                     now(),
                 )
                 .map_err(|e| ScheduleError::Mail(e.to_string()))?;
                 Ok(NewMail {
-                    recipient: to.clone(),
+                    recipient: to.email.clone(),
                     sender: composed.from,
                     message: composed.bytes,
                 })
             })
             .collect()
+    }
+
+    /// The calendar text of `c` for an invitee's `.ics` download.
+    pub async fn calendar(&self, c: &ScheduledConference) -> Result<String, ScheduleError> {
+        let invitees = self.store.conference_invitees(c.id).await?;
+        let organiser = match self.store.find_sip_user(&c.owner).await? {
+            Some(u) => Organiser {
+                number: u.number,
+                name: u.name,
+                email: u.email,
+            },
+            None => Organiser {
+                number: c.owner.clone(),
+                name: c.owner.clone(),
+                email: None,
+            },
+        };
+        let method = if c.cancelled_at.is_some() {
+            Method::Cancel
+        } else {
+            Method::Request
+        };
+        let emails = invitees.into_iter().map(|i| i.email).collect();
+        let invitation = self.invitation(c, &organiser, emails, method)?;
+        konferenz_mail::calendar(&invitation, now()).map_err(|e| ScheduleError::Mail(e.to_string()))
     }
 
     fn participants(list: &[ParticipantRequest]) -> Result<Vec<Invitee>, ScheduleError> {
@@ -247,6 +286,7 @@ impl Scheduler {
                     email,
                     phone,
                     call_at_start: p.call_at_start,
+                    link_token: Some(crate::api::secret("")[..40].to_owned()),
                 });
             }
         }
@@ -317,7 +357,7 @@ impl Scheduler {
             let emails: Vec<String> = invitees.iter().map(|i| i.email.clone()).collect();
             let invitation =
                 self.invitation(&conference, organiser, emails.clone(), Method::Request)?;
-            let mails = self.mails(&invitation, &emails, reply_to.as_deref())?;
+            let mails = self.mails(&invitation, &invitees, reply_to.as_deref())?;
             match self
                 .store
                 .create_conference(&conference, &invitees, &mails, at)
@@ -434,8 +474,7 @@ impl Scheduler {
             .map(|i| i.email.clone())
             .collect();
         let invitation = self.invitation(c, organiser, attendees, Method::Request)?;
-        let to: Vec<String> = fresh.iter().map(|i| i.email.clone()).collect();
-        let mails = self.mails(&invitation, &to, c.reply_to.as_deref())?;
+        let mails = self.mails(&invitation, &fresh, c.reply_to.as_deref())?;
         self.store
             .update_conference(c, &fresh, &mails, now().as_second())
             .await?;
@@ -505,7 +544,7 @@ impl Scheduler {
         let invitees = self.store.conference_invitees(c.id).await?;
         let emails: Vec<String> = invitees.iter().map(|i| i.email.clone()).collect();
         let invitation = self.invitation(&updated, organiser, emails.clone(), Method::Request)?;
-        let mails = self.mails(&invitation, &emails, c.reply_to.as_deref())?;
+        let mails = self.mails(&invitation, &invitees, c.reply_to.as_deref())?;
         match self
             .store
             .update_conference(&updated, &[], &mails, now().as_second())
@@ -536,7 +575,7 @@ impl Scheduler {
             ..c.clone()
         };
         let invitation = self.invitation(&cancelled, organiser, emails.clone(), Method::Cancel)?;
-        let mails = self.mails(&invitation, &emails, c.reply_to.as_deref())?;
+        let mails = self.mails(&invitation, &invitees, c.reply_to.as_deref())?;
         self.store
             .cancel_conference(c.id, cancelled.sequence, &mails, now().as_second())
             .await?;

@@ -256,6 +256,11 @@ pub fn scheduler(config: &Config, store: Store) -> crate::scheduling::Scheduler 
             .clone()
             .or_else(|| config.dialin.shared_numbers.first().cloned()),
         domain,
+        link_base: config
+            .http
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.http.listen)),
     }
 }
 

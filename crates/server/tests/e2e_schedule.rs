@@ -285,6 +285,47 @@ fn invitations_are_mailed_updated_cancelled_and_survive_smtp_outages_and_kill_9(
     );
     let uid = bert["uid"].as_str().unwrap().to_owned();
 
+    // Each invitee's personal link: in the mail, with the conference's details, its
+    // calendar file, and "Call me" refused before the dial-in window.
+    let plain = bert["plain"].as_str().unwrap();
+    let link = plain
+        .split_whitespace()
+        .find(|w| w.contains("/j/"))
+        .unwrap_or_else(|| panic!("no personal link in {plain}"));
+    let token = link
+        .rsplit("/j/")
+        .next()
+        .unwrap()
+        .trim_end_matches('.')
+        .to_owned();
+    let guest = Client::new(&server.http_base(), Auth::None);
+    let page = guest.get(&format!("/api/v1/links/{token}"));
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    assert_eq!(page.body["conference"]["title"], "Budget <Q1> & \"more\"");
+    assert_eq!(page.body["conference"]["status"], "upcoming");
+    assert_eq!(page.body["pin"], pin.as_str());
+    assert_eq!(page.body["dial_in_number"], "+41 44 123 45 67");
+    let ics = guest.raw(
+        "GET",
+        &format!("/api/v1/links/{token}/invite.ics"),
+        None,
+        "",
+    );
+    assert_eq!(ics.status, 200);
+    let early = guest.post(
+        &format!("/api/v1/links/{token}/call"),
+        json!({"number": "555"}),
+    );
+    assert_eq!(early.status, 409, "{:?}", early.body);
+    let carla = by_recipient(&mails, "carla@example.org")["plain"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !carla.contains(&token),
+        "each invitee has a link of their own"
+    );
+
     // The refused recipient: failed for good, with the server's answer.
     let failed = poll_until(Duration::from_secs(10), || {
         let c = anna.get(&format!("/api/v1/conferences/{id}")).body;

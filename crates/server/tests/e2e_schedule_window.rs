@@ -269,4 +269,30 @@ fn scheduling_in_chromium() {
         count("REQUEST", 1),
         count("CANCEL", 2)
     );
+
+    // An invitee's personal link page (the link from the mail).
+    let plain = parsed
+        .iter()
+        .find(|m| m["method"] == "REQUEST" && m["to"].as_str().unwrap_or("").contains("bert@"))
+        .and_then(|m| m["plain"].as_str())
+        .expect("an invitation to bert")
+        .to_owned();
+    let link = plain
+        .split_whitespace()
+        .find(|w| w.contains("/j/"))
+        .unwrap_or_else(|| panic!("no personal link in {plain}"))
+        .to_owned();
+    let out = Command::new("node")
+        .arg(browser_dir().join("link.mjs"))
+        .current_dir(browser_dir())
+        .env("LINK_URL", &link)
+        .env("SHOTS", artifacts())
+        .output()
+        .expect("node link.mjs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("link page: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && text.contains("DONE"),
+        "the link page script failed"
+    );
 }

@@ -47,14 +47,44 @@ function render() {
     submit, resultBox);
   form.addEventListener('submit', (e) => { e.preventDefault(); callMe(numberInput, submit); });
 
+  const conf = info.conference;
+  let when = null;
+  let callMeSection = h('section', { class: 'card', 'aria-labelledby': 'callme-title' },
+    h('h2', { id: 'callme-title' }, t('link.callMeTitle')), form);
+  if (conf) {
+    const fmt = (iso, tz) => new Intl.DateTimeFormat(lang(), {
+      dateStyle: 'full', timeStyle: 'short', ...(tz ? { timeZone: tz } : {}),
+    }).format(new Date(iso));
+    const endFmt = (iso, tz) => new Intl.DateTimeFormat(lang(), {
+      timeStyle: 'short', ...(tz ? { timeZone: tz } : {}),
+    }).format(new Date(iso));
+    const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    when = h('section', { class: 'card', 'aria-labelledby': 'when-title' },
+      h('h2', { id: 'when-title' }, t('link.when')),
+      h('p', { class: 'big-when', id: 'link-when' }, `${fmt(conf.start)} – ${endFmt(conf.end)}`),
+      here !== conf.time_zone
+        ? h('p', { class: 'muted-text' }, t('link.whenThere', { time: `${fmt(conf.start, conf.time_zone)} – ${endFmt(conf.end, conf.time_zone)}`, zone: conf.time_zone }))
+        : null,
+      conf.status === 'cancelled' ? h('p', { class: 'badge badge-error' }, icon('alert'), h('span', {}, t('link.cancelled'))) : null,
+      h('p', {}, h('a', { class: 'btn', href: conf.ics, download: 'invite.ics' }, icon('calendar'), h('span', { class: 'btn-label' }, t('link.ics')))));
+    if (conf.status !== 'open') {
+      callMeSection = h('section', { class: 'card', 'aria-labelledby': 'callme-title' },
+        h('h2', { id: 'callme-title' }, t('link.callMeTitle')),
+        h('p', { class: 'muted-text', id: 'callme-closed' }, conf.status === 'upcoming'
+          ? t('link.callMeFrom', { time: fmt(conf.opens) })
+          : conf.status === 'cancelled' ? t('link.cancelled') : t('link.callMeOver')));
+    }
+  }
+
   fill(view, h('div', { class: 'page' },
     h('div', { class: 'page-head' },
       h('p', { class: 'muted-text' }, t('link.invited')),
       h('h1', {}, roomTitle)),
-    h('section', { class: 'card', 'aria-labelledby': 'dial-title' },
+    when,
+    // A cancelled conference has nothing to dial any more.
+    conf && conf.status === 'cancelled' ? null : h('section', { class: 'card', 'aria-labelledby': 'dial-title' },
       h('h2', { id: 'dial-title' }, t('link.dialTitle')), blocks),
-    h('section', { class: 'card', 'aria-labelledby': 'callme-title' },
-      h('h2', { id: 'callme-title' }, t('link.callMeTitle')), form)));
+    callMeSection));
 }
 
 function bigValue(id, label, value, copyLabel, kind, hint) {

@@ -43,6 +43,8 @@ pub struct Invitee {
     /// A number to call at the start ("call at start").
     pub phone: Option<String>,
     pub call_at_start: bool,
+    /// The token of the invitee's personal link (`/j/TOKEN`).
+    pub link_token: Option<String>,
 }
 
 /// A mail ready to be queued: envelope and the whole RFC 5322 message.
@@ -127,6 +129,15 @@ fn mail_from_row(row: &SqliteRow) -> Result<OutboxMail, StoreError> {
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
 
+fn invitee_from_row(r: &SqliteRow) -> Result<Invitee, StoreError> {
+    Ok(Invitee {
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        call_at_start: r.try_get("call_at_start")?,
+        link_token: r.try_get("link_token")?,
+    })
+}
+
 /// Whether `pin` is valid at some instant of [opens, closes) besides conference `except`:
 /// another scheduled conference's window overlaps, or a room has it as its fixed PIN.
 async fn pin_taken(
@@ -186,15 +197,17 @@ async fn add_invitees(
 ) -> Result<(), StoreError> {
     for invitee in invitees {
         sqlx::query(
-            "INSERT INTO conference_invitees (conference, email, phone, call_at_start, added_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (conference, email) DO UPDATE SET \
-             phone = excluded.phone, call_at_start = excluded.call_at_start",
+            "INSERT INTO conference_invitees (conference, email, phone, call_at_start, added_at, \
+             link_token) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (conference, email) DO UPDATE SET \
+             phone = excluded.phone, call_at_start = excluded.call_at_start, \
+             link_token = COALESCE(conference_invitees.link_token, excluded.link_token)",
         )
         .bind(conference)
         .bind(&invitee.email)
         .bind(&invitee.phone)
         .bind(invitee.call_at_start)
         .bind(now)
+        .bind(&invitee.link_token)
         .execute(&mut **tx)
         .await?;
     }
@@ -380,21 +393,33 @@ impl Store {
     /// A conference's invitees, in the order they were added.
     pub async fn conference_invitees(&self, id: i64) -> Result<Vec<Invitee>, StoreError> {
         let rows = sqlx::query(
-            "SELECT email, phone, call_at_start FROM conference_invitees \
+            "SELECT email, phone, call_at_start, link_token FROM conference_invitees \
              WHERE conference = ?1 ORDER BY added_at, email",
         )
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Invitee {
-                    email: r.try_get("email")?,
-                    phone: r.try_get("phone")?,
-                    call_at_start: r.try_get("call_at_start")?,
-                })
-            })
-            .collect()
+        rows.iter().map(invitee_from_row).collect()
+    }
+
+    /// The conference and invitee a personal-link token belongs to.
+    pub async fn conference_invitee_by_link(
+        &self,
+        token: &str,
+    ) -> Result<Option<(ScheduledConference, Invitee)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT conference, email, phone, call_at_start, link_token FROM conference_invitees \
+             WHERE link_token = ?1",
+        )
+        .bind(token)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("conference")?;
+        let invitee = invitee_from_row(&row)?;
+        Ok(self.scheduled_conference(id).await?.map(|c| (c, invitee)))
     }
 
     /// The outbox: one conference's mails, or all (`None`), newest first, at most `limit`.
@@ -591,6 +616,7 @@ mod tests {
             email: email.into(),
             phone: None,
             call_at_start: false,
+            link_token: Some(format!("tok-{email}")),
         }
     }
 
@@ -608,6 +634,16 @@ mod tests {
             .unwrap();
         assert_eq!(a.sequence, 0);
         assert_eq!(store.conference_invitees(a.id).await.unwrap().len(), 1);
+        let (found, who) = store
+            .conference_invitee_by_link("tok-b@example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.id, who.email.as_str()), (a.id, "b@example.org"));
+        assert_eq!(
+            store.conference_invitee_by_link("nope").await.unwrap(),
+            None
+        );
         // The same PIN in an overlapping window is refused, and nothing of it is stored.
         let clash = store
             .create_conference(

@@ -125,6 +125,43 @@ pub struct LinkPage {
     pin: Option<String>,
     /// The invitee's number (prefilled for "Call me").
     number: String,
+    /// For an invitee of a scheduled conference: its title and times.
+    conference: Option<ScheduledInfo>,
+}
+
+/// A scheduled conference as its invitees' link page shows it (times RFC 3339, UTC).
+#[derive(Serialize, ToSchema)]
+pub struct ScheduledInfo {
+    title: String,
+    start: String,
+    end: String,
+    /// "Call me" and the PIN work from `opens` until `closes`.
+    opens: String,
+    closes: String,
+    time_zone: String,
+    /// `upcoming`, `open`, `over`, `cancelled`.
+    status: &'static str,
+    /// The calendar file.
+    ics: String,
+}
+
+fn status(c: &konferenz_store::ScheduledConference) -> &'static str {
+    let now = jiff::Timestamp::now().as_second();
+    if c.cancelled_at.is_some() {
+        "cancelled"
+    } else if now < c.opens_at {
+        "upcoming"
+    } else if now < c.closes_at {
+        "open"
+    } else {
+        "over"
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -177,6 +214,25 @@ pub async fn show(
     State(state): State<ApiState>,
     Path(TokenPath { token }): Path<TokenPath>,
 ) -> Result<Json<LinkPage>, ApiError> {
+    if let Some((c, invitee)) = scheduled_link(&state, &token).await? {
+        return Ok(Json(LinkPage {
+            room: crate::room_index::scheduled_room_number(c.id).to_string(),
+            room_name: Some(c.title.clone()),
+            dial_in_number: state.scheduler.dial_in_number.clone(),
+            pin: (c.cancelled_at.is_none()).then(|| c.pin.clone()),
+            number: invitee.phone.unwrap_or_default(),
+            conference: Some(ScheduledInfo {
+                status: status(&c),
+                title: c.title,
+                start: rfc3339(c.starts_at),
+                end: rfc3339(c.ends_at),
+                opens: rfc3339(c.opens_at),
+                closes: rfc3339(c.closes_at),
+                time_zone: c.time_zone,
+                ics: format!("/api/v1/links/{token}/invite.ics"),
+            }),
+        }));
+    }
     let link = live_link(&state, &token).await?;
     let number = RoomNumber::parse(&link.room).map_err(|e| ApiError::Internal(e.to_string()))?;
     let room = state
@@ -190,7 +246,56 @@ pub async fn show(
         dial_in_number: state.dialin.external_number.clone(),
         pin: room.pin.map(|p| p.reveal().to_owned()),
         number: link.number,
+        conference: None,
     }))
+}
+
+/// The scheduled conference and invitee of a personal-link token, if it is one.
+async fn scheduled_link(
+    state: &ApiState,
+    token: &str,
+) -> Result<
+    Option<(
+        konferenz_store::ScheduledConference,
+        konferenz_store::Invitee,
+    )>,
+    ApiError,
+> {
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    Ok(state.store.conference_invitee_by_link(token).await?)
+}
+
+/// The calendar file of a scheduled conference's invitee.
+#[utoipa::path(get, path = "/api/v1/links/{token}/invite.ics", tag = "public",
+    params(TokenPath),
+    responses(
+        (status = 200, description = "The iCalendar file", content_type = "text/calendar", body = String),
+        (status = 404, description = "Not a scheduled conference's link", body = ErrorBody),
+    ))]
+pub async fn ics(
+    State(state): State<ApiState>,
+    Path(TokenPath { token }): Path<TokenPath>,
+) -> Result<Response, ApiError> {
+    let Some((c, _)) = scheduled_link(&state, &token).await? else {
+        return Err(ApiError::NotFound("this link has no calendar".into()));
+    };
+    let text = state.scheduler.calendar(&c).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"invite.ics\"",
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 /// The number to call.
@@ -206,6 +311,7 @@ pub struct CallMeBody {
         (status = 202, description = "Accepted: the call is being placed", body = PlacedCall),
         (status = 403, description = "Blocked", body = ErrorBody),
         (status = 404, description = "Unknown or revoked link", body = ErrorBody),
+        (status = 409, description = "Outside a scheduled conference's dial-in window", body = ErrorBody),
         (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
         (status = 429, description = "Too many calls; see Retry-After", body = ErrorBody),
     ))]
@@ -215,7 +321,27 @@ pub async fn call_me(
     Path(TokenPath { token }): Path<TokenPath>,
     request: Body<CallMeBody>,
 ) -> Result<Response, ApiError> {
-    let link = live_link(&state, &token).await?;
+    let scheduled = scheduled_link(&state, &token).await?;
+    let room_number = match &scheduled {
+        Some((c, _)) => {
+            match status(c) {
+                "open" => {}
+                "upcoming" => {
+                    return Err(ApiError::Conflict(format!(
+                        "Call me works from {} (the dial-in window)",
+                        rfc3339(c.opens_at)
+                    )));
+                }
+                _ => {
+                    return Err(ApiError::Conflict(
+                        "this conference is over or cancelled".into(),
+                    ));
+                }
+            }
+            crate::room_index::scheduled_room_number(c.id).to_string()
+        }
+        None => live_link(&state, &token).await?.room,
+    };
     {
         let mut limiter = state.call_me.lock().expect("call-me limiter");
         let now = Instant::now();
@@ -228,19 +354,19 @@ pub async fn call_me(
     let request = body(request, "number", "{\"number\": \"+41…\"}")?;
     let callee =
         Dialable::parse(request.number.trim()).map_err(|e| ApiError::invalid("number", e))?;
-    if blocked(&state, &link.room, callee.as_str()).await? {
+    if blocked(&state, &room_number, callee.as_str()).await? {
         return Err(ApiError::Forbidden(
             "this number may not join this conference".into(),
         ));
     }
-    let number = RoomNumber::parse(&link.room).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let room = state
-        .store
-        .find_room(&number)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("this link is not valid (any more)".into()))?;
-    let call = place(&state, &room.number, &callee).await?;
-    tracing::info!(room = %room.number, call = call.0, "call-me from a personal link");
+    let number = RoomNumber::parse(&room_number).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if scheduled.is_none() && state.store.find_room(&number).await?.is_none() {
+        return Err(ApiError::NotFound(
+            "this link is not valid (any more)".into(),
+        ));
+    }
+    let call = place(&state, &number, &callee).await?;
+    tracing::info!(room = %number, call = call.0, "call-me from a personal link");
     Ok((
         StatusCode::ACCEPTED,
         Json(PlacedCall {

@@ -143,6 +143,7 @@ pub fn router(state: ApiState) -> Router {
         .routes(routes!(links::revoke))
         .routes(routes!(links::show))
         .routes(routes!(links::call_me))
+        .routes(routes!(links::ics))
         .routes(routes!(events::events))
         .routes(routes!(directory::search_phonebook, directory::add_contact))
         .routes(routes!(
