@@ -114,24 +114,20 @@ pub async fn run(command: ScheduleCommand, store: &Store, config: &Config) -> an
         } => {
             let organiser = organiser(store, &user).await?;
             let german = language == "de";
+            let stored = store
+                .schedule_texts(if german { "de" } else { "en" })
+                .await?;
             let s = &config.schedule;
+            let fallback = |de: &String, en: &String| if german { de.clone() } else { en.clone() };
             let request = ConferenceRequest {
                 title,
-                description: description.unwrap_or_else(|| {
-                    if german {
-                        &s.default_description_de
-                    } else {
-                        &s.default_description_en
-                    }
-                    .clone()
+                description: description.unwrap_or_else(|| match &stored {
+                    Some(t) => t.description.clone(),
+                    None => fallback(&s.default_description_de, &s.default_description_en),
                 }),
-                location: location.unwrap_or_else(|| {
-                    if german {
-                        &s.default_location_de
-                    } else {
-                        &s.default_location_en
-                    }
-                    .clone()
+                location: location.unwrap_or_else(|| match &stored {
+                    Some(t) => t.location.clone(),
+                    None => fallback(&s.default_location_de, &s.default_location_en),
                 }),
                 start,
                 time_zone,

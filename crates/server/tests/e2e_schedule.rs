@@ -162,6 +162,29 @@ fn invitations_are_mailed_updated_cancelled_and_survive_smtp_outages_and_kill_9(
     assert_eq!(defaults.status, 200, "{:?}", defaults.body);
     assert_eq!(defaults.body["title"], "Telefonkonferenz");
     assert_eq!(defaults.body["participants"], json!(["anna@example.org"]));
+    // The administrator's texts replace the configured ones.
+    let admin = Client::new(&server.http_base(), Auth::Bearer(server.admin_token()));
+    let texts = json!({
+        "en": {"title": "Call", "location": "Phone", "description": "Dial <number>, PIN <pin>."},
+        "de": {"title": "Anruf", "location": "Telefon", "description": "Wählen Sie <number>, PIN <pin>."},
+    });
+    assert_eq!(
+        admin
+            .send("PUT", "/api/v1/settings/schedule", Some(texts.clone()))
+            .status,
+        200
+    );
+    assert_eq!(admin.get("/api/v1/settings/schedule").body, texts);
+    let mut bad = texts.clone();
+    bad["en"]["title"] = json!("");
+    let refused = admin.send("PUT", "/api/v1/settings/schedule", Some(bad));
+    assert_eq!(
+        (refused.status, refused.body["error"]["field"].as_str()),
+        (422, Some("title"))
+    );
+    let defaults = anna.get("/api/v1/conferences/defaults?lang=de");
+    assert_eq!(defaults.body["title"], "Anruf");
+    assert_eq!(defaults.body["location"], "Telefon");
 
     let start = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 3);
     let start_local = start

@@ -5,12 +5,14 @@ import { h, fill, icon, button, notify, confirmDialog, formDialog } from '/ui/do
 import { mountRooms } from '/ui/admin-rooms.js';
 import { mountPhonebook } from '/ui/admin-phonebook.js';
 import { mountOutbox } from '/ui/admin-outbox.js';
+import { mountTexts } from '/ui/admin-texts.js';
 
 const PAGES = [
   ['users', 'admin.users'],
   ['rooms', 'admin.rooms'],
   ['phonebook', 'admin.phonebook'],
   ['outbox', 'admin.outbox'],
+  ['texts', 'admin.texts'],
   ['settings', 'admin.settings'],
 ];
 
@@ -26,7 +28,7 @@ export function mountAdmin(root, page, ctx) {
       h('ul', {}, PAGES.map(([id, key]) => h('li', {},
         h('a', { href: '#/admin/' + id, class: 'tab', 'aria-current': id === known ? 'page' : null }, t(key)))))),
     body));
-  const mount = { users: mountUsers, rooms: mountRooms, phonebook: mountPhonebook, outbox: mountOutbox, settings: mountSettings }[known];
+  const mount = { users: mountUsers, rooms: mountRooms, phonebook: mountPhonebook, outbox: mountOutbox, texts: mountTexts, settings: mountSettings }[known];
   return mount(body, ctx);
 }
 

@@ -19,7 +19,9 @@ pub use error::StoreError;
 pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room, RoomChanges};
-pub use schedule::{Invitee, NewMail, OutboxMail, SchedulePreferences, ScheduledConference};
+pub use schedule::{
+    Invitee, NewMail, OutboxMail, SchedulePreferences, ScheduleTexts, ScheduledConference,
+};
 pub use sip_user::{SipBinding, SipUser, UserChanges};
 
 use std::path::Path;

@@ -778,3 +778,51 @@ mod tests {
         assert_eq!(store.schedule_preferences("201").await.unwrap(), prefs);
     }
 }
+
+/// The scheduling form's default texts in one language.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScheduleTexts {
+    pub title: String,
+    pub description: String,
+    pub location: String,
+}
+
+impl Store {
+    /// The administrator's default texts for `lang` (`en`, `de`), if set.
+    pub async fn schedule_texts(&self, lang: &str) -> Result<Option<ScheduleTexts>, StoreError> {
+        let row = sqlx::query(
+            "SELECT title, description, location FROM schedule_defaults WHERE lang = ?1",
+        )
+        .bind(lang)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(ScheduleTexts {
+                title: r.try_get("title")?,
+                description: r.try_get("description")?,
+                location: r.try_get("location")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sets the default texts for `lang` (`en`, `de`).
+    pub async fn set_schedule_texts(
+        &self,
+        lang: &str,
+        texts: &ScheduleTexts,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO schedule_defaults (lang, title, description, location) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (lang) DO UPDATE SET title = excluded.title, \
+             description = excluded.description, location = excluded.location",
+        )
+        .bind(lang)
+        .bind(&texts.title)
+        .bind(&texts.description)
+        .bind(&texts.location)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

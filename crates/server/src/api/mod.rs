@@ -168,6 +168,10 @@ pub fn router(state: ApiState) -> Router {
         ))
         .routes(routes!(schedule::add_conference_participants))
         .routes(routes!(schedule::list_outbox))
+        .routes(routes!(
+            schedule::schedule_texts,
+            schedule::set_schedule_texts
+        ))
         .with_state(state)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();

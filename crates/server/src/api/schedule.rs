@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use konferenz_store::{OutboxMail, SchedulePreferences, ScheduledConference};
+use konferenz_store::{OutboxMail, SchedulePreferences, ScheduleTexts, ScheduledConference};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -470,7 +470,12 @@ pub async fn conference_defaults(
 ) -> Result<Json<FormDefaults>, ApiError> {
     principal.require_organiser()?;
     let s = &state.scheduler.schedule;
-    let german = query.lang.as_deref() == Some("de");
+    let lang = if query.lang.as_deref() == Some("de") {
+        "de"
+    } else {
+        "en"
+    };
+    let texts = effective_texts(&state, lang).await?;
     let prefs = match &principal.number {
         Some(n) => state.store.schedule_preferences(n).await?,
         None => SchedulePreferences::default(),
@@ -488,24 +493,9 @@ pub async fn conference_defaults(
         }
     }
     Ok(Json(FormDefaults {
-        title: if german {
-            &s.default_title_de
-        } else {
-            &s.default_title_en
-        }
-        .clone(),
-        description: if german {
-            &s.default_description_de
-        } else {
-            &s.default_description_en
-        }
-        .clone(),
-        location: if german {
-            &s.default_location_de
-        } else {
-            &s.default_location_en
-        }
-        .clone(),
+        title: texts.title,
+        description: texts.description,
+        location: texts.location,
         time_zone: prefs.time_zone.unwrap_or_else(|| s.time_zone.clone()),
         dial_in_minutes_before: 10,
         duration_minutes: 60,
@@ -513,6 +503,90 @@ pub async fn conference_defaults(
         participants,
         number: state.scheduler.dial_in_number.clone(),
     }))
+}
+
+/// The form's default texts in `lang`: the administrator's (set in the window), else the
+/// configured ones.
+pub async fn effective_texts(state: &ApiState, lang: &str) -> Result<ScheduleTexts, ApiError> {
+    if let Some(texts) = state.store.schedule_texts(lang).await? {
+        return Ok(texts);
+    }
+    let s = &state.scheduler.schedule;
+    let german = lang == "de";
+    let pick = |de: &String, en: &String| if german { de.clone() } else { en.clone() };
+    Ok(ScheduleTexts {
+        title: pick(&s.default_title_de, &s.default_title_en),
+        description: pick(&s.default_description_de, &s.default_description_en),
+        location: pick(&s.default_location_de, &s.default_location_en),
+    })
+}
+
+/// The scheduling form's default texts in English and German.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ScheduleTextsBody {
+    #[schema(value_type = Object)]
+    en: ScheduleTexts,
+    #[schema(value_type = Object)]
+    de: ScheduleTexts,
+}
+
+/// The scheduling form's default texts (administrators).
+#[utoipa::path(get, path = "/api/v1/settings/schedule", tag = "admin",
+    responses(
+        (status = 200, description = "OK", body = ScheduleTextsBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+    ))]
+pub async fn schedule_texts(
+    State(state): State<ApiState>,
+    principal: Principal,
+) -> Result<Json<ScheduleTextsBody>, ApiError> {
+    principal.require_admin()?;
+    Ok(Json(ScheduleTextsBody {
+        en: effective_texts(&state, "en").await?,
+        de: effective_texts(&state, "de").await?,
+    }))
+}
+
+/// Set the scheduling form's default texts (administrators); `<number>` and `<pin>` in a
+/// description are replaced when sending.
+#[utoipa::path(put, path = "/api/v1/settings/schedule", tag = "admin",
+    request_body = ScheduleTextsBody,
+    responses(
+        (status = 200, description = "Stored", body = ScheduleTextsBody),
+        (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
+    ))]
+pub async fn set_schedule_texts(
+    State(state): State<ApiState>,
+    principal: Principal,
+    request: Body<ScheduleTextsBody>,
+) -> Result<Json<ScheduleTextsBody>, ApiError> {
+    principal.require_admin()?;
+    let request = body(
+        request,
+        "en",
+        "{\"en\": {\"title\", \"description\", \"location\"}, \"de\": {…}}",
+    )?;
+    for texts in [&request.en, &request.de] {
+        if texts.title.trim().is_empty() || texts.title.chars().count() > 200 {
+            return Err(ApiError::invalid("title", "1 to 200 characters"));
+        }
+        if texts.location.chars().count() > 200 {
+            return Err(ApiError::invalid("location", "at most 200 characters"));
+        }
+        if texts.description.chars().count() > 10_000 {
+            return Err(ApiError::invalid(
+                "description",
+                "at most 10 000 characters",
+            ));
+        }
+    }
+    state.store.set_schedule_texts("en", &request.en).await?;
+    state.store.set_schedule_texts("de", &request.de).await?;
+    tracing::info!("scheduling default texts changed");
+    Ok(Json(request))
 }
 
 /// A mail of the outbox (the message itself left out).
