@@ -95,6 +95,13 @@ fn now() -> Timestamp {
     Timestamp::now()
 }
 
+/// Unix seconds as RFC 3339 (UTC), as the API shows times.
+pub fn rfc3339(unix: i64) -> String {
+    Timestamp::from_second(unix)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
 fn checked_email(text: &str, field: &'static str) -> Result<String, ScheduleError> {
     crate::accounts::parse_email(text).map_err(|m| invalid(field, m))
 }
@@ -286,7 +293,7 @@ impl Scheduler {
                     email,
                     phone,
                     call_at_start: p.call_at_start,
-                    link_token: Some(crate::api::secret("")[..40].to_owned()),
+                    link_token: Some(crate::api::link_token()),
                 });
             }
         }

@@ -7,6 +7,7 @@
 mod access;
 mod block;
 mod error;
+mod outbox;
 mod participant_log;
 mod phonebook;
 mod room;
@@ -16,12 +17,11 @@ mod sip_user;
 pub use access::{ApiToken, InviteeLink, WebSession};
 pub use block::RoomBlock;
 pub use error::StoreError;
+pub use outbox::OutboxMail;
 pub use participant_log::{CallHistory, HistoryChange, ParticipantEvent};
 pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatch};
 pub use room::{NewRoom, Room, RoomChanges};
-pub use schedule::{
-    Invitee, NewMail, OutboxMail, SchedulePreferences, ScheduleTexts, ScheduledConference,
-};
+pub use schedule::{Invitee, NewMail, SchedulePreferences, ScheduleTexts, ScheduledConference};
 pub use sip_user::{SipBinding, SipUser, UserChanges};
 
 use std::path::Path;

@@ -19,6 +19,7 @@ use super::conference::{Body, PlacedCall, RoomPath, body, link_url, place};
 use super::error::ErrorBody;
 use super::session::ClientAddr;
 use super::{ApiError, ApiState};
+use crate::scheduling::rfc3339;
 
 /// "Call me" limits: per link 3 calls, per source address 10, each in 10 minutes.
 pub type CallMeLimiter = LoginThrottle;
@@ -145,23 +146,9 @@ pub struct ScheduledInfo {
     ics: String,
 }
 
+/// Where the conference stands now.
 fn status(c: &konferenz_store::ScheduledConference) -> &'static str {
-    let now = jiff::Timestamp::now().as_second();
-    if c.cancelled_at.is_some() {
-        "cancelled"
-    } else if now < c.opens_at {
-        "upcoming"
-    } else if now < c.closes_at {
-        "open"
-    } else {
-        "over"
-    }
-}
-
-fn rfc3339(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    c.status(jiff::Timestamp::now().as_second())
 }
 
 #[derive(Deserialize, IntoParams)]

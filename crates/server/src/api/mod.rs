@@ -8,6 +8,7 @@
 //! conferences they scheduled, administrators on all), `admin` (administrators).
 
 mod auth;
+mod calls;
 mod conference;
 mod directory;
 mod error;
@@ -33,7 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::{hash, scheduled_id, secret};
-pub use conference::place;
+pub use conference::{link_token, place};
 pub use error::ApiError;
 
 use crate::bus::Bus;
@@ -129,16 +130,16 @@ pub fn router(state: ApiState) -> Router {
         .routes(routes!(conference::history))
         .routes(routes!(conference::invite))
         .routes(routes!(conference::dial_in))
-        .routes(routes!(conference::hang_up))
-        .routes(routes!(conference::mute))
-        .routes(routes!(conference::redial))
-        .routes(routes!(conference::hang_up_call))
-        .routes(routes!(conference::mute_call))
-        .routes(routes!(conference::mute_room))
-        .routes(routes!(conference::lock))
-        .routes(routes!(conference::end))
-        .routes(routes!(conference::blocks))
-        .routes(routes!(conference::unblock))
+        .routes(routes!(calls::hang_up))
+        .routes(routes!(calls::mute))
+        .routes(routes!(calls::redial))
+        .routes(routes!(calls::hang_up_call))
+        .routes(routes!(calls::mute_call))
+        .routes(routes!(calls::mute_room))
+        .routes(routes!(calls::lock))
+        .routes(routes!(calls::end))
+        .routes(routes!(calls::blocks))
+        .routes(routes!(calls::unblock))
         .routes(routes!(links::room_links))
         .routes(routes!(links::revoke))
         .routes(routes!(links::show))

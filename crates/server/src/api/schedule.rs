@@ -16,7 +16,7 @@ use super::conference::{Body, body};
 use super::error::ErrorBody;
 use super::{ApiError, ApiState};
 use crate::scheduling::{
-    ConferenceChanges, ConferenceRequest, Organiser, ParticipantRequest, ScheduleError,
+    ConferenceChanges, ConferenceRequest, Organiser, ParticipantRequest, ScheduleError, rfc3339,
 };
 
 impl From<ScheduleError> for ApiError {
@@ -127,28 +127,13 @@ pub struct ConferenceJson {
     participants: Vec<InviteeJson>,
 }
 
-fn rfc3339(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
 async fn conference_json(
     state: &ApiState,
     c: ScheduledConference,
 ) -> Result<ConferenceJson, ApiError> {
     let invitees = state.store.conference_invitees(c.id).await?;
     let mails = state.store.outbox(Some(c.id), 10_000).await?;
-    let now = jiff::Timestamp::now().as_second();
-    let status = if c.cancelled_at.is_some() {
-        "cancelled"
-    } else if now < c.opens_at {
-        "upcoming"
-    } else if now < c.closes_at {
-        "open"
-    } else {
-        "over"
-    };
+    let status = c.status(jiff::Timestamp::now().as_second());
     let participants = invitees
         .into_iter()
         .map(|i| {
