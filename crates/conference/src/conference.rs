@@ -419,7 +419,10 @@ impl Conference {
             return verdict;
         };
         if let Some(refusal) = outside_window {
-            return PinVerdict::Refused(refusal);
+            return match self.scheduled.get(&room).and_then(|s| s.language) {
+                Some(language) => PinVerdict::RefusedIn(refusal, language),
+                None => PinVerdict::Refused(refusal),
+            };
         }
         let number = self.calls[&call].number.clone();
         if self.is_locked(&room) {

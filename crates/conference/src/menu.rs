@@ -108,6 +108,8 @@ pub struct Menu {
     typed: Typed,
     /// `*` pressed with nothing typed: the next key may select a language.
     choosing_language: bool,
+    /// The caller picked the language with `*` and a digit; it then wins over a room's.
+    language_chosen: bool,
     wrong_tries: u8,
     silences: u8,
     /// Prompts still to play after the current one.
@@ -133,6 +135,7 @@ impl Menu {
             phase: Phase::Idle,
             typed: Typed::default(),
             choosing_language: false,
+            language_chosen: false,
             wrong_tries: 0,
             silences: 0,
             queue: VecDeque::with_capacity(4),
@@ -204,6 +207,12 @@ impl Menu {
             PinVerdict::Admit(room) => self.join(room),
             PinVerdict::Wrong => self.on_wrong_pin(now),
             PinVerdict::Refused(refusal) => self.leave(now, HangUpReason::Refused(refusal)),
+            PinVerdict::RefusedIn(refusal, language) => {
+                if !self.language_chosen {
+                    self.language = language;
+                }
+                self.leave(now, HangUpReason::Refused(refusal))
+            }
         }
     }
 
@@ -253,6 +262,7 @@ impl Menu {
 
     fn switch_language(&mut self, language: Language) {
         self.language = language;
+        self.language_chosen = true;
         self.say(&[Phrase::LanguageSwitched, Phrase::EnterPin]);
     }
 

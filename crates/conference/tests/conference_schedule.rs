@@ -173,3 +173,26 @@ fn a_refused_caller_hears_the_start_time_in_its_language() {
         [Phrase::StartsAt, Phrase::Number(14), Phrase::OClock]
     );
 }
+
+#[test]
+fn the_refusal_carries_the_conference_s_language() {
+    let mut c = conference();
+    c.set_scheduled([ScheduledRoom {
+        number: room("c1"),
+        pin: pin("482913"),
+        window: Window::new(ts("2026-12-07T08:00:00Z"), mins(60), mins(10), mins(5)).unwrap(),
+        time_zone: TimeZone::get("Europe/Zurich").unwrap(),
+        language: Some(Language::German),
+    }]);
+    let now = Instant::now();
+    dial_in(&mut c, 1);
+    assert_eq!(
+        c.pin_entered(now, ts("2026-12-07T07:00:00Z"), CallId(1), &pin("482913")),
+        PinVerdict::RefusedIn(Refusal::StartsAt { hour: 9, minute: 0 }, Language::German)
+    );
+    dial_in(&mut c, 2);
+    assert_eq!(
+        c.pin_entered(now, ts("2026-12-07T10:00:00Z"), CallId(2), &pin("482913")),
+        PinVerdict::RefusedIn(Refusal::Ended, Language::German)
+    );
+}

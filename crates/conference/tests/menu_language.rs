@@ -78,3 +78,32 @@ fn language_switch_not_offered_when_the_room_forbids_it() {
     assert_eq!(checked(&call.keys("*2222#")).as_deref(), Some("2222"));
     assert_eq!(call.menu.language(), Language::English);
 }
+
+#[test]
+fn a_scheduled_conference_refuses_in_its_own_language() {
+    let (mut call, _) = Call::start(Entry::Shared);
+    call.listen();
+    call.keys("482913#");
+    let refusal = Refusal::StartsAt {
+        hour: 9,
+        minute: 0,
+    };
+    assert_eq!(
+        call.verdict(PinVerdict::RefusedIn(refusal, Language::German)),
+        [Output::Play(de(StartsAt))],
+        "an English menu, a German conference: told in German"
+    );
+    assert_eq!(call.menu.language(), Language::German);
+}
+
+#[test]
+fn a_language_the_caller_chose_wins_over_the_conference_s() {
+    let (mut call, _) = Call::start(Entry::Shared);
+    call.keys("*1");
+    call.listen();
+    call.keys("482913#");
+    assert_eq!(
+        call.verdict(PinVerdict::RefusedIn(Refusal::Ended, Language::German)),
+        [Output::Play(en(ConferenceEnded))]
+    );
+}

@@ -1,7 +1,8 @@
 //! Scheduled conferences in the conference machine: their PINs open their rooms only inside
-//! the window (before: "this conference starts at HH:MM" in the conference's time zone;
-//! after: "this conference has ended"), the room hears a warning five minutes and one
-//! minute before the end, and when the window closes every call gets a BYE.
+//! the window (before: "this conference starts at HH:MM" in the conference's time zone; after:
+//! "this conference has ended"; both in the conference's language unless the caller chose
+//! one), the room hears a warning five minutes and one minute before the end, and when the
+//! window closes every call gets a BYE.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;

@@ -107,6 +107,9 @@ pub enum PinVerdict {
     Wrong,
     /// The PIN is not looked at, or its room may not be entered now.
     Refused(Refusal),
+    /// As `Refused`, told in the language of the room the PIN belongs to (a scheduled
+    /// conference's "starts at" and "has ended"), unless the caller chose a language.
+    RefusedIn(Refusal, Language),
 }
 
 /// Why the menu hung up; for the call's event and log line.
