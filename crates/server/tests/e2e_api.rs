@@ -673,3 +673,86 @@ fn controls_music_history_and_events_check_their_input() {
     );
     assert_eq!(anna.get("/api/v1/rooms/201").body["has_music"], false);
 }
+
+#[test]
+fn the_account_keeps_its_zone_and_language_and_changes_its_password() {
+    let server = server();
+    let base = server.http_base();
+    let anna = Client::login(&base, "201", PASSWORD);
+    let other_browser = Client::login(&base, "201", PASSWORD);
+    let fresh = anna.get("/api/v1/account");
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    assert_eq!(fresh.body["number"], "201");
+    assert_eq!(fresh.body["time_zone"], Value::Null);
+    assert_eq!(fresh.body["language"], Value::Null);
+    let server_zone = fresh.body["default_time_zone"].as_str().unwrap().to_owned();
+    assert_eq!(
+        anna.get("/api/v1/conferences/defaults").body["time_zone"],
+        server_zone.as_str(),
+        "without a choice the form starts in the server's zone"
+    );
+
+    for (body, field) in [
+        (json!({"time_zone": "Mars/Olympus"}), "time_zone"),
+        (json!({"language": "fr"}), "language"),
+        (json!({"zone": "Europe/Berlin"}), "time_zone"),
+    ] {
+        let refused = anna.send("PUT", "/api/v1/account", Some(body.clone()));
+        assert_eq!(refused.status, 422, "{body}: {:?}", refused.body);
+        assert_eq!(refused.body["error"]["field"], field, "{body}");
+    }
+    let saved = anna.send(
+        "PUT",
+        "/api/v1/account",
+        Some(json!({"time_zone": "America/New_York", "language": "de"})),
+    );
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(saved.body["time_zone"], "America/New_York");
+    let read = other_browser.get("/api/v1/account");
+    assert_eq!(read.body["time_zone"], "America/New_York");
+    assert_eq!(read.body["language"], "de");
+    assert_eq!(
+        anna.get("/api/v1/conferences/defaults").body["time_zone"],
+        "America/New_York"
+    );
+    assert_eq!(
+        client(&server, "100").get("/api/v1/account").body["time_zone"],
+        Value::Null,
+        "settings are per user"
+    );
+
+    let change = |current: &str, new: &str| {
+        anna.send(
+            "PUT",
+            "/api/v1/account/password",
+            Some(json!({"current_password": current, "new_password": new})),
+        )
+    };
+    let wrong = change("not it", "a new secret 2");
+    assert_eq!(wrong.status, 422, "{:?}", wrong.body);
+    assert_eq!(wrong.body["error"]["field"], "current_password");
+    let short = change(PASSWORD, "short");
+    assert_eq!(short.status, 422);
+    assert_eq!(short.body["error"]["field"], "new_password");
+    assert_eq!(change(PASSWORD, "a new secret 2").status, 204);
+    assert_eq!(
+        anna.get("/api/v1/account").status,
+        200,
+        "the session that changed it stays"
+    );
+    assert_eq!(
+        other_browser.get("/api/v1/account").status,
+        401,
+        "other sessions end"
+    );
+    let anonymous = Client::new(&base, Auth::None);
+    let old = anonymous.post(
+        "/api/v1/session",
+        json!({"login": "201", "password": PASSWORD}),
+    );
+    assert_eq!(old.status, 401);
+    Client::login(&base, "201", "a new secret 2");
+
+    let local = Client::new(&base, Auth::Bearer(server.admin_token()));
+    assert_eq!(local.get("/api/v1/account").status, 403);
+}

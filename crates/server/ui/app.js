@@ -4,7 +4,7 @@ import * as api from '/ui/api.js';
 import { h, fill, icon, button, notify, initials } from '/ui/dom.js';
 import { mountConference } from '/ui/conference.js';
 import { mountAdmin } from '/ui/admin.js';
-import { mountTokens, mountNotEnabled } from '/ui/account.js';
+import { mountTokens, mountNotEnabled, mountAccount, loadAccount, rememberLanguage } from '/ui/account.js';
 import { mountSchedule, mountChange } from '/ui/schedule.js';
 import { mountConferences, mountConferencePage } from '/ui/conferences.js';
 
@@ -17,7 +17,7 @@ const state = { user: null, rooms: null, roomsLoading: null, view: null, route: 
 const $ = (id) => document.getElementById(id);
 
 // ---- routing -----------------------------------------------------------------------------------
-// Routes live in the hash (#/room/800, #/closed/800, #/tokens, #/admin/users, #/schedule,
+// Routes live in the hash (#/room/800, #/closed/800, #/account, #/tokens, #/admin/users, #/schedule,
 // #/conferences, #/conferences/12, #/conferences/12/change …) so the server
 // only serves "/" and the back button and reload work.
 
@@ -40,6 +40,7 @@ async function render() {
   updateHeader(route);
 
   if (route.name === 'tokens') return show('tokens', (el) => mountTokens(el, ctx()));
+  if (route.name === 'account' && state.user.number) return show('account', (el) => mountAccount(el, ctx()));
   if (route.name === 'admin') {
     if (!state.user.admin) return show('forbidden', (el) => notAllowed(el));
     return show('admin-' + (route.arg || 'users'), (el) => mountAdmin(el, route.arg || 'users', ctx()));
@@ -152,7 +153,7 @@ function updateHeader(route) {
 
 function setupHeader() {
   for (const b of document.querySelectorAll('[data-lang]')) {
-    b.addEventListener('click', () => setLang(b.dataset.lang));
+    b.addEventListener('click', () => { setLang(b.dataset.lang); if (state.user) rememberLanguage(b.dataset.lang); });
   }
   $('room-select').addEventListener('change', (e) => go('#/room/' + encodeURIComponent(e.target.value)));
 
@@ -209,10 +210,13 @@ function sessionEnded() {
   showLogin();
 }
 
-function signedIn(answer) {
+async function signedIn(answer) {
+  api.setCsrf(answer.csrf);
+  // The account's zone and language apply before the first page is drawn (a language
+  // switch meanwhile redraws only the login form).
+  await loadAccount(answer.user);
   state.user = answer.user;
   state.rooms = null;
-  api.setCsrf(answer.csrf);
   document.body.classList.remove('logged-out');
   render();
 }
@@ -271,7 +275,7 @@ function mountLogin(root, message) {
     form.setAttribute('aria-busy', 'true');
     try {
       const { data } = await api.request('POST', '/session', { json: { login: login.value.trim(), password: password.value }, session: false });
-      signedIn(data);
+      await signedIn(data);
     } catch (err) {
       submit.disabled = false;
       if (err.status === 429) countdown(err.retryAfter ?? 30);

@@ -3,6 +3,7 @@ import { t, lang } from '/ui/i18n.js';
 import * as api from '/ui/api.js';
 import { h, fill, icon, button, toggleButton, srOnly, notify, announce, confirmDialog, copyText, formatDuration, initials } from '/ui/dom.js';
 import { inviteForm } from '/ui/invite.js';
+import { formatTime, viewerZone } from '/ui/zones.js';
 
 const REFETCH_DEBOUNCE_MS = 100;
 const FINISHED = new Set(['left', 'busy', 'declined', 'no-answer', 'failed']);
@@ -473,7 +474,7 @@ class ConferenceView {
   }
 
   clock(unixSeconds) {
-    return new Intl.DateTimeFormat(lang(), { hour: '2-digit', minute: '2-digit' }).format(new Date(unixSeconds * 1000));
+    return formatTime(unixSeconds * 1000);
   }
 
   updateTimers() {
@@ -609,7 +610,7 @@ class ConferenceView {
   }
 
   dateTime(unix) {
-    return new Intl.DateTimeFormat(lang(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(unix * 1000));
+    return new Intl.DateTimeFormat(lang(), { dateStyle: 'short', timeStyle: 'short', timeZone: viewerZone() }).format(new Date(unix * 1000));
   }
 
   async hangup(call, block) {

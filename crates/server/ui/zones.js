@@ -36,13 +36,23 @@ export function allZones(...wanted) {
   let zones = [];
   try { zones = Intl.supportedValuesOf('timeZone'); } catch { zones = []; }
   const set = new Set(zones);
-  for (const z of ['UTC', viewerZone(), ...wanted]) if (z) set.add(z);
+  for (const z of ['UTC', browserZone(), ...wanted]) if (z) set.add(z);
   return [...set].sort((a, b) => a.localeCompare(b));
 }
 
-/** The viewer's own time zone (the browser's). */
-export function viewerZone() {
+let chosenZone = null;
+
+/** The time zone the user chose on the Account page (null: none; the browser's applies). */
+export function setChosenZone(zone) { chosenZone = knownZone(zone) ? zone : null; }
+
+/** The browser's time zone. */
+export function browserZone() {
   try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch { return 'UTC'; }
+}
+
+/** The viewer's own time zone: the one chosen on the Account page, else the browser's. */
+export function viewerZone() {
+  return chosenZone || browserZone();
 }
 
 /**
@@ -91,7 +101,7 @@ export function nextStart(zone) {
 /** "Wed, 9 Dec 2026, 09:30 – 10:30" in `zone` (the viewer's when omitted). */
 export function formatRange(startMs, endMs, zone, withZone = false) {
   const opts = { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' };
-  if (zone) opts.timeZone = zone;
+  opts.timeZone = zone || viewerZone();
   if (withZone) opts.timeZoneName = 'short';
   const f = new Intl.DateTimeFormat(lang(), opts);
   try { return f.formatRange(new Date(startMs), new Date(endMs)); } catch { return `${f.format(new Date(startMs))} – ${f.format(new Date(endMs))}`; }
@@ -100,12 +110,12 @@ export function formatRange(startMs, endMs, zone, withZone = false) {
 /** "09:30" in `zone`. */
 export function formatTime(ms, zone) {
   const opts = { hour: '2-digit', minute: '2-digit' };
-  if (zone) opts.timeZone = zone;
+  opts.timeZone = zone || viewerZone();
   return new Intl.DateTimeFormat(lang(), opts).format(new Date(ms));
 }
 
 /** "9 Dec 2026, 09:30" in the viewer's zone; for unix seconds. */
 export function formatUnix(unix) {
   if (unix === null || unix === undefined) return '';
-  return new Intl.DateTimeFormat(lang(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(unix * 1000));
+  return new Intl.DateTimeFormat(lang(), { dateStyle: 'medium', timeStyle: 'short', timeZone: viewerZone() }).format(new Date(unix * 1000));
 }

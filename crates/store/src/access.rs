@@ -181,6 +181,20 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of a user but one (the user changed their own password there).
+    pub async fn delete_sessions_except(
+        &self,
+        user: &str,
+        keep_id_hash: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM web_sessions WHERE user = ?1 AND id_hash <> ?2")
+            .bind(user)
+            .bind(keep_id_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Stores a new API token's hash for `user`; [`StoreError::NoSuchUser`] if there is none.
     pub async fn create_api_token(
         &self,

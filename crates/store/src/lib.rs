@@ -13,6 +13,7 @@ mod phonebook;
 mod room;
 mod schedule;
 mod sip_user;
+mod user_settings;
 
 pub use access::{ApiToken, InviteeLink, WebSession};
 pub use block::RoomBlock;
@@ -23,6 +24,7 @@ pub use phonebook::{ImportOutcome, PhonebookEntry, PhonebookError, PhonebookMatc
 pub use room::{NewRoom, Room, RoomChanges};
 pub use schedule::{Invitee, NewMail, SchedulePreferences, ScheduleTexts, ScheduledConference};
 pub use sip_user::{SipBinding, SipUser, UserChanges};
+pub use user_settings::UserSettings;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -74,7 +74,6 @@ pub struct NewMail {
 /// What a user entered last time (prefilled next time).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SchedulePreferences {
-    pub time_zone: Option<String>,
     pub reply_to: Option<String>,
     pub participants: Vec<String>,
 }
@@ -406,18 +405,16 @@ impl Store {
         &self,
         user: &str,
     ) -> Result<SchedulePreferences, StoreError> {
-        let row = sqlx::query(
-            "SELECT time_zone, reply_to, participants FROM schedule_preferences WHERE user = ?1",
-        )
-        .bind(user)
-        .fetch_optional(self.pool())
-        .await?;
+        let row =
+            sqlx::query("SELECT reply_to, participants FROM schedule_preferences WHERE user = ?1")
+                .bind(user)
+                .fetch_optional(self.pool())
+                .await?;
         let Some(row) = row else {
             return Ok(SchedulePreferences::default());
         };
         let participants: String = row.try_get("participants")?;
         Ok(SchedulePreferences {
-            time_zone: row.try_get("time_zone")?,
             reply_to: row.try_get("reply_to")?,
             participants: serde_json::from_str(&participants).unwrap_or_default(),
         })
@@ -432,13 +429,12 @@ impl Store {
         let participants =
             serde_json::to_string(&prefs.participants).unwrap_or_else(|_| "[]".into());
         sqlx::query(
-            "INSERT INTO schedule_preferences (user, time_zone, reply_to, participants) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user) DO UPDATE SET \
-             time_zone = excluded.time_zone, reply_to = excluded.reply_to, \
+            "INSERT INTO schedule_preferences (user, reply_to, participants) \
+             VALUES (?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET \
+             reply_to = excluded.reply_to, \
              participants = excluded.participants",
         )
         .bind(user)
-        .bind(&prefs.time_zone)
         .bind(&prefs.reply_to)
         .bind(participants)
         .execute(self.pool())
@@ -661,7 +657,6 @@ mod tests {
         assert_eq!(states, ["sent", "queued", "failed"]);
 
         let prefs = SchedulePreferences {
-            time_zone: Some("Europe/Berlin".into()),
             reply_to: Some("anna@example.org".into()),
             participants: vec!["b@example.org".into()],
         };

@@ -7,6 +7,7 @@
 //! organisers on the rooms they own or were given), `conferences` (organisers on the
 //! conferences they scheduled, administrators on all), `admin` (administrators).
 
+mod account;
 mod auth;
 mod calls;
 mod conference;
@@ -121,6 +122,8 @@ impl utoipa::Modify for Security {
 pub fn router(state: ApiState) -> Router {
     let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::current, session::logout))
+        .routes(routes!(account::get_account, account::put_account))
+        .routes(routes!(account::change_password))
         .routes(routes!(rooms::list, rooms::create))
         .routes(routes!(rooms::read, rooms::update, rooms::delete))
         .routes(routes!(rooms::set_pin, rooms::clear_pin))

@@ -217,7 +217,6 @@ pub async fn create_conference(
     let participants: Vec<ParticipantRequest> =
         request.participants.into_iter().map(Into::into).collect();
     let remembered = SchedulePreferences {
-        time_zone: Some(request.time_zone.clone()),
         reply_to: request.reply_to.clone(),
         participants: participants.iter().map(|p| p.email.clone()).collect(),
     };
@@ -238,6 +237,15 @@ pub async fn create_conference(
         .store
         .set_schedule_preferences(&organiser.number, &remembered)
         .await?;
+    // A user who never chose a time zone keeps the one they scheduled in.
+    let mut settings = state.store.user_settings(&organiser.number).await?;
+    if settings.time_zone.is_none() {
+        settings.time_zone = Some(c.time_zone.clone());
+        state
+            .store
+            .set_user_settings(&organiser.number, &settings)
+            .await?;
+    }
     state.mail_wake.notify_one();
     tracing::info!(conference = c.id, owner = %c.owner, "conference scheduled");
     let json = conference_json(&state, c).await?;
@@ -461,9 +469,12 @@ pub async fn conference_defaults(
         "en"
     };
     let texts = effective_texts(&state, lang).await?;
-    let prefs = match &principal.number {
-        Some(n) => state.store.schedule_preferences(n).await?,
-        None => SchedulePreferences::default(),
+    let (prefs, settings) = match &principal.number {
+        Some(n) => (
+            state.store.schedule_preferences(n).await?,
+            state.store.user_settings(n).await?,
+        ),
+        None => Default::default(),
     };
     let mut participants = Vec::new();
     if let Some(own) = &principal.email {
@@ -481,7 +492,7 @@ pub async fn conference_defaults(
         title: texts.title,
         description: texts.description,
         location: texts.location,
-        time_zone: prefs.time_zone.unwrap_or_else(|| s.time_zone.clone()),
+        time_zone: settings.time_zone.unwrap_or_else(|| s.time_zone.clone()),
         dial_in_minutes_before: 10,
         duration_minutes: 60,
         reply_to: prefs.reply_to.or_else(|| principal.email.clone()),

@@ -2,7 +2,8 @@
 // open the form from the window, check the defaults, be refused an invalid address and fix
 // it, send and see number and PIN, watch the mails go from Queued to Sent, add a participant
 // the mail server refuses, change the duration, find reply-to and participants remembered,
-// cancel; German, phone-sized, Administration › Outbox, and a server without a dial-in number.
+// cancel; German, phone-sized, Administration › Outbox, a server without a dial-in number,
+// Administration › Invitation texts, and My account (time zone, language, password).
 //
 // Started by tests/e2e_schedule_window.rs, which runs the server (its SMTP server is down at
 // first) and sets:
@@ -441,6 +442,65 @@ async function scenarios(browser) {
   await see(u.getByRole('heading', { level: 2, name: 'Scheduling is not set up', exact: true }), 'the not-set-up notice');
   check(await u.getByRole('button', { name: 'Send invitation' }).count() === 0, 'the form is offered anyway');
   log(`11 without a dial-in number: "Scheduling is not set up", no form (${secs(Date.now() - t)}) — ${await shot(u, 'not-configured')}`);
+
+  // 12. Administration › Invitation texts: what the administrator saves is what the form starts with.
+  t = Date.now();
+  await d.getByRole('link', { name: 'Invitation texts', exact: true }).click();
+  await see(d.getByRole('heading', { level: 1, name: 'Invitation texts', exact: true }), 'Administration › Invitation texts');
+  await see(d.locator('#texts-en-title'), 'the English title field');
+  check(await d.locator('#texts-en-title').inputValue() === 'Telephone conference', 'the configured English title is not shown');
+  check(await d.locator('#texts-de-title').inputValue() === 'Telefonkonferenz', 'the configured German title is not shown');
+  await d.locator('#texts-en-title').fill('Weekly board call');
+  await d.locator('#texts-en-location').fill('Board room and by phone');
+  await d.getByRole('button', { name: 'Save texts', exact: true }).click();
+  await see(d.getByText('Texts saved.', { exact: true }), 'the confirmation');
+  const textsShot = await shot(d, 'admin-texts', { fullPage: true });
+  await d.goto(BASE + '/#/schedule');
+  await until(d, () => document.querySelector('#sf-title')?.value === 'Weekly board call', null, 'the administrator’s title in a new form');
+  check(await field(d, 'Location').inputValue() === 'Board room and by phone', 'the administrator’s location is not the form’s');
+  log(`12 Invitation texts: saved, a new form starts with "Weekly board call" (${secs(Date.now() - t)}) — ${textsShot}, `
+    + `${await shot(d, 'form-with-admin-texts')}`);
+
+  // 13. My account: a time zone the window then shows times in, a language that follows the user to
+  // another browser, and a new password (the wrong current one and a mismatch refused first).
+  t = Date.now();
+  await a.goto(BASE + '/#/account');
+  await see(a.getByRole('heading', { level: 1, name: 'My account', exact: true }), 'My account');
+  await see(a.getByText('anna@example.org', { exact: true }), 'the account’s e-mail');
+  check(await field(a, 'Time zone').inputValue() === 'Europe/London', 'the zone scheduled in is not the account’s');
+  await field(a, 'Time zone').selectOption('Asia/Tokyo');
+  await a.getByRole('combobox', { name: 'Language', exact: true }).selectOption('de');
+  await a.getByRole('button', { name: 'Save settings', exact: true }).click();
+  await see(a.getByRole('heading', { level: 1, name: 'Mein Konto', exact: true }), 'the page in German after saving');
+  await see(a.getByText('Einstellungen gespeichert.', { exact: true }), 'the German confirmation');
+  await field(a, 'Aktuelles Passwort').fill('not my password');
+  await field(a, 'Neues Passwort').fill('a new secret 2');
+  await field(a, 'Neues Passwort wiederholen').fill('a new secret 3');
+  await a.getByRole('button', { name: 'Passwort ändern', exact: true }).click();
+  await see(a.getByText('Die beiden neuen Passwörter stimmen nicht überein.', { exact: true }), 'the mismatch');
+  await field(a, 'Neues Passwort wiederholen').fill('a new secret 2');
+  await a.getByRole('button', { name: 'Passwort ändern', exact: true }).click();
+  await see(a.getByText('Das ist nicht Ihr aktuelles Passwort.', { exact: true }), 'the wrong current password');
+  check(await field(a, 'Aktuelles Passwort').getAttribute('aria-invalid') === 'true', 'the wrong field is not marked');
+  await field(a, 'Aktuelles Passwort').fill(PASSWORD);
+  await a.getByRole('button', { name: 'Passwort ändern', exact: true }).click();
+  await see(a.getByText('Passwort geändert. Ihre anderen Browser-Sitzungen wurden abgemeldet.', { exact: true }), 'the change');
+  await a.setViewportSize({ width: 360, height: 740 });
+  const accountWidth = await noOverflow(a, 'My account');
+  const accountShot = await shot(a, 'account-phone', { fullPage: true });
+  await a.setViewportSize({ width: 1280, height: 900 });
+  await a.goto(BASE + '/#/conferences');
+  await see(a.getByText(/Asia\/Tokyo/).first(), 'times in the account’s zone on the conferences page');
+  // Another browser (English, New York): the new password, and the window comes up in German.
+  const e = await newPage(browser, 'E');
+  await e.goto(BASE + '/');
+  await see(e.getByRole('heading', { name: 'Log in to konferenz', level: 1 }), 'the login page');
+  await e.getByLabel('Login', { exact: true }).fill('201');
+  await e.getByLabel('Password', { exact: true }).fill('a new secret 2');
+  await e.getByRole('button', { name: 'Log in', exact: true }).click();
+  await see(e.getByRole('heading', { level: 1, name: 'Mein Raum (201)', exact: true }), 'Anna’s window in German in another browser');
+  log(`13 My account: Asia/Tokyo and German saved, mismatch and wrong password refused, changed; another browser logs in `
+    + `with it in German; 360 px scrollWidth ${accountWidth} (${secs(Date.now() - t)}) — ${accountShot}, ${await shot(e, 'account-language-elsewhere')}`);
 
   check(pageErrors.length === 0, `errors in the pages:\n${pageErrors.join('\n')}`);
   console.log('DONE');
