@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use konferenz_media::{
-    FRAME_SAMPLES, Frame, FrameKind, LegConfig, LoopPlayer, MAX_PACKET, MediaLeg, Mixer,
+    FRAME_SAMPLES, Frame, FrameKind, LegConfig, LegStats, LoopPlayer, MAX_PACKET, MediaLeg, Mixer,
 };
 use tracing::{debug, info};
 
@@ -192,6 +192,14 @@ impl<T> Room<T> {
         self.participants.is_empty()
     }
 
+    /// A participant's media counters (dropped foreign datagrams included).
+    pub fn participant_stats(&self, call: CallId) -> Option<LegStats> {
+        self.participants
+            .iter()
+            .find(|p| p.call == call)
+            .map(|p| p.stats())
+    }
+
     /// Applies a command; returns false on `Close`.
     pub fn command(&mut self, now: Instant, command: RoomCommand<T>) -> bool {
         match command {
@@ -258,7 +266,7 @@ impl<T> Room<T> {
             RoomCommand::Leave { call } => {
                 if let Some(mut p) = self.remove(call) {
                     debug!(call = %call, stats = ?p.leg.stats(), "media statistics");
-                    self.metrics.leg(p.leg.stats(), &mut p.reported);
+                    self.metrics.leg(p.stats(), &mut p.reported);
                     if p.is_joined() {
                         self.metrics.participants(-1);
                         info!(room = %self.number, call = %call, participants = self.joined_count(), "left");
@@ -408,7 +416,7 @@ impl<T> Room<T> {
         self.stats.ticks += 1;
         if self.stats.ticks.is_multiple_of(LEG_FLUSH_TICKS) {
             for p in &mut self.participants {
-                self.metrics.leg(p.leg.stats(), &mut p.reported);
+                self.metrics.leg(p.stats(), &mut p.reported);
             }
         }
         // RTCP comes every few seconds: it is read every 10th tick (staggered).
@@ -515,7 +523,7 @@ impl<T> Room<T> {
     /// The room ends: its participants and itself leave the gauges.
     pub fn closed(&mut self) {
         for p in &mut self.participants {
-            self.metrics.leg(p.leg.stats(), &mut p.reported);
+            self.metrics.leg(p.stats(), &mut p.reported);
         }
         let joined = self.joined_count() as i64;
         self.metrics.participants(-joined);

@@ -84,10 +84,7 @@ fn a_scheduled_conference_refuses_in_its_own_language() {
     let (mut call, _) = Call::start(Entry::Shared);
     call.listen();
     call.keys("482913#");
-    let refusal = Refusal::StartsAt {
-        hour: 9,
-        minute: 0,
-    };
+    let refusal = Refusal::StartsAt { hour: 9, minute: 0 };
     assert_eq!(
         call.verdict(PinVerdict::RefusedIn(refusal, Language::German)),
         [Output::Play(de(StartsAt))],

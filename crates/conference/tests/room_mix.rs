@@ -151,20 +151,91 @@ fn a_stranger_cannot_take_over_a_participants_stream() {
         "the stranger hears nothing of the room"
     );
     assert!(phone.heard().is_some(), "the phone still gets the room");
-    // The phone goes quiet for longer than the re-latch time: its new address (here the
-    // stranger's, as after a NAT rebinding) is followed.
-    let later = at + RELATCH_AFTER + Duration::from_millis(20);
-    for n in 0..10u32 {
+    // The phone goes quiet for longer than the re-latch time: a stranger still cannot take
+    // the stream, however fast it sends, without the stream's SSRC and sequence.
+    let mut later = at + RELATCH_AFTER + Duration::from_millis(20);
+    stranger.heard();
+    for _ in 0..50u32 {
+        later += Duration::from_millis(20);
+        for _ in 0..5 {
+            stranger.send_frame(addrs[0]);
+        }
+        room.tick(later, &mut FakeIo, &mut events);
+    }
+    assert_eq!(
+        stranger.heard(),
+        None,
+        "a silent phone's stream stays its own"
+    );
+    let foreign = room.participant_stats(CallId(0)).unwrap().foreign;
+    assert!(
+        foreign >= 250 + 50,
+        "dropped packets are counted: {foreign}"
+    );
+    // Even the right SSRC from elsewhere is refused when the sequence does not continue.
+    let mut guesser = TestPhone::new(&net, 100, 9000);
+    guesser.seq = phone.seq.wrapping_add(5000);
+    for _ in 0..10u32 {
+        later += Duration::from_millis(20);
+        guesser.send_frame(addrs[0]);
+        room.tick(later, &mut FakeIo, &mut events);
+    }
+    assert_eq!(guesser.heard(), None, "right SSRC, wrong sequence: refused");
+}
+
+#[test]
+fn a_phone_that_moves_keeps_its_stream_and_a_stranger_racing_it_loses() {
+    let net = Net::new();
+    let mut room = room(0);
+    let t0 = Instant::now();
+    let mut phone = TestPhone::new(&net, 1, 1000);
+    let mut other = TestPhone::new(&net, 2, 3000);
+    let mut stranger = TestPhone::new(&net, 9, 9000);
+    let addrs = join_all(&net, &mut room, t0, &[&phone, &other]);
+    let mut events = Vec::new();
+    // A stranger's packet arrives first; the phone's own (its SDP's address) takes over.
+    stranger.send_frame(addrs[0]);
+    room.tick(t0, &mut FakeIo, &mut events);
+    let mut at = t0;
+    for n in 1..20u32 {
+        at = t0 + Duration::from_millis(20 * u64::from(n));
+        phone.send_frame(addrs[0]);
+        other.send_frame(addrs[1]);
         stranger.send_frame(addrs[0]);
-        room.tick(
-            later + Duration::from_millis(20 * u64::from(n)),
-            &mut FakeIo,
-            &mut events,
-        );
+        room.tick(at, &mut FakeIo, &mut events);
+    }
+    stranger.levels();
+    let heard = other.heard().expect("audio arrives");
+    assert!(
+        (i32::from(heard) - 1000).abs() < 50,
+        "the phone is heard: {heard}"
+    );
+    for _ in 0..3 {
+        at += Duration::from_millis(20);
+        stranger.send_frame(addrs[0]);
+        room.tick(at, &mut FakeIo, &mut events);
+    }
+    assert_eq!(stranger.heard(), None, "the stranger gets nothing");
+
+    // The phone's NAT binding changes: it goes quiet, then sends from a new address with
+    // its SSRC and the next sequence numbers (a few lost on the way). The stream follows.
+    let mut moved = TestPhone::new(&net, 1, 1000);
+    moved.seq = phone.seq.wrapping_add(3);
+    at += RELATCH_AFTER + Duration::from_millis(20);
+    for _ in 0..10u32 {
+        at += Duration::from_millis(20);
+        moved.send_frame(addrs[0]);
+        other.send_frame(addrs[1]);
+        room.tick(at, &mut FakeIo, &mut events);
     }
     assert!(
-        stranger.heard().is_some(),
-        "re-latched after the old source fell silent"
+        moved.heard().is_some(),
+        "the room's audio follows the phone"
+    );
+    let heard = other.heard().expect("audio arrives");
+    assert!(
+        (i32::from(heard) - 1000).abs() < 50,
+        "and it is still heard: {heard}"
     );
 }
 

@@ -95,6 +95,9 @@ pub struct LegStats {
     pub frames_concealed: u64,
     /// Datagrams that were not valid RTP/RTCP.
     pub malformed: u64,
+    /// Datagrams from an address other than the stream's latched source, dropped (filled
+    /// in by the room, which owns the latch).
+    pub foreign: u64,
     /// Interarrival jitter (RFC 3550 §6.4.1) in RTP timestamp units.
     pub jitter: u32,
 }

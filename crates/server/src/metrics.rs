@@ -78,6 +78,7 @@ pub struct MediaMetrics {
     pub rtp_packets_received: Counter,
     pub rtp_packets_sent: Counter,
     pub rtp_packets_malformed: Counter,
+    pub rtp_packets_foreign: Counter,
     pub jitter_packets_discarded: Counter,
     pub jitter_frames_concealed: Counter,
 }
@@ -107,6 +108,10 @@ impl MediaMetrics {
             (
                 &self.rtp_packets_malformed,
                 delta(now.malformed, reported.malformed),
+            ),
+            (
+                &self.rtp_packets_foreign,
+                delta(now.foreign, reported.foreign),
             ),
             (
                 &self.jitter_packets_discarded,
@@ -320,6 +325,11 @@ impl Metrics {
             m.rtp_packets_malformed.clone(),
         );
         registry.register(
+            "rtp_packets_foreign",
+            "Datagrams on a participant's RTP/RTCP port from an address other than its latched source, dropped",
+            m.rtp_packets_foreign.clone(),
+        );
+        registry.register(
             "jitter_packets_discarded",
             "RTP packets the jitter buffer dropped: too late to play, or duplicates",
             m.jitter_packets_discarded.clone(),
@@ -424,6 +434,7 @@ mod tests {
             "konferenz_rtp_packets_received",
             "konferenz_rtp_packets_sent",
             "konferenz_rtp_packets_malformed",
+            "konferenz_rtp_packets_foreign",
             "konferenz_jitter_packets_discarded",
             "konferenz_jitter_frames_concealed",
             "konferenz_calls_active",

@@ -80,6 +80,7 @@ impl<T> Participant<T> {
         mode: Mode,
         language: Language,
     ) -> Self {
+        let signalled = target.remote;
         Self {
             call,
             rtcp_remote: target.remote.map(rtcp_of),
@@ -96,8 +97,16 @@ impl<T> Participant<T> {
             talk: TalkDetector::default(),
             language,
             reported: LegStats::default(),
-            rtp_latch: Latch::default(),
-            rtcp_latch: Latch::default(),
+            rtp_latch: Latch::signalled(signalled),
+            rtcp_latch: Latch::signalled(signalled.map(rtcp_of)),
+        }
+    }
+
+    /// The leg's counters with the latches' dropped datagrams.
+    pub fn stats(&self) -> LegStats {
+        LegStats {
+            foreign: self.rtp_latch.foreign + self.rtcp_latch.foreign,
+            ..self.leg.stats()
         }
     }
 
@@ -108,6 +117,8 @@ impl<T> Participant<T> {
     /// Applies renegotiated media.
     pub fn update(&mut self, target: MediaTarget) {
         self.leg.reconfigure(target.config);
+        self.rtp_latch.signalled = target.remote;
+        self.rtcp_latch.signalled = target.remote.map(rtcp_of);
         self.rtcp_remote = target.remote.map(rtcp_of);
         self.target = target;
     }
@@ -128,8 +139,9 @@ impl<T> Participant<T> {
             take(leg, now, from, bytes, &mut target.remote, rtp_latch)
         });
         if rtcp {
+            let stream = rtp_latch.ssrc;
             io.receive(handle, true, |from, bytes| {
-                take(leg, now, from, bytes, rtcp_remote, rtcp_latch)
+                take_rtcp(leg, now, from, bytes, rtcp_remote, rtcp_latch, stream)
             });
         }
     }
@@ -161,42 +173,128 @@ fn rtcp_of(rtp: SocketAddr) -> SocketAddr {
     SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1))
 }
 
-/// A stream's latched source (symmetric RTP): the first valid packet's address becomes
-/// where we send, and only that source is heard while it keeps sending. A stranger sending
-/// to the port cannot take the stream over; a phone whose address changed (NAT rebinding)
-/// is followed once its old address has been silent for [`RELATCH_AFTER`].
+/// A stream's latched source (symmetric RTP): where we send to, and the only source heard.
+///
+/// - The first valid packet latches its source, its SSRC and (RTP) sequence number; a
+///   packet from the address the participant's SDP named takes over from any other source
+///   (a stranger who raced the phone's first packet loses the stream at once).
+/// - While latched, packets from other addresses are counted in [`Latch::foreign`] and
+///   dropped, however many arrive.
+/// - The stream moves to a new address (a NAT rebinding, a phone that changed networks)
+///   only if the latched source has been silent for [`RELATCH_AFTER`] *and* the new
+///   packet continues the stream: the same SSRC and (RTP) a sequence number at most
+///   [`MAX_SEQ_GAP`] ahead of the last one heard. RTCP from elsewhere than the signalled
+///   address latches (first, or after the silence) only if its sender SSRC is the RTP
+///   stream's. An attacker who does not see the call's packets
+///   would have to guess 48 bits (SSRC and sequence) in one go.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Latch {
     source: Option<SocketAddr>,
     last: Option<Instant>,
-    /// Packets dropped because they came from elsewhere while the source was live.
+    /// SSRC of the latched stream (RTCP: of its sender).
+    ssrc: Option<u32>,
+    /// Newest RTP sequence number heard from the latched source.
+    seq: u16,
+    /// The address the participant's SDP named (RTP) or its RTCP port.
+    signalled: Option<SocketAddr>,
+    /// Datagrams dropped because they came from a source other than the latched one.
     pub foreign: u64,
 }
 
-/// How long the latched source must be silent before another may take its place.
+/// How long the latched source must be silent before the stream may move elsewhere.
 pub const RELATCH_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How far ahead a moved stream's first sequence number may be (packets lost in the move).
+pub const MAX_SEQ_GAP: u16 = 1000;
+
+/// SSRC and sequence number of an RTP packet (version 2), if it looks like one.
+fn rtp_ids(bytes: &[u8]) -> Option<(u32, u16)> {
+    if bytes.len() < 12 || bytes[0] >> 6 != 2 {
+        return None;
+    }
+    let seq = u16::from_be_bytes([bytes[2], bytes[3]]);
+    let ssrc = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    Some((ssrc, seq))
+}
+
+/// The sender SSRC of an RTCP compound packet (version 2), if it looks like one.
+fn rtcp_ssrc(bytes: &[u8]) -> Option<u32> {
+    if bytes.len() < 8 || bytes[0] >> 6 != 2 {
+        return None;
+    }
+    Some(u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]))
+}
+
 impl Latch {
-    /// Whether a packet from `from` may be heard now.
-    fn admits(&self, now: Instant, from: SocketAddr) -> bool {
-        match (self.source, self.last) {
-            (Some(source), Some(last)) if source != from => {
-                now.saturating_duration_since(last) >= RELATCH_AFTER
-            }
-            _ => true,
+    /// A latch that prefers `signalled` (the SDP's address) as its source.
+    pub fn signalled(signalled: Option<SocketAddr>) -> Self {
+        Latch {
+            signalled,
+            ..Latch::default()
         }
     }
 
+    /// The source heard now, if any.
+    pub fn source(&self) -> Option<SocketAddr> {
+        self.source
+    }
+
+    /// Whether an RTP packet from `from` with these ids may be heard now.
+    fn admits_rtp(&self, now: Instant, from: SocketAddr, ids: Option<(u32, u16)>) -> bool {
+        let Some(source) = self.source else {
+            return true;
+        };
+        if source == from || self.signalled == Some(from) {
+            return true;
+        }
+        let (Some((ssrc, seq)), Some(latched)) = (ids, self.ssrc) else {
+            return false;
+        };
+        let ahead = seq.wrapping_sub(self.seq);
+        self.silent(now) && ssrc == latched && (1..=MAX_SEQ_GAP).contains(&ahead)
+    }
+
+    /// Whether an RTCP packet from `from` may be heard now; `stream` is the SSRC of the
+    /// participant's latched RTP stream. Besides the signalled address, only a sender that
+    /// names that SSRC may latch (first) or move (after the silence) the RTCP source.
+    fn admits_rtcp(
+        &self,
+        now: Instant,
+        from: SocketAddr,
+        ssrc: Option<u32>,
+        stream: Option<u32>,
+    ) -> bool {
+        if self.source == Some(from) || self.signalled == Some(from) {
+            return true;
+        }
+        let continues = ssrc.is_some() && ssrc == stream;
+        match self.source {
+            None => continues,
+            Some(_) => continues && self.silent(now),
+        }
+    }
+
+    fn silent(&self, now: Instant) -> bool {
+        self.last
+            .is_none_or(|last| now.saturating_duration_since(last) >= RELATCH_AFTER)
+    }
+
     /// A valid packet from `from` was heard.
-    fn heard(&mut self, now: Instant, from: SocketAddr) {
+    fn heard(&mut self, now: Instant, from: SocketAddr, ssrc: Option<u32>, seq: Option<u16>) {
         self.source = Some(from);
         self.last = Some(now);
+        if ssrc.is_some() {
+            self.ssrc = ssrc;
+        }
+        if let Some(seq) = seq {
+            self.seq = seq;
+        }
     }
 }
 
-/// One datagram from `from`: heard if the latch admits it (see [`Latch`]); a valid packet
-/// (re)latches and sets where we send to (phones behind NAT send from elsewhere than their
-/// SDP says).
+/// One RTP datagram from `from`: heard if the latch admits it (see [`Latch`]); a valid
+/// packet (re)latches and sets where we send to (phones behind NAT send from elsewhere than
+/// their SDP says).
 fn take(
     leg: &mut MediaLeg,
     now: Instant,
@@ -205,12 +303,36 @@ fn take(
     remote: &mut Option<SocketAddr>,
     latch: &mut Latch,
 ) {
-    if !latch.admits(now, from) {
+    let ids = rtp_ids(bytes);
+    if !latch.admits_rtp(now, from, ids) {
         latch.foreign += 1;
         return;
     }
     if leg.receive(now, bytes).is_ok() {
-        latch.heard(now, from);
+        latch.heard(now, from, ids.map(|i| i.0), ids.map(|i| i.1));
+        if *remote != Some(from) {
+            *remote = Some(from);
+        }
+    }
+}
+
+/// One RTCP datagram from `from`, by the same rules (see [`Latch`]).
+fn take_rtcp(
+    leg: &mut MediaLeg,
+    now: Instant,
+    from: SocketAddr,
+    bytes: &[u8],
+    remote: &mut Option<SocketAddr>,
+    latch: &mut Latch,
+    stream: Option<u32>,
+) {
+    let ssrc = rtcp_ssrc(bytes);
+    if !latch.admits_rtcp(now, from, ssrc, stream) {
+        latch.foreign += 1;
+        return;
+    }
+    if leg.receive(now, bytes).is_ok() {
+        latch.heard(now, from, ssrc, None);
         if *remote != Some(from) {
             *remote = Some(from);
         }
