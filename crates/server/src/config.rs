@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod dialin;
+mod limits;
 mod mail;
 mod registrar;
 mod trunk;
 
 pub use dialin::{DialinConfig, PhonebookConfig, PromptsConfig, ThrottleSettings};
+pub use limits::LimitsConfig;
 pub use mail::{MailConfig, ScheduleConfig};
 pub use registrar::RegistrarConfig;
 pub use trunk::TrunkConfig;
@@ -180,6 +182,16 @@ overridden by the environment variable shown; defaults in brackets):
   default_title_en/_de, default_location_en/_de, default_description_en/_de
       The form's defaults; <number> and <pin> in the description are replaced.
 
+  [limits]
+  tcp_connections     KONFERENZ_LIMITS__TCP_CONNECTIONS     [2048]
+  tcp_connections_per_source KONFERENZ_LIMITS__TCP_CONNECTIONS_PER_SOURCE [32]
+      SIP TCP connections open at once, in all and from one IP address; more are
+      closed as they are accepted.
+  tcp_idle_secs       KONFERENZ_LIMITS__TCP_IDLE_SECS       [600]
+      A SIP TCP connection without traffic this long is closed.
+  tcp_message_secs    KONFERENZ_LIMITS__TCP_MESSAGE_SECS    [10]
+      A message begun on a SIP TCP connection must be complete within this time.
+
 `konferenz config` prints the effective configuration.";
 
 /// The whole configuration.
@@ -214,6 +226,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Scheduled conferences: PINs, grace, default texts.
     pub schedule: ScheduleConfig,
+    /// What peers may hold of the server.
+    pub limits: LimitsConfig,
 }
 
 /// `[sip]`: the SIP endpoint.

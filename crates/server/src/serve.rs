@@ -42,7 +42,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("sip.listen: cannot bind TCP {listen}"))?;
     let (tcp_tx, tcp_rx) = mpsc::channel(crate::tcp::EVENT_QUEUE);
-    let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx));
+    let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx, config.limits.clone()));
 
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let mut roster = Roster::new(RosterConfig::default());

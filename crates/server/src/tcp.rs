@@ -1,13 +1,23 @@
-//! SIP over TCP (RFC 3261 §18): accepts connections, frames messages with sipx-sip's
-//! stream parser and hands them to the SIP task; writes what the SIP task sends back.
+//! SIP over TCP (RFC 3261 §18): accepts connections within the `[limits]` (in all and per
+//! source address; idle and unfinished-message timeouts), frames messages with sipx-sip's
+//! stream parser (see [`framing`]) and hands them to the SIP task; writes what the SIP task
+//! sends back.
 
-use std::net::SocketAddr;
+mod framing;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use konferenz_sip::{Limits, Message, StreamParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tracing::debug;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use crate::config::LimitsConfig;
 
 /// Messages queued towards one connection at most; more are dropped (the peer is not
 /// reading, and SIP retransmits over UDP only, so the connection is as good as dead).
@@ -15,6 +25,14 @@ const WRITE_QUEUE: usize = 256;
 
 /// Events from all connections queued for the SIP task at most; readers wait beyond it.
 pub const EVENT_QUEUE: usize = 1024;
+
+/// How long the accept loop pauses after accept failed (out of file descriptors): the
+/// pending connection stays in the backlog and would fail again at once.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How long answers to what came before a framing error may take to go out before the
+/// connection closes.
+const FLUSH_BEFORE_CLOSE: Duration = Duration::from_millis(500);
 
 /// What connections tell the SIP task.
 #[derive(Debug)]
@@ -32,19 +50,92 @@ pub enum TcpEvent {
     },
 }
 
-/// Accepts connections until the listener fails.
-pub async fn accept_loop(listener: TcpListener, events: mpsc::Sender<TcpEvent>) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                tokio::spawn(connection(stream, peer, events.clone()));
+/// Open connections, in all and per source address.
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    per_source: HashMap<IpAddr, usize>,
+}
+
+/// A connection's place in [`Open`], given back when it ends.
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().expect("open connections");
+        open.total = open.total.saturating_sub(1);
+        if let Some(n) = open.per_source.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.per_source.remove(&self.ip);
             }
-            Err(e) => debug!(error = %e, "TCP accept failed"),
         }
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Sender<TcpEvent>) {
+/// A slot for a connection from `ip`, or `None` when a limit is reached.
+fn admit(open: &Arc<Mutex<Open>>, ip: IpAddr, limits: &LimitsConfig) -> Option<Slot> {
+    let mut o = open.lock().expect("open connections");
+    let from_ip = o.per_source.get(&ip).copied().unwrap_or(0);
+    if o.total >= limits.tcp_connections || from_ip >= limits.tcp_connections_per_source {
+        return None;
+    }
+    o.total += 1;
+    *o.per_source.entry(ip).or_default() += 1;
+    Some(Slot {
+        open: open.clone(),
+        ip,
+    })
+}
+
+/// Accepts connections until the listener fails.
+pub async fn accept_loop(
+    listener: TcpListener,
+    events: mpsc::Sender<TcpEvent>,
+    limits: LimitsConfig,
+) {
+    let open = Arc::new(Mutex::new(Open::default()));
+    let limits = Arc::new(limits);
+    let mut last_warning: Option<Instant> = None;
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => match admit(&open, peer.ip(), &limits) {
+                Some(slot) => {
+                    tokio::spawn(connection(
+                        stream,
+                        peer,
+                        events.clone(),
+                        limits.clone(),
+                        slot,
+                    ));
+                }
+                None => {
+                    debug!(%peer, "SIP TCP connection refused: limits.tcp_connections reached");
+                    drop(stream);
+                }
+            },
+            Err(e) => {
+                // EMFILE/ENFILE: without a pause the loop would spin on the same backlog.
+                if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                    warn!(error = %e, "SIP TCP accept failed (out of file descriptors?); pausing accepts");
+                    last_warning = Some(Instant::now());
+                }
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    events: mpsc::Sender<TcpEvent>,
+    limits: Arc<LimitsConfig>,
+    _slot: Slot,
+) {
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<bytes::Bytes>(WRITE_QUEUE);
@@ -55,48 +146,79 @@ async fn connection(stream: TcpStream, peer: SocketAddr, events: mpsc::Sender<Tc
     {
         return;
     }
+    let (written_tx, mut written_rx) = tokio::sync::watch::channel(Instant::now());
     let write = async move {
         while let Some(bytes) = rx.recv().await {
             if writer.write_all(&bytes).await.is_err() {
                 break;
             }
+            let _ = written_tx.send(Instant::now());
         }
     };
     let read = async {
         let mut parser = StreamParser::new(Limits::stream());
+        let mut framer = framing::Framer::default();
         let mut buf = vec![0u8; 16 * 1024];
+        let mut active = Instant::now();
+        // When the message now being received began (None: between messages).
+        let mut begun: Option<Instant> = None;
         loop {
-            let n = match reader.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
+            let written = *written_rx.borrow_and_update();
+            let idle_until = active.max(written) + limits.tcp_idle();
+            let deadline = match begun {
+                Some(at) => idle_until.min(at + limits.tcp_message()),
+                None => idle_until,
             };
-            match parser.push(&buf[..n]) {
-                Ok(messages) => {
-                    for message in messages {
-                        // Waits while the SIP task is behind: a busy server reads slower.
-                        if events
-                            .send(TcpEvent::Message {
-                                peer,
-                                message: Box::new(message),
-                            })
-                            .await
-                            .is_err()
-                        {
-                            return;
-                        }
+            let n = tokio::select! {
+                read = reader.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => n,
+                },
+                _ = tokio::time::sleep_until(deadline) => {
+                    if Instant::now() >= deadline {
+                        debug!(%peer, unfinished = begun.is_some(), "SIP TCP connection timed out; closing");
+                        return false;
                     }
+                    continue;
                 }
-                Err(error) => {
-                    // A stream that cannot be framed cannot be resynchronised (§18.3): close it.
-                    debug!(%peer, %error, "unframeable SIP over TCP; closing");
-                    break;
+                _ = written_rx.changed() => continue,
+            };
+            active = Instant::now();
+            let framed = framer.push(&mut parser, &buf[..n]);
+            let completed = !framed.messages.is_empty();
+            for message in framed.messages {
+                // Waits while the SIP task is behind: a busy server reads slower.
+                if events
+                    .send(TcpEvent::Message {
+                        peer,
+                        message: Box::new(message),
+                    })
+                    .await
+                    .is_err()
+                {
+                    return false;
                 }
             }
+            if let Some(error) = framed.failed {
+                // A stream that cannot be framed cannot be resynchronised (§18.3): close it.
+                debug!(%peer, %error, "unframeable SIP over TCP; closing");
+                return true;
+            }
+            // The clock runs from the first byte of the message still incomplete.
+            begun = match parser.pending() {
+                0 => None,
+                _ if completed => Some(active),
+                _ => begun.or(Some(active)),
+            };
         }
     };
+    tokio::pin!(write);
     tokio::select! {
-        _ = write => {}
-        _ = read => {}
+        _ = &mut write => {}
+        unframeable = read => if unframeable {
+            // What was framed before the error is being answered: let it go out first.
+            let _ = tokio::time::timeout(FLUSH_BEFORE_CLOSE, &mut write).await;
+        }
     }
     let _ = events.send(TcpEvent::Closed { peer }).await;
 }

@@ -15,6 +15,7 @@ use sipx_sip::{
     Limits, Message, Method, Reliability, Request, Response, Timer, Timers, TransactionKey,
     TransactionLayer, TuEvent,
 };
+mod inspect;
 mod invite;
 mod outgoing;
 mod registrar;
@@ -156,9 +157,11 @@ pub struct EndpointConfig {
 /// Counters for logs and metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EndpointStats {
-    /// Datagrams that did not parse as SIP.
+    /// Datagrams that did not parse as SIP (answered 400 where they were a request that
+    /// could still be answered; see `rejected_invalid`).
     pub unparseable: u64,
-    /// Requests answered 400/505 by validation.
+    /// Requests answered 400/505 by validation, or 400 because they did not parse (those
+    /// are counted in `unparseable` too).
     pub rejected_invalid: u64,
     /// Calls announced with [`Event::IncomingCall`].
     pub calls_in: u64,
@@ -298,8 +301,10 @@ impl Endpoint {
         self.layer.len()
     }
 
-    /// Takes a UDP datagram. Unparseable bytes are counted and dropped (there is nobody to
-    /// answer); keep-alive CRLFs are ignored.
+    /// Takes a UDP datagram. Unparseable bytes are counted; a request among them whose
+    /// method and header fields can still be read (a bad Content-Length, a malformed
+    /// Request-Line) is answered 400 from its top Via, the rest dropped (there is nobody to
+    /// answer). Keep-alive CRLFs are ignored.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
         if bytes.iter().all(|b| matches!(b, b'\r' | b'\n')) {
             return;
@@ -308,7 +313,15 @@ impl Endpoint {
             Ok(message) => self.handle_message(now, Transport::Udp, from, message),
             Err(error) => {
                 self.stats.unparseable += 1;
-                debug!(%from, %error, "dropped unparseable SIP datagram");
+                match crate::bad_request::salvage(bytes) {
+                    // Never answer an ACK (RFC 3261 §17.2.1).
+                    Some(request) if request.method != Method::Ack => {
+                        debug!(%from, %error, "unparseable SIP request; answering 400");
+                        let reason = format!("Bad Request ({error})");
+                        self.refuse(Transport::Udp, from, &request, 400, &reason);
+                    }
+                    _ => debug!(%from, %error, "dropped unparseable SIP datagram"),
+                }
             }
         }
     }
@@ -346,26 +359,15 @@ impl Endpoint {
             .filter(|f| !f.is_repairable())
             .collect();
         if let Some(finding) = findings.first() {
-            self.stats.rejected_invalid += 1;
             debug!(%from, ?finding, "invalid SIP request");
             if request.method != Method::Ack {
-                let (method, status) = (request.method.as_bytes(), finding.status());
-                self.transactions
-                    .count(TransactionSide::Received, method, status);
                 let reason = match finding.status() {
                     505 => "Version Not Supported".to_owned(),
                     _ => format!("Bad Request ({finding:?})"),
                 };
-                let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
-                if let Some(r) = headers::simple_response(
-                    &request,
-                    finding.status(),
-                    &reason,
-                    None,
-                    &self.config.user_agent,
-                ) {
-                    self.transmit(transport, from, Message::Response(r));
-                }
+                self.refuse(transport, from, &request, finding.status(), &reason);
+            } else {
+                self.stats.rejected_invalid += 1;
             }
             return;
         }
@@ -400,6 +402,27 @@ impl Endpoint {
                     }
                 }
             }
+        }
+    }
+
+    /// Answers a request that is not let near a transaction (it failed validation, or did
+    /// not parse at all) statelessly, to where it came from.
+    fn refuse(
+        &mut self,
+        transport: Transport,
+        from: SocketAddr,
+        request: &Request,
+        status: u16,
+        reason: &str,
+    ) {
+        self.stats.rejected_invalid += 1;
+        self.transactions
+            .count(TransactionSide::Received, request.method.as_bytes(), status);
+        let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
+        if let Some(r) =
+            headers::simple_response(request, status, &reason, None, &self.config.user_agent)
+        {
+            self.transmit(transport, from, Message::Response(r));
         }
     }
 
@@ -512,6 +535,9 @@ impl Endpoint {
     }
 
     fn on_request(&mut self, now: Instant, key: &TransactionKey, request: Request) {
+        if self.refused_on_inspection(now, key, &request) {
+            return;
+        }
         match request.method {
             Method::Invite => self.on_invite(now, key, request),
             Method::Bye => self.on_bye(now, key, &request),

@@ -10,6 +10,22 @@ use sipx_sip::{
 
 /// Methods we answer, for `Allow` (RFC 3261 §20.5).
 pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REGISTER";
+
+/// Whether [`ALLOW`] lists `method`.
+pub(crate) fn is_allowed(method: &Method) -> bool {
+    matches!(
+        method,
+        Method::Invite
+            | Method::Ack
+            | Method::Bye
+            | Method::Cancel
+            | Method::Options
+            | Method::Update
+            | Method::Info
+            | Method::Register
+    )
+}
+
 /// What we accept as bodies.
 pub(crate) const ACCEPT: &str = "application/sdp";
 /// What an INFO may carry.
@@ -73,6 +89,39 @@ pub(crate) fn has_sdp(request: &Request) -> bool {
             .is_some_and(|ct| ct.is("application", "sdp"))
 }
 
+/// Whether the request's Accept admits `application/sdp` (RFC 3261 §20.1: no Accept
+/// means it does). Each media range is read by sipx-sip's Content-Type reader; an empty
+/// or unreadable Accept is not held against the request.
+pub(crate) fn accepts_sdp(request: &Request) -> bool {
+    use sipx_sip::TypedHeader;
+    use sipx_sip::headers::ContentType;
+    let mut ranges = raw_all(request, &HeaderName::Accept)
+        .into_iter()
+        .flat_map(|value| {
+            value
+                .split(|&b| b == b',')
+                .map(|range| ContentType::decode(range.trim_ascii()))
+                .collect::<Vec<_>>()
+        })
+        .peekable();
+    if ranges.peek().is_none() {
+        return true;
+    }
+    let mut readable = false;
+    for range in ranges {
+        let Ok(range) = range else { continue };
+        readable = true;
+        let (media_type, subtype) = (&range.media_type[..], &range.subtype[..]);
+        if matches!(
+            (media_type, subtype),
+            (b"application", b"sdp") | (b"application", b"*") | (b"*", b"*")
+        ) {
+            return true;
+        }
+    }
+    !readable
+}
+
 /// Start of a response to `request`; the status code must be valid (our constants are).
 ///
 /// A request missing one of the headers §8.2.6.2 copies (say, no Call-ID) still gets its
@@ -114,7 +163,7 @@ pub(crate) fn simple_response(
         b = with_to_tag(b, request, tag)?;
     }
     b = b.header(HeaderName::Server, user_agent.to_owned()).ok()?;
-    if code == 405 || code == 200 && request.method == Method::Options {
+    if code == 405 || code == 501 || code == 200 && request.method == Method::Options {
         b = b.header(HeaderName::Allow, ALLOW).ok()?;
     }
     if code == 415 && request.method == Method::Info {

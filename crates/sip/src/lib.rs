@@ -2,6 +2,7 @@
 //! by sipx-sip, transactions by its RFC 3261/6026 machines, and our transaction user:
 //! dialogs, SDP offer/answer, 2xx retransmission, CANCEL and BYE.
 
+mod bad_request;
 mod call;
 pub mod digest;
 mod endpoint;

@@ -44,7 +44,7 @@ fn answered_requests_count_once_by_method_and_status() {
     let stats = h.endpoint.transaction_stats();
     assert_eq!(stats.get(IN, "INVITE", 200), 1);
     assert_eq!(stats.get(IN, "OPTIONS", 200), 1);
-    assert_eq!(stats.get(IN, "OTHER", 405), 1);
+    assert_eq!(stats.get(IN, "OTHER", 501), 1);
     assert_eq!(stats.total(), 3, "{:?}", stats.iter().collect::<Vec<_>>());
     assert_eq!(h.endpoint.stats().calls_in, 1);
     assert_eq!(h.endpoint.stats().calls_out, 0);

@@ -34,8 +34,11 @@ impl Endpoint {
         {
             return self.respond(now, key, &request, 482, "Loop Detected");
         }
-        if let Some(required) = headers::raw(&request, &HeaderName::Require) {
-            return self.reject_required(now, key, &request, required);
+        if let Some(required) = super::inspect::required_tags(&request) {
+            return match required {
+                Ok(tags) => self.reject_required(now, key, &request, tags.into()),
+                Err(()) => self.respond(now, key, &request, 400, "Bad Request (Require)"),
+            };
         }
         let Some(remote_target) = headers::contact_uri(&request) else {
             return self.respond(now, key, &request, 400, "Bad Request (Contact missing)");
@@ -51,6 +54,11 @@ impl Endpoint {
             Ok(media) => media,
             Err(code) => return self.reject_offer(now, key, &request, code),
         };
+        // Our 2xx carries SDP (RFC 3261 §13.2.1); an Accept without it gets 406 (RFC 4475
+        // §3.3.15).
+        if !headers::accepts_sdp(&request) {
+            return self.respond(now, key, &request, 406, "Not Acceptable");
+        }
         let Some(&(transport, source)) = self.routes.get(key) else {
             return;
         };
