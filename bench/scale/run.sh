@@ -91,6 +91,12 @@ ports = "20000-39999"
 listen = "127.0.0.1:$HTTP_PORT"
 [metrics]
 listen = "127.0.0.1:$METRICS_PORT"
+[limits]
+# The load comes from one address, into few rooms: no per-source or per-room limits.
+invites_per_source_per_sec = 0
+calls_per_source = 0
+calls_per_room = 0
+invitations_per_user_per_hour = 0
 [database]
 url = "sqlite://$WORK/konferenz.db"
 [log]

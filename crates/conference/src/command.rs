@@ -71,6 +71,12 @@ pub enum CommandError {
     ShuttingDown,
     #[error("the server is busy; try again")]
     Overloaded,
+    /// Room `0` has as many calls as `limits.calls_per_room` allows.
+    #[error("room {0} is full")]
+    RoomFull(RoomNumber),
+    /// The server has as many calls as `limits.calls` allows.
+    #[error("the server has as many calls as it may")]
+    TooManyCalls,
     /// The call could not be placed (no route, no free RTP port, DNS …).
     #[error("cannot place the call: {0}")]
     Unroutable(String),

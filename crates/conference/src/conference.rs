@@ -43,6 +43,24 @@ pub struct ConferenceConfig {
     /// Shared dial-in numbers: the PIN selects the room.
     pub shared_numbers: Vec<RoomNumber>,
     pub throttle: ThrottleConfig,
+    pub limits: CallLimits,
+}
+
+/// How many calls may be under way at once; 0: no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Calls in all (callers and invitations); beyond: `503`, invitations refused.
+    pub calls: usize,
+    /// Calls in one room (its voice menu included); beyond: "this conference is full".
+    pub per_room: usize,
+    /// Calls from one IP address; beyond: `503`.
+    pub per_source: usize,
+}
+
+impl CallLimits {
+    pub(crate) fn reached(limit: usize, count: usize) -> bool {
+        limit != 0 && count >= limit
+    }
 }
 
 impl Default for ConferenceConfig {
@@ -53,6 +71,7 @@ impl Default for ConferenceConfig {
             language_switch: true,
             shared_numbers: Vec::new(),
             throttle: ThrottleConfig::default(),
+            limits: CallLimits::default(),
         }
     }
 }
@@ -252,6 +271,11 @@ impl Conference {
         self.rooms.get(number)
     }
 
+    /// Calls in `room` now (its voice menu included).
+    pub(super) fn calls_in(&self, room: &RoomNumber) -> usize {
+        self.calls.values().filter(|c| &c.room == room).count()
+    }
+
     /// Whether `number` is a shared dial-in number.
     pub fn is_shared(&self, number: &RoomNumber) -> bool {
         self.config.shared_numbers.contains(number)
@@ -295,10 +319,24 @@ impl Conference {
         if self.is_blocked(now, &number, identity) {
             return Admission::Reject { status: 403 };
         }
+        let limits = self.config.limits;
+        let from_source = self
+            .calls
+            .values()
+            .filter(|c| c.caller.is_some_and(|k| k.addr() == caller.addr()))
+            .count();
+        if CallLimits::reached(limits.calls, self.calls.len())
+            || CallLimits::reached(limits.per_source, from_source)
+        {
+            return Admission::Reject { status: 503 };
+        }
+        let room_full = CallLimits::reached(limits.per_room, self.calls_in(&number));
         let (entry, language, language_switch) = match &info {
             Some(room) if !shared => {
                 let entry = if self.is_locked(&number) {
                     Entry::Refused(Refusal::Locked)
+                } else if room_full {
+                    Entry::Refused(Refusal::Full)
                 } else if room.pin.is_none() {
                     Entry::Room {
                         room: number.clone(),
@@ -427,6 +465,10 @@ impl Conference {
         let number = self.calls[&call].number.clone();
         if self.is_locked(&room) {
             return PinVerdict::Refused(Refusal::Locked);
+        }
+        if room != dialled && CallLimits::reached(self.config.limits.per_room, self.calls_in(&room))
+        {
+            return PinVerdict::Refused(Refusal::Full);
         }
         // Blocked from the room its PIN opens: told the room is locked, and nothing more.
         if room != dialled && self.is_blocked(now, &room, &number) {

@@ -48,6 +48,7 @@ pub mod phonebook;
 mod pin;
 mod prompt;
 mod prompt_set;
+mod quota;
 mod room;
 mod room_number;
 mod roster;
@@ -58,8 +59,8 @@ mod throttle;
 pub use call_id::CallId;
 pub use command::{Command, CommandError, Reply};
 pub use conference::{
-    Admission, Conference, ConferenceConfig, End, Output as ConferenceOutput, Persist, RoomInfo,
-    ScheduledRoom,
+    Admission, CallLimits, Conference, ConferenceConfig, End, Output as ConferenceOutput, Persist,
+    RoomInfo, ScheduledRoom,
 };
 pub use dial_plan::{DialPlan, DialPlanError, DialPlanSettings, Target, TemplateSetting};
 pub use dialable::{DIALABLE_MAX_LEN, Dialable, DialableError};
@@ -73,6 +74,7 @@ pub use prompt::{
     Language, LanguageError, MAX_SPOKEN_NUMBER, Phrase, PromptId, join_announcement, starts_at,
 };
 pub use prompt_set::PromptSet;
+pub use quota::Quota;
 pub use room::{
     LATE_TICK, LEG_FLUSH_TICKS, Latch, MediaIo, MediaTarget, NoMetrics, Participant, RELATCH_AFTER,
     Room, RoomCommand, RoomEvent, RoomMetrics, RoomSettings, TickStats,

@@ -361,3 +361,131 @@ fn the_index_follows_the_store() {
         PinVerdict::Admit(room("900"))
     );
 }
+
+fn limited(limits: CallLimits) -> Conference {
+    let mut c = Conference::new(ConferenceConfig {
+        shared_numbers: vec![room("700")],
+        limits,
+        ..ConferenceConfig::default()
+    });
+    c.set_rooms([
+        RoomInfo::new(room("800")),
+        RoomInfo {
+            pin: Some(pin("4711")),
+            ..RoomInfo::new(room("801"))
+        },
+    ]);
+    c
+}
+
+#[test]
+fn calls_per_source_and_in_all_are_limited_and_freed_when_calls_end() {
+    let mut c = limited(CallLimits {
+        calls: 3,
+        per_room: 0,
+        per_source: 2,
+    });
+    let now = Instant::now();
+    let accepted = |a: &Admission| matches!(a, Admission::Accept { .. });
+    assert!(accepted(&c.incoming(
+        now,
+        CallId(1),
+        "800",
+        caller(1),
+        Some("201")
+    )));
+    assert!(accepted(&c.incoming(
+        now,
+        CallId(2),
+        "800",
+        caller(1),
+        Some("202")
+    )));
+    assert_eq!(
+        c.incoming(now, CallId(3), "800", caller(1), Some("203")),
+        Admission::Reject { status: 503 },
+        "a third call from the same address"
+    );
+    assert!(accepted(&c.incoming(
+        now,
+        CallId(4),
+        "800",
+        caller(2),
+        Some("204")
+    )));
+    assert_eq!(
+        c.incoming(now, CallId(5), "800", caller(3), Some("205")),
+        Admission::Reject { status: 503 },
+        "a fourth call in all"
+    );
+    assert_eq!(
+        c.command(
+            now,
+            Command::Invite {
+                room: room("800"),
+                number: Dialable::parse("206").unwrap(),
+            }
+        ),
+        Err(CommandError::TooManyCalls)
+    );
+    c.ended(CallId(1), End::Normal);
+    assert!(accepted(&c.incoming(
+        now,
+        CallId(6),
+        "800",
+        caller(1),
+        Some("201")
+    )));
+}
+
+#[test]
+fn a_full_room_says_so_to_callers_and_refuses_invitations() {
+    let mut c = limited(CallLimits {
+        calls: 0,
+        per_room: 2,
+        per_source: 0,
+    });
+    let now = Instant::now();
+    for n in 1..=2 {
+        let a = c.incoming(now, CallId(n), "800", caller(n as u8), Some("201"));
+        assert!(matches!(a, Admission::Accept { .. }), "{a:?}");
+    }
+    let third = c.incoming(now, CallId(3), "800", caller(3), Some("203"));
+    assert!(
+        matches!(
+            third,
+            Admission::Accept {
+                entry: Entry::Refused(Refusal::Full),
+                ..
+            }
+        ),
+        "told the conference is full: {third:?}"
+    );
+    assert_eq!(
+        c.command(
+            now,
+            Command::Invite {
+                room: room("800"),
+                number: Dialable::parse("206").unwrap(),
+            }
+        ),
+        Err(CommandError::RoomFull(room("800")))
+    );
+    // Through the shared number: the PIN leads to room 801, full once it has two calls.
+    for n in 10..=12u64 {
+        let a = c.incoming(now, CallId(n), "700", caller(n as u8), Some("210"));
+        assert!(matches!(a, Admission::Accept { .. }), "{a:?}");
+    }
+    assert_eq!(
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(10), &pin("4711")),
+        PinVerdict::Admit(room("801"))
+    );
+    assert_eq!(
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(11), &pin("4711")),
+        PinVerdict::Admit(room("801"))
+    );
+    assert_eq!(
+        c.pin_entered(now, jiff::Timestamp::UNIX_EPOCH, CallId(12), &pin("4711")),
+        PinVerdict::Refused(Refusal::Full)
+    );
+}

@@ -120,6 +120,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::token_cli::TokenCommand,
     },
+    /// Write a consistent copy of the database to FILE (also while the server runs).
+    Backup(crate::backup_cli::BackupArgs),
+    /// Replace the database with a backup; the server must be stopped (the current database
+    /// is kept as <db>.before-restore-<unix time>).
+    Restore(crate::backup_cli::RestoreArgs),
     /// Users of the built-in registrar: their SIP phones register with an internal
     /// number and password, and are called there when invited.
     User {
@@ -231,7 +236,7 @@ pub enum ConfigCommand {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open(&config.database.url)
         .await
-        .with_context(|| format!("cannot open database {}", config.database.url))
+        .map_err(|e| crate::startup::database_error(&config.database.url, e))
 }
 
 /// The music file must exist and decode now, not fail silently when someone is alone.

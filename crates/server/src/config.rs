@@ -72,6 +72,14 @@ overridden by the environment variable shown; defaults in brackets):
       the CLI commands that talk to the running server.
   session_hours     KONFERENZ_HTTP__SESSION_HOURS     [12]
       A browser session ends after this long without a request.
+  tls_certificate   KONFERENZ_HTTP__TLS_CERTIFICATE   [none: plain HTTP]
+  tls_private_key   KONFERENZ_HTTP__TLS_PRIVATE_KEY   [none]
+      PEM files; with both, listen serves HTTPS (answers carry HSTS).
+  redirect_listen   KONFERENZ_HTTP__REDIRECT_LISTEN   [none]
+      A plain-HTTP address (e.g. 0.0.0.0:80) that redirects every request to HTTPS.
+  allowed_hosts     KONFERENZ_HTTP__ALLOWED_HOSTS     [[]]
+      Host names served besides public_url's, localhost and the listen address
+      ([\"*\"]: any); other Host headers get 421 (DNS rebinding).
 
   [metrics]
   listen            KONFERENZ_METRICS__LISTEN         [127.0.0.1:9464]
@@ -86,6 +94,8 @@ overridden by the environment variable shown; defaults in brackets):
   level             KONFERENZ_LOG__LEVEL              [info]
       A tracing EnvFilter directive, e.g. \"debug\" or \"info,konferenz_sip=trace\";
       RUST_LOG overrides it. Logs go to stderr.
+  audit_days        KONFERENZ_LOG__AUDIT_DAYS         [365]
+      Days the audit log (logins, changes, lockouts; in the database) keeps entries.
 
   [dialin]
   shared_numbers      KONFERENZ_DIALIN__SHARED_NUMBERS      [[]]
@@ -183,6 +193,11 @@ overridden by the environment variable shown; defaults in brackets):
       The form's defaults; <number> and <pin> in the description are replaced.
 
   [limits]
+  calls               KONFERENZ_LIMITS__CALLS               [0: one per RTP port pair]
+  calls_per_room      KONFERENZ_LIMITS__CALLS_PER_ROOM      [1000]
+  calls_per_source    KONFERENZ_LIMITS__CALLS_PER_SOURCE    [200]
+      Calls at once in all, in one room (callers then hear 'this conference is
+      full') and from one IP address (raise it for a PBX trunk); 0: no limit.
   tcp_connections     KONFERENZ_LIMITS__TCP_CONNECTIONS     [2048]
   tcp_connections_per_source KONFERENZ_LIMITS__TCP_CONNECTIONS_PER_SOURCE [32]
       SIP TCP connections open at once, in all and from one IP address; more are
@@ -191,6 +206,18 @@ overridden by the environment variable shown; defaults in brackets):
       A SIP TCP connection without traffic this long is closed.
   tcp_message_secs    KONFERENZ_LIMITS__TCP_MESSAGE_SECS    [10]
       A message begun on a SIP TCP connection must be complete within this time.
+  invites_per_source_per_sec KONFERENZ_LIMITS__INVITES_PER_SOURCE_PER_SEC [100]
+  invites_burst       KONFERENZ_LIMITS__INVITES_BURST       [200]
+      New calls one IP address may start per second (0: no limit) and at once;
+      beyond: 503 with Retry-After.
+  invites_refusals_before_ignore KONFERENZ_LIMITS__INVITES_REFUSALS_BEFORE_IGNORE [100]
+  invites_ignore_secs KONFERENZ_LIMITS__INVITES_IGNORE_SECS [60]
+      An address refused this often (refusals wear off at the allowed rate) gets no
+      answer at all for this long.
+  invitations_per_user_per_hour KONFERENZ_LIMITS__INVITATIONS_PER_USER_PER_HOUR [300]
+      Calls one user may place (invite, dial in, re-dial) per hour; beyond: 429.
+  mails_per_hour      KONFERENZ_LIMITS__MAILS_PER_HOUR      [2000]
+      Mails sent per hour; beyond, they wait in the outbox. 0: no limit.
 
 `konferenz config` prints the effective configuration.";
 
@@ -274,6 +301,24 @@ pub struct HttpConfig {
     pub admin_token_file: Option<PathBuf>,
     /// Idle time after which a browser session ends.
     pub session_hours: u32,
+    /// PEM certificate chain; with `tls_private_key`, `listen` serves HTTPS.
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key of `tls_certificate`.
+    pub tls_private_key: Option<PathBuf>,
+    /// A plain-HTTP address whose every request is redirected to HTTPS (e.g. `0.0.0.0:80`).
+    pub redirect_listen: Option<SocketAddr>,
+    /// Host names the window answers for besides `public_url`'s, loopback and the listen
+    /// address (`["*"]`: any, e.g. behind a proxy that checks them).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl HttpConfig {
+    /// The certificate and key, when HTTPS is configured (`validate` checked both or neither).
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        self.tls_certificate
+            .as_deref()
+            .zip(self.tls_private_key.as_deref())
+    }
 }
 
 /// `[metrics]`: where Prometheus scrapes `GET /metrics`.
@@ -306,6 +351,8 @@ pub struct DatabaseConfig {
 pub struct LogConfig {
     /// A tracing `EnvFilter` directive such as `info` or `info,konferenz_sip=debug`.
     pub level: String,
+    /// Days the audit log (in the database) keeps its entries; 0: for ever.
+    pub audit_days: u32,
 }
 
 impl Default for SipConfig {
@@ -342,6 +389,10 @@ impl Default for HttpConfig {
             public_url: None,
             admin_token_file: None,
             session_hours: 12,
+            tls_certificate: None,
+            tls_private_key: None,
+            redirect_listen: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -358,6 +409,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".to_owned(),
+            audit_days: 365,
         }
     }
 }
@@ -402,6 +454,14 @@ pub struct PortRange {
     pub start: u16,
     /// Last port, inclusive.
     pub end: u16,
+}
+
+impl PortRange {
+    /// RTP/RTCP pairs in the range (even RTP port, RTCP on the next).
+    pub fn pairs(&self) -> usize {
+        let first = self.start + self.start % 2;
+        usize::from(self.end.saturating_sub(first)).div_ceil(2)
+    }
 }
 
 impl FromStr for PortRange {
@@ -569,6 +629,18 @@ impl Config {
                     "{} is above rtp.jitter_max_ms {}",
                     self.rtp.jitter_min_ms, self.rtp.jitter_max_ms
                 ),
+            ));
+        }
+        if self.http.tls_certificate.is_some() != self.http.tls_private_key.is_some() {
+            return Err(ConfigError::key(
+                "http.tls_certificate",
+                "goes with http.tls_private_key: set both (HTTPS) or neither",
+            ));
+        }
+        if self.http.redirect_listen.is_some() && self.http.tls().is_none() {
+            return Err(ConfigError::key(
+                "http.redirect_listen",
+                "redirects to HTTPS, which needs http.tls_certificate and http.tls_private_key",
             ));
         }
         self.dialin.validate()?;

@@ -1,8 +1,11 @@
-//! The HTTP side: the health check, the assembly of the web app (API and window), and the
-//! separate `GET /metrics` listener.
+//! The HTTP side: the health check, the assembly of the web app (API and window, behind the
+//! [`guard`]), HTTPS ([`tls`]), and the separate `GET /metrics` listener.
 //!
 //! [`router`] builds the unauthenticated part so tests call it without a socket;
 //! [`serve_listener`] serves an app on a bound listener until the shutdown future completes.
+
+pub mod guard;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,13 +27,18 @@ pub fn router() -> Router {
     Router::new().route("/healthz", get(healthz))
 }
 
-/// The whole web app: `/healthz`, the API under `/api/v1` and the window.
-pub fn app(state: crate::api::ApiState) -> Router {
+/// The whole web app: `/healthz`, the API under `/api/v1` and the window, every request
+/// checked by `guard` first.
+pub fn app(state: crate::api::ApiState, guard: guard::Guard) -> Router {
     router()
         .merge(crate::api::router(state))
         .merge(crate::web_ui::routes())
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::api::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard),
+            guard::check,
         ))
 }
 
@@ -68,6 +76,26 @@ pub async fn serve_listener(
     .with_graceful_shutdown(shutdown)
     .await
     .with_context(|| format!("{what} server failed"))
+}
+
+/// Serves `app` over TLS on an already bound listener, like [`serve_listener`].
+pub async fn serve_tls(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = tls::TlsListener::new(listener, config).context("HTTPS listener")?;
+    let addr = axum::serve::Listener::local_addr(&listener).context("HTTPS listener")?;
+    tracing::info!(%addr, "HTTPS listening");
+    axum::serve(
+        listener.tap_io(|_| {}),
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("HTTPS server failed")
 }
 
 /// A room as the API and `konferenz room list --json` show it.

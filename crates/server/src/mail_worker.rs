@@ -42,9 +42,12 @@ fn transport(config: &MailConfig) -> anyhow::Result<AsyncSmtpTransport<Tokio1Exe
 pub async fn run(
     store: Store,
     config: MailConfig,
+    mails_per_hour: usize,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // `limits.mails_per_hour`: beyond it mails wait in the outbox (nothing is lost).
+    let mut quota = konferenz_conference::Quota::new(mails_per_hour, Duration::from_secs(3600));
     if config.smtp_url.trim().is_empty() {
         tracing::warn!("mail.smtp_url is not set: invitation mails stay queued in the outbox");
         let _ = shutdown.wait_for(|stop| *stop).await;
@@ -65,6 +68,16 @@ pub async fn run(
                 for mail in due {
                     if *shutdown.borrow() {
                         return;
+                    }
+                    while let Err(wait) = quota.take(std::time::Instant::now(), &(), 1) {
+                        tracing::warn!(
+                            wait_secs = wait.as_secs(),
+                            "limits.mails_per_hour reached; the outbox waits"
+                        );
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = shutdown.wait_for(|stop| *stop) => return,
+                        }
                     }
                     send(&store, &transport, config.retry_secs, mail).await;
                 }

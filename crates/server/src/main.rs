@@ -6,11 +6,14 @@
 mod accounts;
 mod admin_token;
 mod api;
+mod audit;
+mod backup_cli;
 mod bus;
 mod call_at_start;
 mod cli;
 mod config;
 mod control;
+mod fd_limit;
 mod http;
 mod invite_cli;
 mod location;
@@ -32,6 +35,7 @@ mod scheduling;
 mod serve;
 mod sip_task;
 mod sse;
+mod startup;
 mod table;
 mod tcp;
 mod token_cli;
@@ -75,6 +79,7 @@ async fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
+            let _lock = backup_cli::serve_lock(&config)?;
             let store = cli::open_store(&config).await?;
             serve::run(config, store).await
         }
@@ -150,6 +155,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = cli::open_store(&config).await?;
             token_cli::run(command, &store).await
         }
+        Command::Backup(args) => backup_cli::backup(args, &config).await,
+        Command::Restore(args) => backup_cli::restore(args, &config).await,
         Command::User { command } => {
             let store = cli::open_store(&config).await?;
             user_cli::run(command, &store, &config.registrar.realm).await

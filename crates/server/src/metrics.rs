@@ -213,6 +213,18 @@ impl Collector for SipCollector {
             "New INVITEs answered 503 because the SIP task was behind",
             None,
             MetricType::Counter,
+        )?)?;
+        ConstCounter::new(stats.rejected_rate).encode(encoder.encode_descriptor(
+            "sip_rejected_rate",
+            "New INVITEs answered 503 because their source address exceeded limits.invites_per_source_per_sec",
+            None,
+            MetricType::Counter,
+        )?)?;
+        ConstCounter::new(stats.ignored_rate).encode(encoder.encode_descriptor(
+            "sip_ignored_rate",
+            "New INVITEs not answered: their source kept sending after its refusals",
+            None,
+            MetricType::Counter,
         )?)
     }
 }
@@ -443,6 +455,8 @@ mod tests {
             "konferenz_sip_unparseable",
             "konferenz_sip_rejected_invalid",
             "konferenz_sip_rejected_overload",
+            "konferenz_sip_rejected_rate",
+            "konferenz_sip_ignored_rate",
             "konferenz_conference_events",
         ] {
             assert!(

@@ -33,16 +33,22 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let public_ip = config.sip.public_ip();
     let udp = UdpSocket::bind(listen)
         .await
-        .with_context(|| format!("sip.listen: cannot bind UDP {listen}"))?;
+        .map_err(|e| crate::startup::bind_error("sip.listen", "UDP", listen, &e))?;
     // A burst (hundreds of BYEs at once) must queue, not be dropped, while the SIP task
     // works; the kernel caps the size at net.core.rmem_max.
     let granted = crate::udp_batch::set_receive_buffer(&udp, SIP_RECEIVE_BUFFER);
     tracing::debug!(bytes = granted, "SIP UDP receive buffer");
     let tcp = TcpListener::bind(listen)
         .await
-        .with_context(|| format!("sip.listen: cannot bind TCP {listen}"))?;
+        .map_err(|e| crate::startup::bind_error("sip.listen", "TCP", listen, &e))?;
     let (tcp_tx, tcp_rx) = mpsc::channel(crate::tcp::EVENT_QUEUE);
-    let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx, config.limits.clone()));
+    let mut limits = config.limits.clone();
+    limits.tcp_connections = crate::fd_limit::tcp_budget(
+        crate::fd_limit::raise(),
+        config.rtp.ports.pairs(),
+        limits.tcp_connections,
+    );
+    let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx, limits));
 
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let mut roster = Roster::new(RosterConfig::default());
@@ -62,6 +68,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         language_switch: config.prompts.language_switch,
         shared_numbers: config.dialin.shared(),
         throttle: config.throttle.to_config(),
+        limits: config.limits.call_limits(config.rtp.ports.pairs()),
     });
     conference.set_rooms(first_index.rooms.clone());
     conference.set_scheduled(first_index.scheduled.clone());
@@ -73,7 +80,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let (index_tx, index_rx) = mpsc::channel(4);
     let _ = index_tx.try_send(first_index);
 
-    let endpoint = Endpoint::new(
+    let mut endpoint = Endpoint::new(
         EndpointConfig {
             local_addr: SocketAddr::new(public_ip, listen.port()),
             user_agent: config.sip.user_agent.clone(),
@@ -83,6 +90,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         rand::random(),
     )
     .with_first_call_id(last_call + 1);
+    endpoint.set_admission(config.limits.invite_admission());
     let ports = PortPool::new(listen.ip(), config.rtp.ports.start, config.rtp.ports.end);
     info!(
         sip = %listen,
@@ -113,9 +121,21 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let mail_task = tokio::spawn(crate::mail_worker::run(
         store.clone(),
         config.mail.clone(),
+        config.limits.mails_per_hour,
         mail_wake.clone(),
         shutdown_rx.clone(),
     ));
+    // HTTPS: the certificate is read before anything listens (a bad file stops the start).
+    let tls = match config.http.tls() {
+        Some((certificate, key)) => Some(crate::http::tls::server_config(certificate, key)?),
+        None => None,
+    };
+    let guard = crate::http::guard::Guard::new(
+        config.http.public_url.as_deref(),
+        config.http.listen,
+        &config.http.allowed_hosts,
+        tls.is_some(),
+    );
     let token_file = config.admin_token_file();
     let admin_token_hash = crate::admin_token::write(&token_file)?;
     info!(file = %token_file.display(), "local administrator token written");
@@ -134,9 +154,14 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             konferenz_conference::LoginThrottle::new(config.throttle.to_config()),
         )),
         call_me: Arc::new(std::sync::Mutex::new(crate::api::call_me_limiter())),
+        invitations: Arc::new(std::sync::Mutex::new(konferenz_conference::Quota::new(
+            config.limits.invitations_per_user_per_hour,
+            Duration::from_secs(3600),
+        ))),
         admin_token_hash: Some(admin_token_hash),
         session_secs: i64::from(config.http.session_hours) * 3600,
         public_url: config.http.public_url.clone(),
+        https: tls.is_some(),
         realm: config.registrar.realm.clone(),
         default_region: config.phonebook.default_region.clone(),
         data_dir: token_file
@@ -149,10 +174,12 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     // HTTP is bound before the SIP task answers anything: whoever sees SIP up can use the API.
     let http_listener = TcpListener::bind(config.http.listen)
         .await
-        .with_context(|| format!("cannot bind HTTP to {}", config.http.listen))?;
+        .map_err(|e| crate::startup::bind_error("http.listen", "HTTP", config.http.listen, &e))?;
     let metrics_listener = TcpListener::bind(config.metrics.listen)
         .await
-        .with_context(|| format!("metrics.listen: cannot bind {}", config.metrics.listen))?;
+        .map_err(|e| {
+            crate::startup::bind_error("metrics.listen", "TCP", config.metrics.listen, &e)
+        })?;
     let index_task = tokio::spawn(crate::room_index::watch(
         store.clone(),
         music,
@@ -191,18 +218,51 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         .run(),
     );
     let mut http_shutdown = shutdown_rx.clone();
+    let audit_pruner = tokio::spawn(crate::audit::prune_daily(
+        store.clone(),
+        config.log.audit_days,
+        shutdown_rx.clone(),
+    ));
     let callers = tokio::spawn(crate::call_at_start::run(
         api_state.clone(),
         shutdown_rx.clone(),
     ));
-    let http = tokio::spawn(crate::http::serve_listener(
-        http_listener,
-        "HTTP",
-        crate::http::app(api_state),
-        async move {
-            let _ = http_shutdown.changed().await;
-        },
-    ));
+    let web_app = crate::http::app(api_state, guard);
+    let http_stopped = async move {
+        let _ = http_shutdown.changed().await;
+    };
+    let http = match tls.clone() {
+        Some(tls) => tokio::spawn(crate::http::serve_tls(
+            http_listener,
+            tls,
+            web_app,
+            http_stopped,
+        )),
+        None => tokio::spawn(crate::http::serve_listener(
+            http_listener,
+            "HTTP",
+            web_app,
+            http_stopped,
+        )),
+    };
+    if let Some(redirect) = config.http.redirect_listen {
+        let listener = TcpListener::bind(redirect).await.map_err(|e| {
+            crate::startup::bind_error("http.redirect_listen", "HTTP", redirect, &e)
+        })?;
+        let base = match &config.http.public_url {
+            Some(url) => url.clone(),
+            None => format!("https://{}", config.http.listen),
+        };
+        let mut stop = shutdown_rx.clone();
+        tokio::spawn(crate::http::serve_listener(
+            listener,
+            "HTTP redirect",
+            crate::http::guard::redirect_app(base),
+            async move {
+                let _ = stop.changed().await;
+            },
+        ));
+    }
     let mut metrics_shutdown = shutdown_rx.clone();
     let metrics_server = tokio::spawn(crate::http::serve_listener(
         metrics_listener,
@@ -223,6 +283,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_server).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), mail_task).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), callers).await;
+    audit_pruner.abort();
     bus.close_history();
     let _ = tokio::time::timeout(Duration::from_secs(5), history_writer).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), persist_writer).await;

@@ -1,16 +1,14 @@
 //! SIP over TCP (RFC 3261 §18): accepts connections within the `[limits]` (in all and per
 //! source address; idle and unfinished-message timeouts), frames messages with sipx-sip's
-//! stream parser (see [`framing`]) and hands them to the SIP task; writes what the SIP task
-//! sends back.
-
-mod framing;
+//! stream parser (see [`konferenz_sip::Framer`]) and hands them to the SIP task; writes what
+//! the SIP task sends back.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use konferenz_sip::{Limits, Message, StreamParser};
+use konferenz_sip::{Framer, Limits, Message, StreamParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -157,7 +155,7 @@ async fn connection(
     };
     let read = async {
         let mut parser = StreamParser::new(Limits::stream());
-        let mut framer = framing::Framer::default();
+        let mut framer = Framer::default();
         let mut buf = vec![0u8; 16 * 1024];
         let mut active = Instant::now();
         // When the message now being received began (None: between messages).

@@ -756,3 +756,111 @@ fn the_account_keeps_its_zone_and_language_and_changes_its_password() {
     let local = Client::new(&base, Auth::Bearer(server.admin_token()));
     assert_eq!(local.get("/api/v1/account").status, 403);
 }
+
+#[test]
+fn invitations_per_user_per_hour_are_limited() {
+    let server = Server::start_with(
+        &ServerOptions::default()
+            .room("201")
+            .room("202")
+            .config("[limits]\ninvitations_per_user_per_hour = 3"),
+    );
+    for number in ["201", "202"] {
+        server.cli(&[
+            "user",
+            "add",
+            "--number",
+            number,
+            "--name",
+            number,
+            "--password",
+            PASSWORD,
+            "--organiser",
+        ]);
+    }
+    let anna = client(&server, "201");
+    let invite = |api: &Client, room: &str, numbers: &[&str]| {
+        api.post(
+            &format!("/api/v1/rooms/{room}/invitations"),
+            json!({ "numbers": numbers }),
+        )
+    };
+    let first = invite(&anna, "201", &["301", "302"]);
+    assert_ne!(first.status, 429, "{:?}", first.body);
+    let over = invite(&anna, "201", &["303", "304"]);
+    assert_eq!(over.status, 429, "{:?}", over.body);
+    assert_eq!(over.body["error"]["code"], "quota");
+    let wait: u64 = over.retry_after.unwrap().parse().unwrap();
+    assert!((3000..=3600).contains(&wait), "{wait}");
+    let one_more = invite(&anna, "201", &["303"]);
+    assert_ne!(one_more.status, 429, "all or nothing: one still fits");
+    assert_eq!(invite(&anna, "201", &["304"]).status, 429);
+    let bert = client(&server, "202");
+    assert_ne!(
+        invite(&bert, "202", &["305"]).status,
+        429,
+        "another user has their own quota"
+    );
+}
+
+#[test]
+fn the_audit_log_records_logins_changes_and_who_made_them() {
+    let server = server();
+    let anonymous = Client::new(&server.http_base(), Auth::None);
+    let failed = anonymous.post(
+        "/api/v1/session",
+        json!({"login": "100", "password": "not the password"}),
+    );
+    assert_eq!(failed.status, 401);
+    let ada = Client::login(&server.http_base(), "100", PASSWORD);
+    let changed = ada.send(
+        "PATCH",
+        "/api/v1/users/203",
+        Some(json!({"name": "Carla Plain-Meier"})),
+    );
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let refused = ada.send("PATCH", "/api/v1/users/999", Some(json!({"name": "x"})));
+    assert_eq!(refused.status, 404);
+    assert_eq!(
+        client(&server, "203").get("/api/v1/audit").status,
+        403,
+        "administrators only"
+    );
+
+    let log = ada.get("/api/v1/audit").body;
+    let entries = log.as_array().unwrap();
+    let find = |action: &str| entries.iter().find(|e| e["action"] == action);
+    let failed = find("login.failed").expect("failed login recorded");
+    assert_eq!(failed["actor"], "100");
+    assert_eq!(failed["source"], "127.0.0.1");
+    assert!(find("login").is_some_and(|e| e["actor"] == "100"));
+    let change = find("PATCH /api/v1/users/{number}").expect("the change recorded");
+    assert_eq!(change["actor"], "100");
+    assert_eq!(change["subject"], "/api/v1/users/203");
+    assert!(
+        !entries.iter().any(|e| e["subject"] == "/api/v1/users/999"),
+        "a refused request changed nothing and is not recorded"
+    );
+    // The share made by the local administrator's token while setting up.
+    assert!(entries.iter().any(|e| e["actor"] == "local administrator"
+        || e["action"] == "PUT /api/v1/rooms/{number}/shares/{user}"));
+    let logins = ada.get("/api/v1/audit?action=login").body;
+    assert!(
+        logins
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"].as_str().unwrap().starts_with("login")),
+        "{logins}"
+    );
+    let older = ada
+        .get(&format!(
+            "/api/v1/audit?before={}&limit=1",
+            entries[0]["id"]
+        ))
+        .body;
+    assert_eq!(older.as_array().unwrap().len(), 1);
+    assert_eq!(older[0]["id"], entries[1]["id"]);
+    // Nothing secret in it.
+    assert!(!log.to_string().contains(PASSWORD));
+}

@@ -6,6 +6,7 @@ import { mountRooms } from '/ui/admin-rooms.js';
 import { mountPhonebook } from '/ui/admin-phonebook.js';
 import { mountOutbox } from '/ui/admin-outbox.js';
 import { mountTexts } from '/ui/admin-texts.js';
+import { mountAudit } from '/ui/admin-audit.js';
 
 const PAGES = [
   ['users', 'admin.users'],
@@ -13,6 +14,7 @@ const PAGES = [
   ['phonebook', 'admin.phonebook'],
   ['outbox', 'admin.outbox'],
   ['texts', 'admin.texts'],
+  ['audit', 'admin.audit'],
   ['settings', 'admin.settings'],
 ];
 
@@ -28,7 +30,7 @@ export function mountAdmin(root, page, ctx) {
       h('ul', {}, PAGES.map(([id, key]) => h('li', {},
         h('a', { href: '#/admin/' + id, class: 'tab', 'aria-current': id === known ? 'page' : null }, t(key)))))),
     body));
-  const mount = { users: mountUsers, rooms: mountRooms, phonebook: mountPhonebook, outbox: mountOutbox, texts: mountTexts, settings: mountSettings }[known];
+  const mount = { users: mountUsers, rooms: mountRooms, phonebook: mountPhonebook, outbox: mountOutbox, texts: mountTexts, audit: mountAudit, settings: mountSettings }[known];
   return mount(body, ctx);
 }
 

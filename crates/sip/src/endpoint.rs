@@ -169,6 +169,11 @@ pub struct EndpointStats {
     pub calls_out: u64,
     /// New INVITEs answered 503 while overloaded ([`Endpoint::set_overloaded`]).
     pub rejected_overload: u64,
+    /// New INVITEs answered 503 because their source exceeded its rate
+    /// ([`Endpoint::set_admission`]).
+    pub rejected_rate: u64,
+    /// New INVITEs not answered at all: their source kept going after its refusals.
+    pub ignored_rate: u64,
 }
 
 /// Application commands that may be called with a dead handle return this.
@@ -228,6 +233,8 @@ pub struct Endpoint {
     transactions: TransactionStats,
     /// While set, new INVITEs get 503 with this Retry-After (seconds).
     overloaded: Option<u32>,
+    /// New INVITEs per source address.
+    admission: crate::admission::Admission,
 }
 
 impl Endpoint {
@@ -254,7 +261,16 @@ impl Endpoint {
             register_clients: HashMap::new(),
             transactions: TransactionStats::default(),
             overloaded: None,
+            admission: crate::admission::Admission::new(crate::admission::AdmissionConfig {
+                per_second: 0,
+                ..Default::default()
+            }),
         }
+    }
+
+    /// Per-source admission of new INVITEs (see [`crate::AdmissionConfig`]); off until set.
+    pub fn set_admission(&mut self, config: crate::AdmissionConfig) {
+        self.admission = crate::admission::Admission::new(config);
     }
 
     /// Overload protection: while `Some(seconds)`, every new INVITE (not a re-INVITE, not
@@ -371,6 +387,9 @@ impl Endpoint {
             }
             return;
         }
+        if !self.admitted(now, transport, from, &request) {
+            return;
+        }
         match self
             .layer
             .receive(Message::Request(request), transport.reliability())
@@ -401,6 +420,49 @@ impl Endpoint {
                         self.transmit(transport, from, Message::Response(r));
                     }
                 }
+            }
+        }
+    }
+
+    /// Whether a request may reach the transaction layer: a new INVITE (no To tag, not a
+    /// retransmission) must pass its source's admission; a refused one is answered `503`
+    /// with `Retry-After` statelessly, an ignored one not at all.
+    fn admitted(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        from: SocketAddr,
+        request: &Request,
+    ) -> bool {
+        let in_dialog = RequestIds::of(request).is_none_or(|ids| ids.to_tag.is_some());
+        if request.method != Method::Invite || in_dialog {
+            return true;
+        }
+        if TransactionKey::from_request(request).is_some_and(|k| self.routes.contains_key(&k)) {
+            return true;
+        }
+        match self.admission.check(now, from.ip()) {
+            crate::admission::Verdict::Admit => true,
+            crate::admission::Verdict::Refuse { retry_after } => {
+                self.stats.rejected_rate += 1;
+                self.transactions
+                    .count(TransactionSide::Received, request.method.as_bytes(), 503);
+                if let Some(r) = headers::retry_after_response(
+                    request,
+                    (
+                        503,
+                        "Service Unavailable (too many calls from your address)",
+                    ),
+                    retry_after,
+                    &self.config.user_agent,
+                ) {
+                    self.transmit(transport, from, Message::Response(r));
+                }
+                false
+            }
+            crate::admission::Verdict::Ignore => {
+                self.stats.ignored_rate += 1;
+                false
             }
         }
     }

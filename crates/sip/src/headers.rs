@@ -174,6 +174,21 @@ pub(crate) fn simple_response(
     Some(b.build())
 }
 
+/// A stateless answer with `Retry-After: seconds` (RFC 3261 §20.33), e.g. 503.
+pub(crate) fn retry_after_response(
+    request: &Request,
+    (code, reason): (u16, &str),
+    seconds: u32,
+    user_agent: &str,
+) -> Option<Response> {
+    let b = response(request, code, reason)?
+        .header(HeaderName::RetryAfter, seconds.to_string())
+        .ok()?
+        .header(HeaderName::Server, user_agent.to_owned())
+        .ok()?;
+    Some(b.build())
+}
+
 /// Replaces To with the request's To plus our tag (RFC 3261 §8.2.6.2), unless it has one.
 pub(crate) fn with_to_tag(
     b: ResponseBuilder,

@@ -1,7 +1,9 @@
 //! konferenz-sip: the SIP user-agent server as a sans-IO state machine — message parsing
 //! by sipx-sip, transactions by its RFC 3261/6026 machines, and our transaction user:
-//! dialogs, SDP offer/answer, 2xx retransmission, CANCEL and BYE.
+//! dialogs, SDP offer/answer, 2xx retransmission, CANCEL and BYE; and the framing of SIP
+//! over a byte stream ([`Framer`]) for the server's TCP transport.
 
+mod admission;
 mod bad_request;
 mod call;
 pub mod digest;
@@ -10,8 +12,10 @@ mod headers;
 mod info;
 pub mod sdp;
 mod stats;
+mod stream_framer;
 mod timer_queue;
 
+pub use admission::AdmissionConfig;
 pub use call::CallHandle;
 pub use endpoint::{
     CallError, EndReason, Endpoint, EndpointConfig, EndpointStats, Event, OutgoingCall, Output,
@@ -21,6 +25,7 @@ pub use endpoint::{
 pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};
 pub use stats::{TransactionSide, TransactionStats};
+pub use stream_framer::{Framed, Framer};
 
 /// G.711 µ-law as negotiated in SDP.
 pub const PCMU: CodecSpec = CodecSpec {
@@ -78,6 +83,14 @@ pub fn fuzz_authorization(value: &str, now: std::time::Instant) {
             &digest::Ha1::compute("201", "fuzz", "pw"),
         );
     }
+}
+
+/// Fuzzing entry: the body of a SIP INFO as the endpoint reads it for a key press —
+/// `application/dtmf-relay` when `dtmf_relay`, else `application/dtmf`. Returns the key
+/// (`0`–`9`, `*`, `#`, `A`–`D`) or None. Must never panic.
+#[doc(hidden)]
+pub fn fuzz_dtmf_info(dtmf_relay: bool, body: &[u8]) -> Option<char> {
+    info::dtmf_digit(if dtmf_relay { "dtmf-relay" } else { "dtmf" }, body)
 }
 
 /// Fuzzing entry: feeds `data` to an endpoint as one UDP datagram, answers any call it

@@ -26,6 +26,65 @@ pub enum StoreError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The file is not a SQLite database at all (another file, or its header is damaged).
+    #[error("{} is not a SQLite database ({reason})", path.display())]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
+    /// SQLite cannot open, read or write the database file (permissions, a read-only
+    /// folder, a missing folder).
+    #[error("cannot open database {}: {reason}", path.display())]
+    CannotOpen {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
+    /// `PRAGMA integrity_check` found damage, or SQLite reported a corrupt page.
+    #[error("{} is damaged: {report}", path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// The first lines of the integrity report.
+        report: String,
+    },
+    /// A SQLite database, but not one konferenz wrote (or one it cannot take).
+    #[error("{} is not a konferenz database: {reason}", path.display())]
+    NotKonferenz {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// The database has migrations this binary does not know: a newer konferenz wrote it.
+    #[error(
+        "{} was written by a newer konferenz (schema {version}; this one knows up to {known})",
+        path.display()
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// The unknown migration.
+        version: i64,
+        /// This binary's newest migration.
+        known: i64,
+    },
+    /// A backup would overwrite an existing file.
+    #[error("{} already exists", .0.display())]
+    BackupExists(PathBuf),
+    /// A file operation of a backup or restore failed.
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        /// What was being done ("write", "copy", "rename" …).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The schema could not be brought up to date.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

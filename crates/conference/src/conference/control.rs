@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{Block, Conference, Output, Persist};
+use super::{Block, CallLimits, Conference, Output, Persist};
 use crate::call_id::CallId;
 use crate::command::{Command, CommandError, Reply};
 use crate::event::EventKind;
@@ -20,6 +20,13 @@ impl Conference {
                 self.known_room(&room)?;
                 if self.is_blocked(now, &room, number.as_str()) {
                     return Err(CommandError::Blocked(number, room));
+                }
+                let limits = self.config.limits;
+                if CallLimits::reached(limits.calls, self.calls.len()) {
+                    return Err(CommandError::TooManyCalls);
+                }
+                if CallLimits::reached(limits.per_room, self.calls_in(&room)) {
+                    return Err(CommandError::RoomFull(room));
                 }
                 // Inviting someone again re-dials them: an earlier invitation of the same
                 // number into this room that is still under way is ended first.

@@ -63,6 +63,8 @@ pub struct Principal {
     pub admin: bool,
     pub organiser: bool,
     pub via: Via,
+    /// Where the request came from (for the audit log).
+    pub source: Option<IpAddr>,
 }
 
 impl Principal {
@@ -74,6 +76,7 @@ impl Principal {
             admin: user.admin,
             organiser: user.organiser,
             via,
+            source: None,
         }
     }
 
@@ -214,74 +217,90 @@ impl FromRequestParts<ApiState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let now = crate::location::unix(std::time::SystemTime::now());
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or(ApiError::Unauthorized)?;
-            let digest = hash(token);
-            if let Some(local) = &state.admin_token_hash
-                && same(local, &digest)
-            {
-                return Ok(Principal {
-                    number: None,
-                    name: "local administrator".into(),
-                    email: None,
-                    admin: true,
-                    organiser: true,
-                    via: Via::Local,
-                });
-            }
-            let token = state
-                .store
-                .use_api_token(&digest, now)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            let user = state
-                .store
-                .find_sip_user(&token.user)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            return Ok(Principal::user(user, Via::Token));
+        let principal = authenticate(parts, state).await?;
+        if let Some(slot) = parts.extensions.get::<super::audit::ActorSlot>() {
+            slot.set(crate::audit::actor(&principal));
         }
-        let id = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let id_hash = hash(id);
-        let session = state
+        Ok(principal)
+    }
+}
+
+/// Who the request's credentials name (bearer token or session cookie with CSRF token).
+async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Principal, ApiError> {
+    let now = crate::location::unix(std::time::SystemTime::now());
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized)?;
+        let digest = hash(token);
+        if let Some(local) = &state.admin_token_hash
+            && same(local, &digest)
+        {
+            return Ok(Principal {
+                number: None,
+                name: "local administrator".into(),
+                email: None,
+                admin: true,
+                organiser: true,
+                via: Via::Local,
+                source: Some(client_addr(parts)),
+            });
+        }
+        let token = state
             .store
-            .find_session(&id_hash, now)
+            .use_api_token(&digest, now)
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        if changes_state(&parts.method) {
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .map(|v| v.as_bytes())
-                .unwrap_or_default();
-            if !same(sent, session.csrf.as_bytes()) {
-                return Err(ApiError::Csrf);
-            }
-        }
         let user = state
             .store
-            .find_sip_user(&session.user)
+            .find_sip_user(&token.user)
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        // Sliding idle timeout: push the expiry out once half of it has passed.
-        let lifetime = state.session_secs;
-        if session.expires_at - now < lifetime / 2 {
-            state.store.extend_session(&id_hash, now + lifetime).await?;
+        return Ok(Principal {
+            source: Some(client_addr(parts)),
+            ..Principal::user(user, Via::Token)
+        });
+    }
+    let id = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
+    let id_hash = hash(id);
+    let session = state
+        .store
+        .find_session(&id_hash, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if changes_state(&parts.method) {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !same(sent, session.csrf.as_bytes()) {
+            return Err(ApiError::Csrf);
         }
-        Ok(Principal::user(
+    }
+    let user = state
+        .store
+        .find_sip_user(&session.user)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    // Sliding idle timeout: push the expiry out once half of it has passed.
+    let lifetime = state.session_secs;
+    if session.expires_at - now < lifetime / 2 {
+        state.store.extend_session(&id_hash, now + lifetime).await?;
+    }
+    Ok(Principal {
+        source: Some(client_addr(parts)),
+        ..Principal::user(
             user,
             Via::Session {
                 id_hash,
                 csrf: session.csrf,
             },
-        ))
-    }
+        )
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Principal, managed_room};
-use super::conference::{Body, PlacedCall, RoomPath, body, place};
+use super::conference::{Body, PlacedCall, RoomPath, body, place, take_invitations};
 use super::error::ErrorBody;
 use super::{ApiError, ApiState};
 use crate::control::Answer;
@@ -68,7 +68,7 @@ pub async fn hang_up(
     Path(CallPath { number, call }): Path<CallPath>,
     request: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
-    call_in_room(&state, &principal, &number, call).await?;
+    let (_, entry) = call_in_room(&state, &principal, &number, call).await?;
     // The body is optional: none means a plain hang-up.
     let request: HangUpBody = if request.iter().all(u8::is_ascii_whitespace) {
         HangUpBody::default()
@@ -92,6 +92,20 @@ pub async fn hang_up(
         )
         .await?;
     state.persister.flush().await;
+    if request.block {
+        let lasts = request
+            .block_secs
+            .map_or_else(|| "until unblocked".to_owned(), |s| format!("for {s} s"));
+        crate::audit::record(
+            &state.store,
+            crate::audit::actor(&principal),
+            "call.block",
+            &entry.number,
+            &format!("room {number}, {lasts}"),
+            principal.source,
+        )
+        .await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -158,6 +172,7 @@ pub async fn redial(
         )));
     }
     let callee = Dialable::parse(&entry.number).map_err(|e| ApiError::Internal(e.to_string()))?;
+    take_invitations(&state, &principal, 1)?;
     let placed = place(&state, &room.number, &callee).await?;
     Ok((
         StatusCode::ACCEPTED,

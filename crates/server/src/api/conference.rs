@@ -22,6 +22,23 @@ use crate::control::{Answer, Route};
 /// A JSON body, or a 422 naming what was expected.
 pub type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
+/// Counts `n` calls placed for `principal` against `limits.invitations_per_user_per_hour`
+/// (the local administrator counts as one user).
+pub fn take_invitations(state: &ApiState, principal: &Principal, n: usize) -> Result<(), ApiError> {
+    let key = principal
+        .number
+        .clone()
+        .unwrap_or_else(|| "(local administrator)".to_owned());
+    let mut quota = state.invitations.lock().expect("invitation quota");
+    quota.prune(std::time::Instant::now());
+    quota
+        .take(std::time::Instant::now(), &key, n)
+        .map_err(|wait| ApiError::Quota {
+            what: "invitations",
+            wait,
+        })
+}
+
 /// The body, or [`ApiError::Invalid`] naming `field` and the expected shape.
 pub fn body<T>(body: Body<T>, field: &'static str, expected: &str) -> Result<T, ApiError> {
     body.map(|Json(b)| b)
@@ -300,6 +317,7 @@ pub async fn invite(
     for number in &request.numbers {
         callees.push(Dialable::parse(number.trim()).map_err(|e| ApiError::invalid("numbers", e))?);
     }
+    take_invitations(&state, &principal, callees.len())?;
     let mut invitations = Vec::with_capacity(callees.len());
     for callee in callees {
         match place(&state, &room.number, &callee).await {
@@ -438,6 +456,7 @@ pub async fn dial_in(
         ));
     };
     let callee = Dialable::parse(own).map_err(|e| ApiError::invalid("number", e))?;
+    take_invitations(&state, &principal, 1)?;
     let call = place(&state, &room.number, &callee).await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -77,6 +77,9 @@ pub enum ApiError {
     /// Too many tries; come back after this long (429 with Retry-After).
     #[error("too many attempts; try again in {} s", .0.as_secs().max(1))]
     TooMany(Duration),
+    /// A quota (`limits.*_per_hour`) is used up; come back after this long (429).
+    #[error("{what} per hour are used up; try again in {} min", wait.as_secs().div_ceil(60).max(1))]
+    Quota { what: &'static str, wait: Duration },
     /// The request cannot be carried out as the server is configured (503).
     #[error("{0}")]
     Unavailable(String),
@@ -134,6 +137,8 @@ impl ApiError {
                 CommandError::Blocked(..) => (S::FORBIDDEN, "blocked", None),
                 CommandError::ShuttingDown => (S::SERVICE_UNAVAILABLE, "shutting_down", None),
                 CommandError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", None),
+                CommandError::RoomFull(_) => (S::CONFLICT, "room_full", None),
+                CommandError::TooManyCalls => (S::SERVICE_UNAVAILABLE, "too_many_calls", None),
                 CommandError::Unroutable(_) => (S::SERVICE_UNAVAILABLE, "unroutable", None),
             },
             ApiError::Invalid { field, .. } => (S::UNPROCESSABLE_ENTITY, "invalid", Some(field)),
@@ -145,6 +150,7 @@ impl ApiError {
             ApiError::NotFound(_) => (S::NOT_FOUND, "not_found", None),
             ApiError::Conflict(_) => (S::CONFLICT, "conflict", None),
             ApiError::TooMany(_) => (S::TOO_MANY_REQUESTS, "too_many_requests", None),
+            ApiError::Quota { .. } => (S::TOO_MANY_REQUESTS, "quota", None),
             ApiError::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
             ApiError::BadGateway(_) => (S::BAD_GATEWAY, "bad_gateway", None),
             ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
@@ -186,7 +192,7 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         let retry = match &self {
             ApiError::Command(CommandError::Overloaded) => Some(OVERLOADED_RETRY_SECS),
-            ApiError::TooMany(wait) => Some(wait.as_secs().max(1)),
+            ApiError::TooMany(wait) | ApiError::Quota { wait, .. } => Some(wait.as_secs().max(1)),
             _ => None,
         };
         if let Some(secs) = retry {

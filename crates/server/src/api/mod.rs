@@ -8,6 +8,7 @@
 //! conferences they scheduled, administrators on all), `admin` (administrators).
 
 mod account;
+mod audit;
 mod auth;
 mod calls;
 mod conference;
@@ -34,7 +35,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::{hash, scheduled_id, secret};
+pub use auth::{Principal, hash, scheduled_id, secret};
 pub use conference::{link_token, place};
 pub use error::ApiError;
 
@@ -68,12 +69,16 @@ pub struct ApiState {
     pub logins: Arc<Mutex<LoginThrottle>>,
     /// Rate of "Call me" on personal links, per link and per source address.
     pub call_me: Arc<Mutex<links::CallMeLimiter>>,
+    /// Invitations per user per hour (`limits.invitations_per_user_per_hour`).
+    pub invitations: Arc<Mutex<konferenz_conference::Quota<String>>>,
     /// SHA-256 of the local administrator's token (None: no local token).
     pub admin_token_hash: Option<[u8; 32]>,
     /// A browser session's idle lifetime.
     pub session_secs: i64,
     /// Base of personal links; None: `http://` + the request's Host.
     pub public_url: Option<String>,
+    /// The window is served over HTTPS (`http.tls_certificate`): cookies are `Secure`.
+    pub https: bool,
     /// The registrar's realm (a user's SIP digest hashes are for it).
     pub realm: String,
     /// Phone-book numbers without a country code are in this region.
@@ -120,6 +125,7 @@ impl utoipa::Modify for Security {
 
 /// The API's routes and their OpenAPI document.
 pub fn router(state: ApiState) -> Router {
+    let store = state.store.clone();
     let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::current, session::logout))
         .routes(routes!(account::get_account, account::put_account))
@@ -172,12 +178,17 @@ pub fn router(state: ApiState) -> Router {
         ))
         .routes(routes!(schedule::add_conference_participants))
         .routes(routes!(schedule::list_outbox))
+        .routes(routes!(audit::list_audit))
         .routes(routes!(
             schedule::schedule_texts,
             schedule::set_schedule_texts
         ))
         .with_state(state)
         .split_for_parts();
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        store,
+        audit::record_changes,
+    ));
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let document = Arc::new(api);
     router.route(

@@ -111,7 +111,18 @@ pub async fn login(
         .lock()
         .expect("login throttle")
         .admit(Instant::now(), &login, addr);
-    admitted.map_err(ApiError::TooMany)?;
+    if let Err(wait) = admitted {
+        crate::audit::record(
+            &state.store,
+            &login,
+            "login.refused",
+            &login,
+            "locked out after failed logins",
+            Some(addr),
+        )
+        .await;
+        return Err(ApiError::TooMany(wait));
+    }
     let user = state.store.find_user_by_login(&login).await?;
     let stored = user
         .as_ref()
@@ -127,6 +138,8 @@ pub async fn login(
         Some(user) if matches => user,
         _ => {
             tracing::info!(%addr, "failed web login");
+            crate::audit::record(&state.store, &login, "login.failed", &login, "", Some(addr))
+                .await;
             let failed =
                 state
                     .logins
@@ -151,6 +164,15 @@ pub async fn login(
         )
         .await?;
     tracing::info!(user = %user.number, "web login");
+    crate::audit::record(
+        &state.store,
+        &user.number,
+        "login",
+        &user.number,
+        "",
+        Some(addr),
+    )
+    .await;
     let principal = Principal {
         number: Some(user.number),
         name: user.name,
@@ -161,6 +183,7 @@ pub async fn login(
             id_hash: auth::hash(&id),
             csrf,
         },
+        source: Some(addr),
     };
     let cookie = format!(
         "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
@@ -183,12 +206,13 @@ fn secret_cookie() -> String {
     auth::secret("s_")
 }
 
-/// Served over HTTPS: the public URL says so, or the reverse proxy in front does.
+/// Served over HTTPS: by us, or the public URL says so, or the reverse proxy in front does.
 fn secure(state: &ApiState, headers: &HeaderMap) -> bool {
-    state
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
+    state.https
+        || state
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
         || headers
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
@@ -218,6 +242,15 @@ pub async fn logout(
     if let Via::Session { id_hash, .. } = &principal.via {
         state.store.delete_session(id_hash).await?;
     }
+    crate::audit::record(
+        &state.store,
+        crate::audit::actor(&principal),
+        "logout",
+        "",
+        "",
+        principal.source,
+    )
+    .await;
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }

@@ -193,9 +193,23 @@ impl State {
             ConferenceOutput::Throttle(event) => match event {
                 ThrottleEvent::RoomLocked { room, failures, .. } => {
                     warn!(%room, failures, "too many wrong PINs for this number; PIN entry locked for a while");
+                    crate::audit::spawn_record(
+                        &self.store,
+                        "system",
+                        "pin.lockout.room",
+                        room.to_string(),
+                        format!("{failures} wrong PINs"),
+                    );
                 }
                 ThrottleEvent::CallerLocked { addr, failures, .. } => {
                     warn!(%addr, failures, "caller locked out after wrong PINs");
+                    crate::audit::spawn_record(
+                        &self.store,
+                        "system",
+                        "pin.lockout.caller",
+                        addr.to_string(),
+                        format!("{failures} wrong PINs"),
+                    );
                 }
             },
         }

@@ -326,6 +326,19 @@ async function scenarios(browser) {
   log(`8 Bert opened room 800; organiser withdrawn by Ada; after a reload Bert is refused (${secs(Date.now() - t)}) — `
     + `${bertShot}, ${adminShot}, ${await shot(c, 'bert-refused')}`);
 
+  // 8b. The audit log shows what Ada just did, in words, and who hung up whom.
+  t = Date.now();
+  await d.getByRole('link', { name: 'Audit log', exact: true }).click();
+  await see(d.getByRole('heading', { level: 1, name: 'Audit log', exact: true }), 'Administration › Audit log');
+  const changeRow = d.locator('tr[data-action="PATCH /api/v1/users/{number}"]').first();
+  await see(changeRow, 'Ada’s change of Bert');
+  check(/Changed a user/.test(await changeRow.innerText()) && /100/.test(await changeRow.innerText()), 'the change row names Ada and the change');
+  await see(d.locator('tr[data-action="login"]').first(), 'the logins');
+  await d.getByLabel('Show', { exact: true }).selectOption('login');
+  await until(d, () => [...document.querySelectorAll('tbody tr')].length > 0
+    && [...document.querySelectorAll('tbody tr')].every((tr) => tr.dataset.action.startsWith('login')), null, 'only logins after filtering');
+  log(`8b audit log: Ada's change of Bert and the logins listed, filter works (${secs(Date.now() - t)}) — ${await shot(d, 'audit-log', { fullPage: true })}`);
+
   // 9. German, then a phone-sized screen.
   t = Date.now();
   await a.getByRole('button', { name: 'DE', exact: true }).click();

@@ -15,6 +15,7 @@ pub mod pin;
 pub mod pjsua;
 pub mod ports;
 pub mod server;
+pub mod smtp;
 
 pub use audio::{goertzel_power, read_wav, tone_fraction, tone_present, tone_wav};
 pub use phone::Phone;

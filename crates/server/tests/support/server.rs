@@ -93,6 +93,8 @@ pub struct ServerOptions {
     pub extra_config: String,
     /// Keys added to the generated `[sip]` section (`key = value` lines).
     pub sip_config: String,
+    /// Keys added to the generated `[http]` section.
+    pub http_config: String,
 }
 
 impl ServerOptions {
@@ -110,6 +112,13 @@ impl ServerOptions {
     pub fn sip(mut self, lines: &str) -> ServerOptions {
         self.sip_config.push_str(lines);
         self.sip_config.push('\n');
+        self
+    }
+    /// Adds `key = value` lines to the generated `[http]` section.
+    #[allow(dead_code)]
+    pub fn http(mut self, lines: &str) -> ServerOptions {
+        self.http_config.push_str(lines);
+        self.http_config.push('\n');
         self
     }
     /// Appends TOML text (whole sections) to the server's config file.
@@ -150,13 +159,14 @@ impl Server {
         let text = format!(
             "[sip]\nlisten = \"127.0.0.1:{sip_port}\"\n{}\
              [rtp]\nports = \"{}-{}\"\n\
-             [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\n{}\
              [metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n\
              [database]\nurl = \"sqlite://{}/konferenz.db\"\n\
              [log]\nlevel = \"debug\"\n{}\n",
             options.sip_config,
             rtp_ports.0,
             rtp_ports.1,
+            options.http_config,
             dir.path().display(),
             options.extra_config,
         );
@@ -200,16 +210,36 @@ impl Server {
     /// the log continues in the same file.
     #[allow(dead_code)]
     pub fn restart(&mut self) {
+        self.stop();
+        self.start_again();
+    }
+
+    /// Stops the server (SIGTERM, after 10 s SIGKILL) and waits until it has exited, for
+    /// work on its database while no server runs; [`Server::start_again`] resumes.
+    #[allow(dead_code)]
+    pub fn stop(&mut self) {
         if self.terminate(Duration::from_secs(10)).is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+
+    /// Starts `serve` again on the same config and database after [`Server::stop`]; the log
+    /// continues in the same file.
+    #[allow(dead_code)]
+    pub fn start_again(&mut self) {
         let log = std::fs::OpenOptions::new()
             .append(true)
             .open(self.log_path())
             .expect("reopen server log");
         self.child = spawn_serve(&self.config, log);
         self.wait_ready();
+    }
+
+    /// The SQLite database file.
+    #[allow(dead_code)]
+    pub fn database(&self) -> PathBuf {
+        self.dir().join("konferenz.db")
     }
 
     /// `kill -9` (no shutdown at all), then starts the server again on the same config and
@@ -348,14 +378,19 @@ impl Server {
         )
     }
 
-    /// Runs `konferenz --config <file> <args…>` (an admin command) and returns its stdout.
-    pub fn cli(&self, args: &[&str]) -> String {
-        let out = konferenz_command()
+    /// Runs `konferenz --config <file> <args…>` and returns what it did, failed or not.
+    pub fn cli_output(&self, args: &[&str]) -> std::process::Output {
+        konferenz_command()
             .arg("--config")
             .arg(&self.config)
             .args(args)
             .output()
-            .expect("run konferenz");
+            .expect("run konferenz")
+    }
+
+    /// Runs `konferenz --config <file> <args…>` (an admin command) and returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = self.cli_output(args);
         assert!(
             out.status.success(),
             "konferenz {args:?} failed: {}",

@@ -1,12 +1,12 @@
-//! Framing SIP over a byte stream without losing what came before an error: sipx-sip's
-//! stream parser reports a framing error for the whole chunk it was given, so a complete
-//! request followed by junk in one TCP segment would be lost with the junk. Each chunk is
-//! fed in pieces that end just before a header terminator's last byte; an error then
-//! surfaces at the start of a piece, after every message completed before it was handed
-//! out. The parse itself is the library's (its result does not depend on how the stream
-//! is cut).
+//! Framing SIP over a byte stream (TCP, RFC 3261 §18.3) without losing what came before an
+//! error: sipx-sip's [`StreamParser`] reports a framing error for the whole chunk it was
+//! given, so a complete request followed by junk in one TCP segment would be lost with the
+//! junk. [`Framer::push`] feeds each chunk in pieces that end just before a header
+//! terminator's last byte; an error then surfaces at the start of a piece, after every
+//! message completed before it was handed out. The parse itself is the library's (its
+//! result does not depend on how the stream is cut). Pure: the caller owns the socket.
 
-use konferenz_sip::{Message, StreamParser};
+use sipx_sip::{Message, StreamParser};
 
 /// Keeps the last three bytes seen, so that a terminator split across reads is found.
 #[derive(Debug, Default)]
@@ -18,7 +18,9 @@ pub struct Framer {
 /// them (the connection cannot be resynchronised then, RFC 3261 §18.3).
 #[derive(Debug, Default)]
 pub struct Framed {
+    /// The messages completed by this chunk, in stream order.
     pub messages: Vec<Message>,
+    /// The framing error after them, if any; the stream is unusable from there on.
     pub failed: Option<String>,
 }
 
@@ -83,7 +85,7 @@ fn feed(parser: &mut StreamParser, piece: &[u8], out: &mut Framed) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use konferenz_sip::Limits;
+    use sipx_sip::Limits;
 
     use super::*;
 
