@@ -277,6 +277,10 @@ impl State {
                 self.endpoint
                     .handle_message(Instant::now(), Transport::Tcp, peer, *message);
             }
+            TcpEvent::Unframeable { peer, head, status } => {
+                self.endpoint
+                    .refuse_unframeable(Transport::Tcp, peer, &head, status);
+            }
             TcpEvent::Closed { peer } => {
                 self.tcp_writers.remove(&peer);
             }

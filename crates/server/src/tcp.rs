@@ -43,6 +43,13 @@ pub enum TcpEvent {
         peer: SocketAddr,
         message: Box<Message>,
     },
+    /// A message that could not be framed (the connection closes after the answer): its
+    /// beginning and the status to answer (400, 413 or 513).
+    Unframeable {
+        peer: SocketAddr,
+        head: Vec<u8>,
+        status: u16,
+    },
     Closed {
         peer: SocketAddr,
     },
@@ -198,8 +205,18 @@ async fn connection(
                 }
             }
             if let Some(error) = framed.failed {
-                // A stream that cannot be framed cannot be resynchronised (§18.3): close it.
+                // A stream that cannot be framed cannot be resynchronised (§18.3): answer
+                // what can be answered, then close it.
                 debug!(%peer, %error, "unframeable SIP over TCP; closing");
+                if let Some(refused) = framed.refused {
+                    let _ = events
+                        .send(TcpEvent::Unframeable {
+                            peer,
+                            head: refused.head,
+                            status: refused.status,
+                        })
+                        .await;
+                }
                 return true;
             }
             // The clock runs from the first byte of the message still incomplete.

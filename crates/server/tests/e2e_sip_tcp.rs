@@ -150,3 +150,40 @@ fn a_request_followed_by_junk_in_one_segment_is_answered_before_closing() {
     assert!(tcp_answers(&server, "next"));
     assert!(udp_answers(&server));
 }
+
+#[test]
+fn unframeable_and_oversized_requests_are_answered_then_closed() {
+    let server = server_with(30);
+    // RFC 4475 §3.1.2.7 (ltgtruri): a Request-URI in angle brackets cannot be read.
+    let mut s = connect(&server);
+    let bad = options(server.sip_port, "TCP", "ltgt").replacen(
+        &format!("OPTIONS sip:800@127.0.0.1:{} SIP/2.0", server.sip_port),
+        &format!("OPTIONS <sip:800@127.0.0.1:{}> SIP/2.0", server.sip_port),
+        1,
+    );
+    s.write_all(bad.as_bytes()).unwrap();
+    let (text, closed) = read_until_closed(&mut s, Duration::from_secs(3));
+    assert!(text.starts_with("SIP/2.0 400"), "{text:?}");
+    assert!(
+        text.contains("branch=z9hG4bK-ltgt"),
+        "answered to its Via: {text:?}"
+    );
+    assert!(closed);
+
+    // A 70 KB header field: 513 Message Too Large, not a silent close.
+    let mut s = connect(&server);
+    let big = options(server.sip_port, "TCP", "big").replacen(
+        "Content-Length: 0\r\n",
+        &format!("X-Padding: {}\r\nContent-Length: 0\r\n", "a".repeat(70_000)),
+        1,
+    );
+    s.write_all(big.as_bytes()).unwrap();
+    let (text, closed) = read_until_closed(&mut s, Duration::from_secs(3));
+    assert!(
+        text.starts_with("SIP/2.0 513"),
+        "{:?}",
+        &text[..text.len().min(200)]
+    );
+    assert!(closed);
+    assert!(tcp_answers(&server, "after"));
+}

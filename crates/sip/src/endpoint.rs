@@ -342,6 +342,32 @@ impl Endpoint {
         }
     }
 
+    /// Answers a message a stream transport could not frame (`head`: its beginning, as
+    /// [`crate::Refused`] has it) with `status` — 400, 413 or 513 — if it is a request whose
+    /// header fields can still be read; the transport closes the connection after.
+    pub fn refuse_unframeable(
+        &mut self,
+        transport: Transport,
+        from: SocketAddr,
+        head: &[u8],
+        status: u16,
+    ) {
+        self.stats.unparseable += 1;
+        let Some(request) = crate::bad_request::salvage(head) else {
+            debug!(%from, status, "unframeable SIP message, not answerable");
+            return;
+        };
+        if request.method == Method::Ack {
+            return;
+        }
+        let reason = match status {
+            413 => "Request Entity Too Large",
+            513 => "Message Too Large",
+            _ => "Bad Request (cannot frame the message)",
+        };
+        self.refuse(transport, from, &request, status, reason);
+    }
+
     /// Takes a message framed by a stream transport (TCP).
     pub fn handle_message(
         &mut self,

@@ -25,7 +25,7 @@ pub use endpoint::{
 pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};
 pub use stats::{TransactionSide, TransactionStats};
-pub use stream_framer::{Framed, Framer};
+pub use stream_framer::{Framed, Framer, Refused};
 
 /// G.711 µ-law as negotiated in SDP.
 pub const PCMU: CodecSpec = CodecSpec {
