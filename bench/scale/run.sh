@@ -29,6 +29,12 @@
 # (the kernel's RT throttling still leaves others 5 % of each core); SCHED=normal runs them
 # as ordinary processes. The scheduling class changes who waits, not what the work costs.
 #
+# Flood (konferenz only): FLOOD_RATE=N runs SIPp from another address (FLOOD_FROM, default
+# 127.0.0.2) at N new calls a second into room 800 for the whole run, while the load measures
+# the rooms' audio; with LIMITS=default the server keeps its default [limits] (per-source
+# admission on; the load's own address stays within them for up to 200 participants joining
+# at < 100/s). The summary adds the flood's refusals (503), ignored INVITEs and admitted calls.
+#
 # Environment: RATE (joins/s, default 50), SIP_PORT (45060), HTTP_PORT (48080), METRICS_PORT
 # (48464), JANUS_PORT (48088), RTP_SOCKETS (load-tool sockets, default 8), SCHED (rt|normal), NO_BUILD=1 skips
 # the build, BIN_DIR (where konferenz and konferenz-load are; default target/release) and
@@ -46,6 +52,9 @@ HTTP_PORT=${HTTP_PORT:-48080}
 METRICS_PORT=${METRICS_PORT:-48464}
 JANUS_PORT=${JANUS_PORT:-48088}
 RTP_SOCKETS=${RTP_SOCKETS:-8}
+FLOOD_RATE=${FLOOD_RATE:-0}
+FLOOD_FROM=${FLOOD_FROM:-127.0.0.2}
+LIMITS=${LIMITS:-off}
 case "${SCHED:-rt}" in
   rt) PRIO=(chrt -f 10) ;;
   normal) PRIO=() ;;
@@ -66,8 +75,10 @@ LOAD="$BIN_DIR/konferenz-load"
 WORK=$(mktemp -d -t "konferenz-scale-$TARGET-XXXXXX")
 SERVER_PID=
 SAMPLER_PID=
+FLOOD_PID=
 cleanup() {
   if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
+  if [ -n "$FLOOD_PID" ]; then kill "$FLOOD_PID" 2>/dev/null || true; fi
   if [ -n "$SERVER_PID" ]; then
     kill "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -91,12 +102,10 @@ ports = "20000-39999"
 listen = "127.0.0.1:$HTTP_PORT"
 [metrics]
 listen = "127.0.0.1:$METRICS_PORT"
-[limits]
-# The load comes from one address, into few rooms: no per-source or per-room limits.
-invites_per_source_per_sec = 0
-calls_per_source = 0
-calls_per_room = 0
-invitations_per_user_per_hour = 0
+$(if [ "$LIMITS" = off ]; then printf '%s\n' "[limits]" \
+  "# The load comes from one address, into few rooms: no per-source or per-room limits." \
+  "invites_per_source_per_sec = 0" "calls_per_source = 0" "calls_per_room = 0" \
+  "invitations_per_user_per_hour = 0"; fi)
 [database]
 url = "sqlite://$WORK/konferenz.db"
 [log]
@@ -133,6 +142,14 @@ echo "0 $RSS_START" > "$WORK/rss.csv"
 ( t=0; while sleep 10; do t=$((t + 10)); echo "$t $(rss "$SERVER_PID")" >> "$WORK/rss.csv"; done ) &
 SAMPLER_PID=$!
 
+if [ "$FLOOD_RATE" -gt 0 ] && [ "$TARGET" = konferenz ]; then
+  # SIPp on core 1 beside the load tool, ordinary priority: the load tool's timing comes first.
+  ( cd "$WORK" && exec taskset -c 1 sipp -sf "$ROOT/bench/sipp/uac_room.xml" -s 800 "127.0.0.1:$SIP_PORT" \
+      -i "$FLOOD_FROM" -mi "$FLOOD_FROM" -r "$FLOOD_RATE" -d 1000 -l $((FLOOD_RATE * 10)) \
+      -trace_stat -stf "$WORK/flood.csv" -nostdin > "$WORK/flood.out" 2>&1 ) &
+  FLOOD_PID=$!
+fi
+
 set +e
 taskset -c 1 "${PRIO[@]}" "$LOAD" --json "${LOAD_ARGS[@]}" -n "$N" --rooms "$ROOMS" --rate "$RATE" \
   --duration "${SECS}s" --rtp-sockets "$RTP_SOCKETS" --setup-timeout 60s \
@@ -141,10 +158,11 @@ STATUS=$?
 set -e
 kill "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=
+if [ -n "$FLOOD_PID" ]; then kill "$FLOOD_PID" 2>/dev/null || true; wait "$FLOOD_PID" 2>/dev/null || true; FLOOD_PID=; fi
 
-python3 - "$WORK" "$TARGET" "$ROOMS" "$PER_ROOM" "$RSS_START" "$STATUS" <<'PY' | tee "$WORK/summary.txt"
+python3 - "$WORK" "$TARGET" "$ROOMS" "$PER_ROOM" "$RSS_START" "$STATUS" "$FLOOD_RATE" <<'PY' | tee "$WORK/summary.txt"
 import json, sys
-work, target, rooms, per_room, rss_start, status = sys.argv[1:]
+work, target, rooms, per_room, rss_start, status, flood_rate = sys.argv[1:]
 try:
     r = json.load(open(f"{work}/report.json"))
 except Exception as e:
@@ -173,6 +191,10 @@ parts += [
     f"loss {st['loss_pct']:.3f} %, late+missing {st['late_or_missing_pct']:.3f} %, dropped by tool {r['sent']['dropped']}",
     f"tool late (window) p99 {r['lateness_window']['p99_ms']:.2f} ms, >2ms {r['lateness_window']['over_2ms']}/{r['lateness_window']['ticks']}, tool CPU {(r.get('tool_cpu') or {}).get('pct_of_core', 0):.0f} %",
     f"failures {r['failures']} (exit {status})",
+] + ([
+    f"flood {flood_rate}/s from another address: {m.get('konferenz_sip_rejected_rate_total', 0):.0f} refused (503), "
+    f"{m.get('konferenz_sip_ignored_rate_total', 0):.0f} ignored, {m.get('konferenz_sip_rejected_overload_total', 0):.0f} refused by the queue guard"
+] if int(flood_rate) > 0 else []) + [
     f"build {open(work + '/build.txt').read().strip()}",
     f"[{work}]",
 ]

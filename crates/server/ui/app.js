@@ -57,7 +57,8 @@ async function render() {
   }
 
   const rooms = await loadRooms();
-  if (rooms === null) return;
+  // The user moved on while the rooms loaded (e.g. to Administration): that render decides.
+  if (rooms === null || state.route !== route) return;
   if (route.name === 'room' && route.arg) {
     const room = rooms.find((r) => r.number === route.arg);
     if (!room) return show('no-room', (el) => noSuchRoom(el, route.arg));

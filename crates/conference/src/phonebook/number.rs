@@ -63,9 +63,13 @@ impl PhoneNumber {
                 reason: "no such number in the numbering plan",
             });
         }
-        Ok(PhoneNumber(
-            parsed.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        // The numbering plan lets some regions' numbers run past E.164's 15 digits (German
+        // extensions); such a number could be stored but not read back, so it is refused.
+        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+        Self::from_e164(&e164).map_err(|_| NumberError::Invalid {
+            text: trimmed.to_owned(),
+            reason: "longer than the 15 digits E.164 allows",
+        })
     }
 
     /// Reads back a number that was stored in E.164 form.
@@ -223,6 +227,19 @@ mod tests {
         let n = PhoneNumber::parse("+41 44 123 45 67", "DE").unwrap();
         assert_eq!(PhoneNumber::from_e164(n.as_str()).unwrap(), n);
         assert!(PhoneNumber::from_e164("0441234567").is_err());
+    }
+
+    #[test]
+    fn a_number_too_long_for_e164_is_refused_not_stored() {
+        // Found by the phone_number fuzz target: the numbering plan takes it, E.164 does not,
+        // and once stored it made the phone book unreadable (500 on every list).
+        let long = PhoneNumber::parse("030/1235045-45677", "DE");
+        assert!(matches!(long, Err(NumberError::Invalid { .. })), "{long:?}");
+        assert!(PhoneNumber::parse("+49 30 1235045 45677", "CH").is_err());
+        for text in ["+49 30 12345678", "030 1234567"] {
+            let n = PhoneNumber::parse(text, "DE").unwrap();
+            assert_eq!(PhoneNumber::from_e164(n.as_str()).unwrap(), n, "{text}");
+        }
     }
 
     #[test]

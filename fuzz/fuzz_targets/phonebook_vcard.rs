@@ -1,0 +1,14 @@
+//! Fuzz target: an uploaded vCard file through the phone-book import
+//! (`konferenz_conference::phonebook::import` with `Format::VCard`, default country CH).
+#![no_main]
+
+use konferenz_conference::phonebook::{Format, import};
+use libfuzzer_sys::fuzz_target;
+
+#[path = "phonebook_check.rs"]
+mod phonebook_check;
+
+fuzz_target!(|data: &[u8]| {
+    let result = import(data, Format::VCard, "CH");
+    phonebook_check::check(result);
+});
