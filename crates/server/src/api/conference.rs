@@ -228,7 +228,7 @@ pub struct HistoryQuery {
 #[utoipa::path(get, path = "/api/v1/rooms/{number}/history", tag = "rooms",
     params(RoomPath, HistoryQuery),
     responses(
-        (status = 200, description = "Calls with their state changes", body = Object),
+        (status = 200, description = "Calls with their state changes, newest first", body = [Object]),
         (status = 401, description = "Not logged in, or an unknown token", body = ErrorBody), (status = 403, description = "Not allowed for this role", body = ErrorBody),
         (status = 404, description = "No such item, or not one of yours", body = ErrorBody), (status = 422, description = "Invalid input; the field is named", body = ErrorBody),
     ))]
