@@ -93,6 +93,19 @@ pub fn new_user(
     })
 }
 
+/// `user` with a new password: the phone's HA1 hashes (for `realm`) and the web hash, the
+/// rest of the record as it was.
+pub fn with_password(user: SipUser, realm: &str, password: &str) -> Result<SipUser, HashError> {
+    let fresh = new_user(&user.number, &user.name, realm, password)?;
+    Ok(SipUser {
+        realm: fresh.realm,
+        ha1_md5: fresh.ha1_md5,
+        ha1_sha256: fresh.ha1_sha256,
+        web_password: fresh.web_password,
+        ..user
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

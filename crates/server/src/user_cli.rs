@@ -147,14 +147,7 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
             let Some(existing) = store.find_sip_user(&number).await? else {
                 bail!("no user {number}");
             };
-            let fresh = accounts::new_user(&number, &existing.name, realm, &password.read()?)?;
-            let user = SipUser {
-                realm: fresh.realm,
-                ha1_md5: fresh.ha1_md5,
-                ha1_sha256: fresh.ha1_sha256,
-                web_password: fresh.web_password,
-                ..existing
-            };
+            let user = accounts::with_password(existing, realm, &password.read()?)?;
             store.put_sip_user(&user, true).await?;
             println!("password of user {number} set");
         }

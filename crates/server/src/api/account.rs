@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use konferenz_store::{SipUser, UserSettings};
+use konferenz_store::UserSettings;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -176,10 +176,10 @@ pub async fn change_password(
     };
     let stored = existing.web_password.clone().unwrap_or_default();
     let (current, new) = (request.current_password, request.new_password);
-    let (number2, name, realm) = (number.clone(), existing.name.clone(), state.realm.clone());
+    let (old, realm) = (existing, state.realm.clone());
     let (matches, fresh) = tokio::task::spawn_blocking(move || {
         let matches = crate::accounts::verify_web_password(&stored, &current);
-        let fresh = matches.then(|| crate::accounts::new_user(&number2, &name, &realm, &new));
+        let fresh = matches.then(|| crate::accounts::with_password(old, &realm, &new));
         (matches, fresh)
     })
     .await
@@ -198,16 +198,9 @@ pub async fn change_password(
             "this is not your password",
         ));
     }
-    let fresh = fresh
+    let user = fresh
         .expect("hashed when it matched")
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let user = SipUser {
-        realm: fresh.realm,
-        ha1_md5: fresh.ha1_md5,
-        ha1_sha256: fresh.ha1_sha256,
-        web_password: fresh.web_password,
-        ..existing
-    };
     state.store.put_sip_user(&user, true).await?;
     match &principal.via {
         Via::Session { id_hash, .. } => {

@@ -471,20 +471,12 @@ pub async fn update_user(
         .transpose()?;
     if let Some(password) = request.password {
         check_password(&password)?;
-        let fresh = hash_user(
-            number.clone(),
-            existing.name.clone(),
-            state.realm.clone(),
-            password,
-        )
-        .await?;
-        let user = SipUser {
-            realm: fresh.realm,
-            ha1_md5: fresh.ha1_md5,
-            ha1_sha256: fresh.ha1_sha256,
-            web_password: fresh.web_password,
-            ..existing
-        };
+        let (old, realm) = (existing.clone(), state.realm.clone());
+        let user =
+            tokio::task::spawn_blocking(move || accounts::with_password(old, &realm, &password))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
         state.store.put_sip_user(&user, true).await?;
         state.store.delete_sessions_of(&number).await?;
         tracing::info!(user = %number, "password changed by an administrator");
