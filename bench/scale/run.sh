@@ -144,9 +144,9 @@ SAMPLER_PID=$!
 
 if [ "$FLOOD_RATE" -gt 0 ] && [ "$TARGET" = konferenz ]; then
   # SIPp on core 1 beside the load tool, ordinary priority: the load tool's timing comes first.
-  ( cd "$WORK" && exec taskset -c 1 sipp -sf "$ROOT/bench/sipp/uac_room.xml" -s 800 "127.0.0.1:$SIP_PORT" \
-      -i "$FLOOD_FROM" -mi "$FLOOD_FROM" -r "$FLOOD_RATE" -d 1000 -l $((FLOOD_RATE * 10)) \
-      -trace_stat -stf "$WORK/flood.csv" -nostdin > "$WORK/flood.out" 2>&1 ) &
+  ( cd "$WORK" && exec taskset -c 1 sipp -sf "$ROOT/bench/sipp/uac_flood.xml" -s 800 "127.0.0.1:$SIP_PORT" -nr -recv_timeout 1000 \
+      -i "$FLOOD_FROM" -mi "$FLOOD_FROM" -r "$FLOOD_RATE" -l $((FLOOD_RATE * 4)) \
+      -trace_stat -fd 5 -stf "$WORK/flood.csv" -nostdin > "$WORK/flood.out" 2>&1 ) &
   FLOOD_PID=$!
 fi
 
@@ -176,6 +176,17 @@ late = m.get("konferenz_mix_ticks_late_total", 0)
 def bucket(le):
     return m.get(f'konferenz_mix_tick_lateness_seconds_bucket{{le="{le}"}}', 0)
 over10 = m.get("konferenz_mix_tick_lateness_seconds_count", 0) - bucket("0.01")
+def sipp_sent():
+    # SIPp's own statistics: the new calls it sent and over how long.
+    try:
+        rows = [l.strip().split(";") for l in open(f"{work}/flood.csv") if l.strip()]
+        row = dict(zip(rows[0], rows[-1]))
+        h, mi, sec = row["ElapsedTime(C)"].split(":")[:3]
+        secs = int(h) * 3600 + int(mi) * 60 + float(sec)
+        calls = int(row["OutgoingCall(C)"])
+        return f"SIPp sent {calls} new calls in {secs:.0f} s = {calls / max(secs, 1e-9):.0f}/s"
+    except Exception as e:
+        return f"SIPp statistics unreadable: {e}"
 d = r["bridge_delay_ms"]
 f = lambda v: "-" if v is None else f"{v:.1f}"
 st = r["streams"]
@@ -192,7 +203,7 @@ parts += [
     f"tool late (window) p99 {r['lateness_window']['p99_ms']:.2f} ms, >2ms {r['lateness_window']['over_2ms']}/{r['lateness_window']['ticks']}, tool CPU {(r.get('tool_cpu') or {}).get('pct_of_core', 0):.0f} %",
     f"failures {r['failures']} (exit {status})",
 ] + ([
-    f"flood {flood_rate}/s from another address: {m.get('konferenz_sip_rejected_rate_total', 0):.0f} refused (503), "
+    f"flood {flood_rate}/s from another address ({sipp_sent()}): {m.get('konferenz_sip_rejected_rate_total', 0):.0f} refused (503), "
     f"{m.get('konferenz_sip_ignored_rate_total', 0):.0f} ignored, {m.get('konferenz_sip_rejected_overload_total', 0):.0f} refused by the queue guard"
 ] if int(flood_rate) > 0 else []) + [
     f"build {open(work + '/build.txt').read().strip()}",
