@@ -77,6 +77,8 @@ pub struct MediaTarget {
     pub remote: Option<std::net::SocketAddr>,
     /// False while the peer holds the call (sendonly/inactive) or gave no address.
     pub send: bool,
+    /// SRTP keys when the call's media is encrypted (SDES over TLS).
+    pub srtp: Option<konferenz_media::srtp::Keys>,
 }
 
 /// What a room tells the SIP side.

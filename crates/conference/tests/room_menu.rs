@@ -66,6 +66,7 @@ impl Bench {
             },
             remote: Some(ear.socket.addr),
             send: true,
+            srtp: None,
         };
         let now = self.now();
         self.room.command(

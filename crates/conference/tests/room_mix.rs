@@ -20,6 +20,7 @@ fn target(phone: &TestPhone, ssrc: u32) -> MediaTarget {
         },
         remote: Some(phone.socket.addr),
         send: true,
+        srtp: None,
     }
 }
 

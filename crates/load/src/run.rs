@@ -115,6 +115,8 @@ impl Runner {
                 user_agent: "konferenz-load".into(),
                 codecs,
                 timers: default_timers(),
+                tls_port: None,
+                srtp: konferenz_sip::SrtpPolicy::default(),
             },
             u64::from(std::process::id()),
         );
@@ -519,6 +521,8 @@ impl Runner {
                         payload_type: 0,
                         dtmf_payload_type: None,
                         remote_direction: Direction::SendRecv,
+                        srtp: None,
+                        secure_profile: false,
                     };
                     self.start_stream(now, index, &media);
                 }

@@ -63,7 +63,7 @@ impl Runner {
             display_name: None,
             asserted_identity: None,
             credentials: None,
-            local: LocalMedia { rtp },
+            local: LocalMedia::plain(rtp),
         };
         self.sip_stats.first_invite.get_or_insert(now);
         match self.endpoint.invite(now, call) {
@@ -243,7 +243,7 @@ impl Runner {
             stream: None,
         });
         let rtp = self.rtp_addr(i);
-        if let Err(e) = self.endpoint.accept(now, call, LocalMedia { rtp }) {
+        if let Err(e) = self.endpoint.accept(now, call, LocalMedia::plain(rtp)) {
             *self
                 .sip_stats
                 .failures

@@ -18,6 +18,7 @@ mod prompt;
 pub mod rtcp;
 pub mod rtp;
 mod source;
+pub mod srtp;
 mod tones;
 mod wav;
 

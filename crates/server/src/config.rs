@@ -48,6 +48,15 @@ overridden by the environment variable shown; defaults in brackets):
       SIP datagrams waiting this long (KiB) mean the server is behind: new INVITEs
       get 503 with Retry-After until the queue is short again; 0: a quarter of
       the socket's receive buffer.
+  tls_listen        KONFERENZ_SIP__TLS_LISTEN         [none: no SIP over TLS]
+      Address for SIP over TLS (sips port 5061), e.g. 0.0.0.0:5061.
+  tls_certificate   KONFERENZ_SIP__TLS_CERTIFICATE    [http.tls_certificate]
+  tls_private_key   KONFERENZ_SIP__TLS_PRIVATE_KEY    [http.tls_private_key]
+      PEM files for SIP over TLS.
+  srtp              KONFERENZ_SIP__SRTP               [optional]
+      Encrypted media (SRTP, keys by SDES) - keys only ever travel over TLS:
+      off: never; optional: whenever a phone over TLS offers it, and our calls
+      over TLS offer it; required: only SRTP calls over TLS are taken.
 
   [rtp]
   ports             KONFERENZ_RTP__PORTS              [20000-20999]
@@ -271,6 +280,34 @@ pub struct SipConfig {
     pub rtp_timeout_secs: u64,
     /// SIP receive queue (KiB) above which new INVITEs get 503; 0: a quarter of the buffer.
     pub overload_queue_kib: u32,
+    /// Address for SIP over TLS; None: no TLS listener.
+    pub tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain for SIP over TLS; None: `http.tls_certificate`.
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key for SIP over TLS; None: `http.tls_private_key`.
+    pub tls_private_key: Option<PathBuf>,
+    /// When media is encrypted.
+    pub srtp: SrtpMode,
+}
+
+/// `sip.srtp`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SrtpMode {
+    Off,
+    #[default]
+    Optional,
+    Required,
+}
+
+impl SrtpMode {
+    pub fn policy(self) -> konferenz_sip::SrtpPolicy {
+        match self {
+            Self::Off => konferenz_sip::SrtpPolicy::Off,
+            Self::Optional => konferenz_sip::SrtpPolicy::Optional,
+            Self::Required => konferenz_sip::SrtpPolicy::Required,
+        }
+    }
 }
 
 /// `[rtp]`: media ports and jitter buffer.
@@ -363,6 +400,10 @@ impl Default for SipConfig {
             user_agent: concat!("konferenz/", env!("CARGO_PKG_VERSION")).to_owned(),
             rtp_timeout_secs: 30,
             overload_queue_kib: 0,
+            tls_listen: None,
+            tls_certificate: None,
+            tls_private_key: None,
+            srtp: SrtpMode::Optional,
         }
     }
 }
@@ -415,6 +456,15 @@ impl Default for LogConfig {
 }
 
 impl Config {
+    /// The certificate and key for SIP over TLS: `sip.tls_*`, else `http.tls_*`.
+    pub fn sip_tls(&self) -> Option<(&Path, &Path)> {
+        self.sip
+            .tls_certificate
+            .as_deref()
+            .zip(self.sip.tls_private_key.as_deref())
+            .or_else(|| self.http.tls())
+    }
+
     /// The local administrator's token file: `http.admin_token_file`, else `admin-token`
     /// in the folder of the SQLite database (the current folder for an in-memory one).
     pub fn admin_token_file(&self) -> PathBuf {
@@ -635,6 +685,32 @@ impl Config {
             return Err(ConfigError::key(
                 "http.tls_certificate",
                 "goes with http.tls_private_key: set both (HTTPS) or neither",
+            ));
+        }
+        if self.sip.tls_certificate.is_some() != self.sip.tls_private_key.is_some() {
+            return Err(ConfigError::key(
+                "sip.tls_certificate",
+                "goes with sip.tls_private_key: set both or neither",
+            ));
+        }
+        if self.sip.tls_listen.is_some() && self.sip_tls().is_none() {
+            return Err(ConfigError::key(
+                "sip.tls_listen",
+                "SIP over TLS needs a certificate: set sip.tls_certificate and sip.tls_private_key (or http.tls_certificate and http.tls_private_key)",
+            ));
+        }
+        if self.sip.tls_listen.is_some_and(|tls| {
+            tls.port() == self.sip.listen.port() && tls.ip() == self.sip.listen.ip()
+        }) {
+            return Err(ConfigError::key(
+                "sip.tls_listen",
+                "is sip.listen's address: SIP over TLS needs its own port (usually 5061)",
+            ));
+        }
+        if self.sip.srtp == SrtpMode::Required && self.sip.tls_listen.is_none() {
+            return Err(ConfigError::key(
+                "sip.srtp",
+                "required needs SIP over TLS (sip.tls_listen): SRTP keys never travel in plain SIP",
             ));
         }
         if self.http.redirect_listen.is_some() && self.http.tls().is_none() {

@@ -38,6 +38,7 @@ impl Binding {
             transport: match self.transport {
                 Transport::Udp => "udp",
                 Transport::Tcp => "tcp",
+                Transport::Tls => "tls",
             }
             .to_owned(),
             expires_at: unix(self.expires_at),
@@ -51,6 +52,7 @@ impl Binding {
             source: stored.source.parse().ok()?,
             transport: match stored.transport.as_str() {
                 "tcp" => Transport::Tcp,
+                "tls" => Transport::Tls,
                 _ => Transport::Udp,
             },
             expires_at: UNIX_EPOCH + Duration::from_secs(u64::try_from(stored.expires_at).ok()?),

@@ -490,6 +490,8 @@ mod tests {
                 user_agent: "test".into(),
                 codecs: vec![konferenz_sip::PCMU],
                 timers: konferenz_sip::Timers::default(),
+                tls_port: None,
+                srtp: konferenz_sip::SrtpPolicy::default(),
             },
             1,
         );

@@ -230,6 +230,7 @@ fn transports(preferred: Transport) -> [Transport; 2] {
     match preferred {
         Transport::Udp => [Transport::Udp, Transport::Tcp],
         Transport::Tcp => [Transport::Tcp, Transport::Udp],
+        Transport::Tls => [Transport::Tls, Transport::Tcp],
     }
 }
 
@@ -237,6 +238,7 @@ fn transport_label(transport: Transport) -> &'static str {
     match transport {
         Transport::Udp => "udp",
         Transport::Tcp => "tcp",
+        Transport::Tls => "tls",
     }
 }
 

@@ -48,7 +48,40 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         config.rtp.ports.pairs(),
         limits.tcp_connections,
     );
-    let tcp_task = tokio::spawn(crate::tcp::accept_loop(tcp, tcp_tx, limits));
+    let limits = Arc::new(limits);
+    let open = Arc::default();
+    let tcp_task = tokio::spawn(crate::tcp::accept_loop(
+        tcp,
+        None,
+        tcp_tx.clone(),
+        limits.clone(),
+        Arc::clone(&open),
+    ));
+    let tls_task = match (config.sip.tls_listen, config.sip_tls()) {
+        (Some(tls_listen), Some((certificate, private_key))) => {
+            let tls = crate::http::tls::tls_config(
+                certificate,
+                private_key,
+                if config.sip.tls_certificate.is_some() {
+                    ["sip.tls_certificate", "sip.tls_private_key"]
+                } else {
+                    ["http.tls_certificate", "http.tls_private_key"]
+                },
+            )?;
+            let listener = TcpListener::bind(tls_listen)
+                .await
+                .map_err(|e| crate::startup::bind_error("sip.tls_listen", "TCP", tls_listen, &e))?;
+            info!(%tls_listen, srtp = ?config.sip.srtp, "SIP over TLS listening");
+            Some(tokio::spawn(crate::tcp::accept_loop(
+                listener,
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
+                tcp_tx,
+                limits,
+                open,
+            )))
+        }
+        _ => None,
+    };
 
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let mut roster = Roster::new(RosterConfig::default());
@@ -86,6 +119,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             user_agent: config.sip.user_agent.clone(),
             codecs: vec![PCMU, PCMA],
             timers: Timers::default(),
+            tls_port: config.sip.tls_listen.map(|a| a.port()),
+            srtp: config.sip.srtp.policy(),
         },
         rand::random(),
     )
@@ -278,6 +313,9 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     let _ = sip.await;
     tcp_task.abort();
+    if let Some(task) = tls_task {
+        task.abort();
+    }
     let _ = index_task.await;
     let http_result = tokio::time::timeout(Duration::from_secs(5), http).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_server).await;

@@ -83,12 +83,16 @@ struct CallMedia {
     joined: bool,
     /// Our SSRC towards this caller, stable across re-INVITEs.
     ssrc: u32,
+    /// Our SRTP master key and salt for this call (used when the SDP exchange agrees on
+    /// SRTP; random per call from the thread's CSPRNG, never logged).
+    srtp_key: [u8; konferenz_sip::sdp::SDES_KEY_LEN],
 }
 
 struct State {
     endpoint: Endpoint,
     udp: Arc<UdpSocket>,
-    tcp_writers: HashMap<SocketAddr, mpsc::Sender<Bytes>>,
+    /// Writers of open TCP and TLS connections.
+    tcp_writers: HashMap<crate::tcp::Flow, mpsc::Sender<Bytes>>,
     ports: PortPool,
     media_ip: IpAddr,
     store: Store,
@@ -257,32 +261,36 @@ impl State {
                     debug!(dest = %t.dest, error = %e, "SIP send failed");
                 }
             }
-            Transport::Tcp => match self.tcp_writers.get(&t.dest) {
-                Some(writer) => {
-                    if writer.try_send(t.bytes).is_err() {
-                        debug!(dest = %t.dest, "TCP connection not draining; message dropped");
+            transport @ (Transport::Tcp | Transport::Tls) => {
+                match self.tcp_writers.get(&(transport, t.dest)) {
+                    Some(writer) => {
+                        if writer.try_send(t.bytes).is_err() {
+                            debug!(dest = %t.dest, ?transport, "connection not draining; message dropped");
+                        }
+                    }
+                    None => {
+                        debug!(dest = %t.dest, ?transport, "no connection to send on; dropped")
                     }
                 }
-                None => debug!(dest = %t.dest, "no TCP connection to send on; dropped"),
-            },
+            }
         }
     }
 
     fn on_tcp(&mut self, event: TcpEvent) {
         match event {
-            TcpEvent::Opened { peer, writer } => {
-                self.tcp_writers.insert(peer, writer);
+            TcpEvent::Opened { flow, writer } => {
+                self.tcp_writers.insert(flow, writer);
             }
-            TcpEvent::Message { peer, message } => {
+            TcpEvent::Message { flow, message } => {
                 self.endpoint
-                    .handle_message(Instant::now(), Transport::Tcp, peer, *message);
+                    .handle_message(Instant::now(), flow.0, flow.1, *message);
             }
-            TcpEvent::Unframeable { peer, head, status } => {
+            TcpEvent::Unframeable { flow, head, status } => {
                 self.endpoint
-                    .refuse_unframeable(Transport::Tcp, peer, &head, status);
+                    .refuse_unframeable(flow.0, flow.1, &head, status);
             }
-            TcpEvent::Closed { peer } => {
-                self.tcp_writers.remove(&peer);
+            TcpEvent::Closed { flow } => {
+                self.tcp_writers.remove(&flow);
             }
         }
     }

@@ -1,18 +1,20 @@
-//! SIP over TCP (RFC 3261 §18): accepts connections within the `[limits]` (in all and per
-//! source address; idle and unfinished-message timeouts), frames messages with sipx-sip's
-//! stream parser (see [`konferenz_sip::Framer`]) and hands them to the SIP task; writes what
-//! the SIP task sends back.
+//! SIP over TCP and TLS (RFC 3261 §18, §26.2): accepts connections within the `[limits]`
+//! (in all and per source address, both listeners together; idle and unfinished-message
+//! timeouts; the TLS handshake within the unfinished-message time), frames messages with
+//! sipx-sip's stream parser (see [`konferenz_sip::Framer`]) and hands them to the SIP task;
+//! writes what the SIP task sends back.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use konferenz_sip::{Framer, Limits, Message, StreamParser};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use konferenz_sip::{Framer, Limits, Message, StreamParser, Transport};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, warn};
 
 use crate::config::LimitsConfig;
@@ -32,32 +34,35 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// connection closes.
 const FLUSH_BEFORE_CLOSE: Duration = Duration::from_millis(500);
 
+/// A connection: its transport (TCP or TLS) and peer.
+pub type Flow = (Transport, SocketAddr);
+
 /// What connections tell the SIP task.
 #[derive(Debug)]
 pub enum TcpEvent {
     Opened {
-        peer: SocketAddr,
+        flow: Flow,
         writer: mpsc::Sender<bytes::Bytes>,
     },
     Message {
-        peer: SocketAddr,
+        flow: Flow,
         message: Box<Message>,
     },
     /// A message that could not be framed (the connection closes after the answer): its
     /// beginning and the status to answer (400, 413 or 513).
     Unframeable {
-        peer: SocketAddr,
+        flow: Flow,
         head: Vec<u8>,
         status: u16,
     },
     Closed {
-        peer: SocketAddr,
+        flow: Flow,
     },
 }
 
-/// Open connections, in all and per source address.
+/// Open connections, in all and per source address (shared by the TCP and TLS listeners).
 #[derive(Debug, Default)]
-struct Open {
+pub struct Open {
     total: usize,
     per_source: HashMap<IpAddr, usize>,
 }
@@ -96,26 +101,44 @@ fn admit(open: &Arc<Mutex<Open>>, ip: IpAddr, limits: &LimitsConfig) -> Option<S
     })
 }
 
-/// Accepts connections until the listener fails.
+/// Accepts connections until the listener fails: plain TCP, or TLS with `tls`.
 pub async fn accept_loop(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     events: mpsc::Sender<TcpEvent>,
-    limits: LimitsConfig,
+    limits: Arc<LimitsConfig>,
+    open: Arc<Mutex<Open>>,
 ) {
-    let open = Arc::new(Mutex::new(Open::default()));
-    let limits = Arc::new(limits);
     let mut last_warning: Option<Instant> = None;
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => match admit(&open, peer.ip(), &limits) {
                 Some(slot) => {
-                    tokio::spawn(connection(
-                        stream,
-                        peer,
-                        events.clone(),
-                        limits.clone(),
-                        slot,
-                    ));
+                    let _ = stream.set_nodelay(true);
+                    let events = events.clone();
+                    let limits = limits.clone();
+                    match tls.clone() {
+                        None => {
+                            let flow = (Transport::Tcp, peer);
+                            tokio::spawn(connection(stream, flow, events, limits, slot));
+                        }
+                        Some(acceptor) => {
+                            tokio::spawn(async move {
+                                // A handshake is an unfinished message: same time limit.
+                                let handshake = acceptor.accept(stream);
+                                match tokio::time::timeout(limits.tcp_message(), handshake).await {
+                                    Ok(Ok(stream)) => {
+                                        let flow = (Transport::Tls, peer);
+                                        connection(stream, flow, events, limits, slot).await;
+                                    }
+                                    Ok(Err(error)) => {
+                                        debug!(%peer, %error, "SIP TLS handshake failed")
+                                    }
+                                    Err(_) => debug!(%peer, "SIP TLS handshake timed out"),
+                                }
+                            });
+                        }
+                    }
                 }
                 None => {
                     debug!(%peer, "SIP TCP connection refused: limits.tcp_connections reached");
@@ -134,18 +157,20 @@ pub async fn accept_loop(
     }
 }
 
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
+async fn connection<S>(
+    stream: S,
+    flow: Flow,
     events: mpsc::Sender<TcpEvent>,
     limits: Arc<LimitsConfig>,
     _slot: Slot,
-) {
-    let _ = stream.set_nodelay(true);
-    let (mut reader, mut writer) = stream.into_split();
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let peer = flow.1;
+    let (mut reader, mut writer) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::channel::<bytes::Bytes>(WRITE_QUEUE);
     if events
-        .send(TcpEvent::Opened { peer, writer: tx })
+        .send(TcpEvent::Opened { flow, writer: tx })
         .await
         .is_err()
     {
@@ -154,7 +179,7 @@ async fn connection(
     let (written_tx, mut written_rx) = tokio::sync::watch::channel(Instant::now());
     let write = async move {
         while let Some(bytes) = rx.recv().await {
-            if writer.write_all(&bytes).await.is_err() {
+            if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
                 break;
             }
             let _ = written_tx.send(Instant::now());
@@ -195,7 +220,7 @@ async fn connection(
                 // Waits while the SIP task is behind: a busy server reads slower.
                 if events
                     .send(TcpEvent::Message {
-                        peer,
+                        flow,
                         message: Box::new(message),
                     })
                     .await
@@ -211,7 +236,7 @@ async fn connection(
                 if let Some(refused) = framed.refused {
                     let _ = events
                         .send(TcpEvent::Unframeable {
-                            peer,
+                            flow,
                             head: refused.head,
                             status: refused.status,
                         })
@@ -235,5 +260,5 @@ async fn connection(
             let _ = tokio::time::timeout(FLUSH_BEFORE_CLOSE, &mut write).await;
         }
     }
-    let _ = events.send(TcpEvent::Closed { peer }).await;
+    let _ = events.send(TcpEvent::Closed { flow }).await;
 }

@@ -8,29 +8,8 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use support::tls::certificate;
 use support::{Server, ServerOptions, free_tcp_port};
-
-/// A self-signed certificate for localhost and 127.0.0.1 (cert.pem, key.pem in `dir`).
-fn certificate(dir: &Path) {
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .output()
-        .expect("openssl (Debian package openssl)");
-    assert!(status.status.success(), "{status:?}");
-}
 
 /// `curl` with the test's CA; returns (status line and headers, body).
 fn curl(dir: &Path, args: &[&str]) -> (String, String) {

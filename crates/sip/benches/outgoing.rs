@@ -70,6 +70,8 @@ impl Bench {
                 user_agent: "konferenz-bench".into(),
                 codecs: vec![PCMU, PCMA],
                 timers: Timers::default(),
+                tls_port: None,
+                srtp: konferenz_sip::SrtpPolicy::default(),
             },
             1,
         );
@@ -112,9 +114,7 @@ impl Bench {
                 display_name: Some("Conference 800".into()),
                 asserted_identity: None,
                 credentials: None,
-                local: LocalMedia {
-                    rtp: SocketAddr::from(([127, 0, 0, 1], 20_000 + 2 * i as u16)),
-                },
+                local: LocalMedia::plain(SocketAddr::from(([127, 0, 0, 1], 20_000 + 2 * i as u16))),
             };
             let handle = self.endpoint.invite(self.now, call).expect("invite");
             self.sent.clear();

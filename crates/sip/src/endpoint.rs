@@ -20,11 +20,13 @@ mod invite;
 mod outgoing;
 mod registrar;
 mod registration;
+mod srtp;
 mod teardown;
 
 pub use outgoing::OutgoingCall;
 pub use registrar::{RegisterAnswer, RegisterContact, RegisterRequest};
 pub use registration::Registration;
+pub use srtp::SrtpPolicy;
 
 use tracing::debug;
 
@@ -38,13 +40,15 @@ use crate::stats::{TransactionSide, TransactionStats, key_method};
 pub enum Transport {
     Udp,
     Tcp,
+    /// TCP with TLS (RFC 3261 §26.2; `sip:…;transport=tls`).
+    Tls,
 }
 
 impl Transport {
     fn reliability(self) -> Reliability {
         match self {
             Self::Udp => Reliability::Unreliable,
-            Self::Tcp => Reliability::Reliable,
+            Self::Tcp | Self::Tls => Reliability::Reliable,
         }
     }
 
@@ -52,6 +56,16 @@ impl Transport {
         match self {
             Self::Udp => "UDP",
             Self::Tcp => "TCP",
+            Self::Tls => "TLS",
+        }
+    }
+
+    /// The `transport` URI parameter for our Contact on this transport.
+    fn uri_param(self) -> &'static str {
+        match self {
+            Self::Udp => "",
+            Self::Tcp => ";transport=tcp",
+            Self::Tls => ";transport=tls",
         }
     }
 }
@@ -152,6 +166,10 @@ pub struct EndpointConfig {
     pub codecs: Vec<CodecSpec>,
     /// T1, T2, T4 (RFC 3261 §17).
     pub timers: Timers,
+    /// Our SIP-over-TLS port, when we listen for TLS (Via and Contact on TLS flows).
+    pub tls_port: Option<u16>,
+    /// When calls are encrypted (SDES keys travel only over TLS).
+    pub srtp: SrtpPolicy,
 }
 
 /// Counters for logs and metrics.

@@ -19,10 +19,10 @@ pub use admission::AdmissionConfig;
 pub use call::CallHandle;
 pub use endpoint::{
     CallError, EndReason, Endpoint, EndpointConfig, EndpointStats, Event, OutgoingCall, Output,
-    RegisterAnswer, RegisterContact, RegisterRequest, Registration, Transmit, Transport,
-    default_timers,
+    RegisterAnswer, RegisterContact, RegisterRequest, Registration, SrtpPolicy, Transmit,
+    Transport, default_timers,
 };
-pub use sdp::{CodecSpec, Direction, LocalMedia, NegotiatedMedia};
+pub use sdp::{CodecSpec, CryptoSuite, Direction, LocalMedia, LocalSrtp, NegotiatedMedia, SdesKey};
 pub use sipx_sip::{Limits, Message, StreamParser, Timers};
 pub use stats::{TransactionSide, TransactionStats};
 pub use stream_framer::{Framed, Framer, Refused};
@@ -107,14 +107,14 @@ pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
             user_agent: "fuzz".into(),
             codecs: vec![PCMU, PCMA],
             timers: Timers::default(),
+            tls_port: None,
+            srtp: crate::SrtpPolicy::default(),
         },
         1,
     );
     let from = SocketAddr::from((Ipv4Addr::LOCALHOST, 5070));
     endpoint.handle_datagram(now, from, data);
-    let rtp = LocalMedia {
-        rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)),
-    };
+    let rtp = LocalMedia::plain(SocketAddr::from((Ipv4Addr::LOCALHOST, 20000)));
     let mut digest = digest::DigestServer::new("fuzz", "secret", now, Duration::from_secs(300));
     let ha1 = digest::Ha1::compute("201", "fuzz", "password");
     while let Some(output) = endpoint.poll_output() {

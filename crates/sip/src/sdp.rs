@@ -1,9 +1,14 @@
 //! SDP offer/answer for one audio stream (RFC 3264): reading a peer's offer or answer,
-//! choosing a codec and telephone-event, and writing our answer or offer.
+//! choosing a codec, telephone-event and SRTP keys (SDES, RFC 4568), and writing our
+//! answer or offer.
+
+mod crypto;
 
 use std::net::{IpAddr, SocketAddr};
 
 use sdp_types::{Attribute, Connection, Media, Origin, Session, Time};
+
+pub use crypto::{CryptoSuite, SDES_KEY_LEN, SdesKey};
 
 /// An audio codec we can offer or accept, in order of preference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +65,12 @@ pub struct NegotiatedMedia {
     pub dtmf_payload_type: Option<u8>,
     /// The peer's direction as stated in its SDP.
     pub remote_direction: Direction,
+    /// The peer's SRTP key (SDES) when the stream is to be encrypted: in an offer the
+    /// first crypto line we can use, in an answer the one the peer chose. The endpoint
+    /// clears it where its SRTP policy does not allow SRTP.
+    pub srtp: Option<SdesKey>,
+    /// The peer used the profile RTP/SAVP (SRTP or nothing) rather than RTP/AVP.
+    pub secure_profile: bool,
 }
 
 /// Why an offer or answer cannot be used.
@@ -68,8 +79,8 @@ pub enum SdpError {
     /// The body is not SDP.
     #[error("SDP does not parse: {0}")]
     Syntax(String),
-    /// No `m=audio` line with RTP/AVP.
-    #[error("no RTP/AVP audio stream offered")]
+    /// No `m=audio` line with RTP/AVP or RTP/SAVP.
+    #[error("no RTP/AVP or RTP/SAVP audio stream offered")]
     NoAudio,
     /// No codec in common.
     #[error("no codec in common")]
@@ -81,10 +92,42 @@ pub enum SdpError {
 pub struct LocalMedia {
     /// Our RTP address (RTCP is on the next port, RFC 3550 §11).
     pub rtp: SocketAddr,
+    /// Our SRTP key, when the call may be encrypted: put in an answer when the peer's
+    /// offer is used with SRTP, and in our offers as the endpoint's policy says.
+    pub srtp: Option<LocalSrtp>,
+}
+
+impl LocalMedia {
+    /// Plain RTP at `rtp`.
+    pub fn plain(rtp: SocketAddr) -> Self {
+        Self { rtp, srtp: None }
+    }
+}
+
+/// Our side of SDES.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct LocalSrtp {
+    /// Master key and salt (random per call).
+    pub key: [u8; SDES_KEY_LEN],
+    /// Offers use RTP/SAVP (the peer must encrypt) rather than RTP/AVP with crypto lines
+    /// (encrypted when the peer understands them, RFC 4568 §7.1.1's "best effort").
+    pub savp: bool,
+}
+
+impl std::fmt::Debug for LocalSrtp {
+    // The key stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalSrtp")
+            .field("savp", &self.savp)
+            .finish()
+    }
 }
 
 /// The telephone-event payload type we offer when we make the offer.
 pub const OFFERED_DTMF_PT: u8 = 101;
+
+/// The tag of the one crypto line in our offers.
+pub const OFFERED_CRYPTO_TAG: u32 = 1;
 
 /// A peer's audio stream description, as far as we use it.
 #[derive(Debug)]
@@ -94,6 +137,10 @@ struct RemoteAudio {
     /// (payload type, encoding name, clock rate) in the peer's order of preference.
     formats: Vec<(u8, String, u32)>,
     direction: Direction,
+    /// The proto was RTP/SAVP.
+    savp: bool,
+    /// Crypto lines we can use, in the peer's order.
+    crypto: Vec<SdesKey>,
 }
 
 fn parse_remote(body: &[u8]) -> Result<RemoteAudio, SdpError> {
@@ -101,8 +148,21 @@ fn parse_remote(body: &[u8]) -> Result<RemoteAudio, SdpError> {
     let media = session
         .medias
         .iter()
-        .find(|m| m.media == "audio" && m.port != 0 && m.proto.eq_ignore_ascii_case("RTP/AVP"))
+        .find(|m| {
+            m.media == "audio"
+                && m.port != 0
+                && (m.proto.eq_ignore_ascii_case("RTP/AVP")
+                    || m.proto.eq_ignore_ascii_case("RTP/SAVP"))
+        })
         .ok_or(SdpError::NoAudio)?;
+    let savp = media.proto.eq_ignore_ascii_case("RTP/SAVP");
+    let crypto = media
+        .attributes
+        .iter()
+        .filter(|a| a.attribute.eq_ignore_ascii_case("crypto"))
+        .filter_map(|a| a.value.as_deref())
+        .filter_map(SdesKey::parse)
+        .collect();
     let connection = media.connections.first().or(session.connection.as_ref());
     let addr = connection
         .and_then(|c| c.connection_address.split('/').next())
@@ -145,6 +205,8 @@ fn parse_remote(body: &[u8]) -> Result<RemoteAudio, SdpError> {
         port: media.port,
         formats,
         direction,
+        savp,
+        crypto,
     })
 }
 
@@ -191,6 +253,8 @@ fn choose(remote: &RemoteAudio, supported: &[CodecSpec]) -> Result<NegotiatedMed
         payload_type,
         dtmf_payload_type,
         remote_direction: remote.direction,
+        srtp: remote.crypto.first().copied(),
+        secure_profile: remote.savp,
     })
 }
 
@@ -222,14 +286,21 @@ fn write(session: &Session) -> Vec<u8> {
     out
 }
 
-fn audio_media(port: u16, formats: &[(u8, &str, u32)], direction: Direction) -> Media {
+fn audio_media(
+    port: u16,
+    formats: &[(u8, &str, u32)],
+    direction: Direction,
+    crypto: Option<(SdesKey, bool)>,
+) -> Media {
     let fmt: Vec<String> = formats.iter().map(|(pt, _, _)| pt.to_string()).collect();
-    let mut media = Media::new(
-        sdp_types::MediaType::Audio,
-        port,
-        sdp_types::TransportProto::RtpAvp,
-        fmt.join(" "),
-    );
+    let proto = match crypto {
+        Some((_, true)) => sdp_types::TransportProto::RtpSavp,
+        _ => sdp_types::TransportProto::RtpAvp,
+    };
+    let mut media = Media::new(sdp_types::MediaType::Audio, port, proto, fmt.join(" "));
+    if let Some((key, _)) = crypto {
+        media.add_attribute_with_value("crypto", key.attribute());
+    }
     for (pt, name, rate) in formats {
         media.add_attribute_with_value("rtpmap", format!("{pt} {name}/{rate}"));
         if name.eq_ignore_ascii_case("telephone-event") {
@@ -256,11 +327,20 @@ pub fn write_answer(
     if let Some(pt) = chosen.dtmf_payload_type {
         formats.push((pt, "telephone-event", 8000));
     }
+    // Our key under the tag and suite the peer chose, in the profile it used (RFC 4568 §7.1.2).
+    let crypto = chosen.srtp.zip(local.srtp).map(|(theirs, ours)| {
+        let key = SdesKey {
+            key: ours.key,
+            ..theirs
+        };
+        (key, chosen.secure_profile)
+    });
     let mut s = session(local, session_id, version);
     s.medias.push(audio_media(
         local.rtp.port(),
         &formats,
         chosen.remote_direction.answer(),
+        crypto,
     ));
     write(&s)
 }
@@ -284,9 +364,21 @@ pub fn write_offer(
         })
         .collect();
     formats.push((OFFERED_DTMF_PT, "telephone-event", 8000));
+    let crypto = local.srtp.map(|ours| {
+        let key = SdesKey {
+            tag: OFFERED_CRYPTO_TAG,
+            suite: CryptoSuite::AesCm128HmacSha1_80,
+            key: ours.key,
+        };
+        (key, ours.savp)
+    });
     let mut s = session(local, session_id, version);
-    s.medias
-        .push(audio_media(local.rtp.port(), &formats, Direction::SendRecv));
+    s.medias.push(audio_media(
+        local.rtp.port(),
+        &formats,
+        Direction::SendRecv,
+        crypto,
+    ));
     write(&s)
 }
 

@@ -80,9 +80,7 @@ fn our_bye_timing_out_counts_as_408_and_our_invite_200_once() {
                 display_name: None,
                 asserted_identity: None,
                 credentials: None,
-                local: LocalMedia {
-                    rtp: "127.0.0.1:20000".parse().unwrap(),
-                },
+                local: LocalMedia::plain("127.0.0.1:20000".parse().unwrap()),
             },
         )
         .unwrap();

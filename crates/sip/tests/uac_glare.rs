@@ -25,9 +25,7 @@ fn place(h: &mut Harness) -> CallHandle {
         display_name: None,
         asserted_identity: None,
         credentials: None,
-        local: LocalMedia {
-            rtp: "127.0.0.1:20000".parse().unwrap(),
-        },
+        local: LocalMedia::plain("127.0.0.1:20000".parse().unwrap()),
     };
     let handle = h.endpoint.invite(h.now, call).unwrap();
     h.drain();

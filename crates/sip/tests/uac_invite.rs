@@ -16,9 +16,7 @@ fn place(h: &mut Harness, credentials: Option<(&str, &str)>) -> CallHandle {
         display_name: Some("Weekly sync".into()),
         asserted_identity: None,
         credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
-        local: LocalMedia {
-            rtp: "127.0.0.1:20000".parse().unwrap(),
-        },
+        local: LocalMedia::plain("127.0.0.1:20000".parse().unwrap()),
     };
     let handle = h.endpoint.invite(h.now, call).unwrap();
     h.drain();

@@ -71,9 +71,7 @@ fn cancel_before_answer_sends_487_and_ends_the_call() {
             .accept(
                 h.now,
                 call,
-                konferenz_sip::LocalMedia {
-                    rtp: "127.0.0.1:20000".parse().unwrap()
-                }
+                konferenz_sip::LocalMedia::plain("127.0.0.1:20000".parse().unwrap())
             )
             .is_err()
     );

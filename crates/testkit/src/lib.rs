@@ -411,9 +411,7 @@ impl SimNet {
     /// The RTP address the endpoint would announce (its IP, port 20000 + 2·index).
     pub fn local_media(&self, id: NodeId) -> LocalMedia {
         let port = 20_000 + 2 * id.0 as u16;
-        LocalMedia {
-            rtp: SocketAddr::new(self.addr(id).ip(), port),
-        }
+        LocalMedia::plain(SocketAddr::new(self.addr(id).ip(), port))
     }
 
     /// A call from `from` to `user` at `to`, over UDP, straight to `to` (no proxy).
@@ -546,7 +544,7 @@ impl SimNet {
         let from_addr = self.nodes[from].addr;
         let to = self.by_addr.get(&dest).copied();
         let fate = match (transport, to) {
-            (Transport::Tcp, _) => Fate::Tcp,
+            (Transport::Tcp | Transport::Tls, _) => Fate::Tcp,
             (Transport::Udp, None) => Fate::NoRoute,
             (Transport::Udp, Some(to)) => {
                 let link = self.link(NodeId(from), NodeId(to));
@@ -620,5 +618,7 @@ pub fn endpoint_config(addr: SocketAddr) -> EndpointConfig {
         user_agent: "konferenz-testkit".into(),
         codecs: vec![PCMU, PCMA],
         timers: Timers::default(),
+        tls_port: None,
+        srtp: konferenz_sip::SrtpPolicy::default(),
     }
 }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use konferenz_media::srtp::Srtp;
 use konferenz_media::{Frame, InbandDetector, LegStats, MAX_PACKET, MediaLeg, PromptPlayer};
 
 use super::{MediaIo, MediaTarget};
@@ -59,6 +60,21 @@ pub struct Participant<T> {
     /// Whose RTP and RTCP are heard.
     pub rtp_latch: Latch,
     pub rtcp_latch: Latch,
+    /// SRTP/SRTCP when the call is encrypted: what arrives must authenticate before the
+    /// leg (or the latch) sees it.
+    pub srtp: Option<Box<Srtp>>,
+}
+
+/// The SRTP session for `target`'s keys (None for plain RTP, or keys the library refuses).
+fn srtp_for(target: &MediaTarget) -> Option<Box<Srtp>> {
+    let keys = target.srtp?;
+    match Srtp::new(keys) {
+        Ok(srtp) => Some(Box::new(srtp)),
+        Err(error) => {
+            tracing::warn!(%error, "SRTP keys refused; the call's media is dropped");
+            None
+        }
+    }
 }
 
 impl<T> std::fmt::Debug for Participant<T> {
@@ -81,6 +97,7 @@ impl<T> Participant<T> {
         language: Language,
     ) -> Self {
         let signalled = target.remote;
+        let srtp = srtp_for(&target);
         Self {
             call,
             rtcp_remote: target.remote.map(rtcp_of),
@@ -99,6 +116,7 @@ impl<T> Participant<T> {
             reported: LegStats::default(),
             rtp_latch: Latch::signalled(signalled),
             rtcp_latch: Latch::signalled(signalled.map(rtcp_of)),
+            srtp,
         }
     }
 
@@ -116,6 +134,11 @@ impl<T> Participant<T> {
 
     /// Applies renegotiated media.
     pub fn update(&mut self, target: MediaTarget) {
+        // New keys (a re-INVITE may re-key, RFC 4568 §7.1.4) make a new session; the same
+        // keys keep it, with its rollover counters and replay windows.
+        if target.srtp != self.srtp.as_ref().map(|s| s.keys()) {
+            self.srtp = srtp_for(&target);
+        }
         self.leg.reconfigure(target.config);
         self.rtp_latch.signalled = target.remote;
         self.rtcp_latch.signalled = target.remote.map(rtcp_of);
@@ -133,15 +156,19 @@ impl<T> Participant<T> {
             rtp_latch,
             rtcp_latch,
             rtcp_remote,
+            srtp,
             ..
         } = self;
+        let encrypted = target.srtp.is_some();
         io.receive(handle, false, |from, bytes| {
-            take(leg, now, from, bytes, &mut target.remote, rtp_latch)
+            let mut leg = Receiver::new(leg, srtp, encrypted);
+            take(&mut leg, now, from, bytes, &mut target.remote, rtp_latch)
         });
         if rtcp {
             let stream = rtp_latch.ssrc;
             io.receive(handle, true, |from, bytes| {
-                take_rtcp(leg, now, from, bytes, rtcp_remote, rtcp_latch, stream)
+                let mut leg = Receiver::new(leg, srtp, encrypted);
+                take_rtcp(&mut leg, now, from, bytes, rtcp_remote, rtcp_latch, stream)
             });
         }
     }
@@ -158,12 +185,25 @@ impl<T> Participant<T> {
             && let Some(remote) = self.target.remote
         {
             let n = self.leg.encode_frame(frame, buf);
-            io.send(&self.io, false, remote, &buf[..n]);
+            self.transmit(io, false, remote, &buf[..n]);
         }
         if let Some(n) = self.leg.poll_rtcp(now, buf)
             && let Some(remote) = self.rtcp_remote
         {
-            io.send(&self.io, true, remote, &buf[..n]);
+            self.transmit(io, true, remote, &buf[..n]);
+        }
+    }
+
+    /// Sends one packet of ours: as it is, or protected when the call is encrypted (never
+    /// in the clear then: a call whose keys were refused sends nothing).
+    fn transmit(&mut self, io: &mut impl MediaIo<T>, rtcp: bool, to: SocketAddr, packet: &[u8]) {
+        match (&mut self.srtp, self.target.srtp.is_some()) {
+            (None, false) => io.send(&self.io, rtcp, to, packet),
+            (Some(srtp), _) => {
+                let handle = &self.io;
+                let _ = srtp.protect(packet, |datagram| io.send(handle, rtcp, to, datagram));
+            }
+            (None, true) => {}
         }
     }
 }
@@ -292,11 +332,45 @@ impl Latch {
     }
 }
 
+/// The leg as the latch sees it: datagrams go in decrypted, and only when they
+/// authenticate, on an encrypted call.
+struct Receiver<'a> {
+    leg: &'a mut MediaLeg,
+    srtp: &'a mut Option<Box<Srtp>>,
+    encrypted: bool,
+}
+
+impl<'a> Receiver<'a> {
+    fn new(leg: &'a mut MediaLeg, srtp: &'a mut Option<Box<Srtp>>, encrypted: bool) -> Self {
+        Self {
+            leg,
+            srtp,
+            encrypted,
+        }
+    }
+
+    /// Whether the datagram was taken (authentic when encrypted, and valid media).
+    fn receive(&mut self, now: Instant, datagram: &[u8]) -> bool {
+        match (self.srtp.as_mut(), self.encrypted) {
+            (None, false) => self.leg.receive(now, datagram).is_ok(),
+            (Some(srtp), _) => {
+                let mut taken = false;
+                let leg = &mut *self.leg;
+                let authentic = srtp.unprotect(datagram, |plain| {
+                    taken = leg.receive(now, plain).is_ok();
+                });
+                authentic.is_ok() && taken
+            }
+            (None, true) => false,
+        }
+    }
+}
+
 /// One RTP datagram from `from`: heard if the latch admits it (see [`Latch`]); a valid
 /// packet (re)latches and sets where we send to (phones behind NAT send from elsewhere than
 /// their SDP says).
 fn take(
-    leg: &mut MediaLeg,
+    leg: &mut Receiver<'_>,
     now: Instant,
     from: SocketAddr,
     bytes: &[u8],
@@ -308,7 +382,7 @@ fn take(
         latch.foreign += 1;
         return;
     }
-    if leg.receive(now, bytes).is_ok() {
+    if leg.receive(now, bytes) {
         latch.heard(now, from, ids.map(|i| i.0), ids.map(|i| i.1));
         if *remote != Some(from) {
             *remote = Some(from);
@@ -318,7 +392,7 @@ fn take(
 
 /// One RTCP datagram from `from`, by the same rules (see [`Latch`]).
 fn take_rtcp(
-    leg: &mut MediaLeg,
+    leg: &mut Receiver<'_>,
     now: Instant,
     from: SocketAddr,
     bytes: &[u8],
@@ -331,7 +405,7 @@ fn take_rtcp(
         latch.foreign += 1;
         return;
     }
-    if leg.receive(now, bytes).is_ok() {
+    if leg.receive(now, bytes) {
         latch.heard(now, from, ssrc, None);
         if *remote != Some(from) {
             *remote = Some(from);

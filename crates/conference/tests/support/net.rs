@@ -63,6 +63,7 @@ impl Net {
 }
 
 /// A fake UDP socket.
+#[derive(Clone)]
 pub struct Socket {
     pub addr: SocketAddr,
     net: Net,
@@ -129,6 +130,9 @@ pub struct TestPhone {
     ssrc: u32,
     /// The level it sends (change it to fall quiet).
     pub level: i16,
+    /// SRTP for an encrypted call: what it sends is protected, what it hears must
+    /// authenticate.
+    pub srtp: Option<std::cell::RefCell<konferenz_media::srtp::Srtp>>,
 }
 
 impl TestPhone {
@@ -139,6 +143,7 @@ impl TestPhone {
             ts: 0,
             ssrc,
             level,
+            srtp: None,
         }
     }
 
@@ -149,7 +154,17 @@ impl TestPhone {
         p.extend_from_slice(&self.ts.to_be_bytes());
         p.extend_from_slice(&self.ssrc.to_be_bytes());
         p.extend(std::iter::repeat_n(linear_to_ulaw(self.level), 160));
-        self.socket.send_to(&p, to).unwrap();
+        match &self.srtp {
+            Some(srtp) => srtp
+                .borrow_mut()
+                .protect(&p, |d| {
+                    self.socket.send_to(d, to).unwrap();
+                })
+                .unwrap(),
+            None => {
+                self.socket.send_to(&p, to).unwrap();
+            }
+        }
         self.seq = self.seq.wrapping_add(1);
         self.ts = self.ts.wrapping_add(160);
     }
@@ -164,8 +179,17 @@ impl TestPhone {
         let mut buf = [0u8; 1500];
         let mut levels = Vec::new();
         while let Ok(n) = self.socket.recv(&mut buf) {
-            if n == 172 {
-                levels.push(ulaw_to_linear(buf[12 + 80]));
+            let mut plain = Vec::new();
+            match &self.srtp {
+                Some(srtp) => {
+                    let _ = srtp
+                        .borrow_mut()
+                        .unprotect(&buf[..n], |p| plain.extend_from_slice(p));
+                }
+                None => plain.extend_from_slice(&buf[..n]),
+            }
+            if plain.len() == 172 {
+                levels.push(ulaw_to_linear(plain[12 + 80]));
             }
         }
         levels

@@ -22,28 +22,39 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshaken connections waiting for the HTTP server at most.
 const READY_QUEUE: usize = 128;
 
-/// The server side of TLS from the certificate chain and private key (PEM files).
+/// The server side of TLS for HTTPS from the certificate chain and private key (PEM files).
 pub fn server_config(
     certificate: &Path,
     private_key: &Path,
 ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let mut config = tls_config(
+        certificate,
+        private_key,
+        ["http.tls_certificate", "http.tls_private_key"],
+    )?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A TLS server config from PEM files; `keys` name the config keys in error messages.
+pub fn tls_config(
+    certificate: &Path,
+    private_key: &Path,
+    keys: [&str; 2],
+) -> anyhow::Result<rustls::ServerConfig> {
+    let [cert_key, key_key] = keys;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
-        .with_context(|| {
-            format!(
-                "http.tls_certificate: cannot read {}",
-                certificate.display()
-            )
-        })?
+        .with_context(|| format!("{cert_key}: cannot read {}", certificate.display()))?
         .collect::<Result<_, _>>()
-        .with_context(|| format!("http.tls_certificate: {} is not PEM", certificate.display()))?;
+        .with_context(|| format!("{cert_key}: {} is not PEM", certificate.display()))?;
     anyhow::ensure!(
         !chain.is_empty(),
-        "http.tls_certificate: no certificate in {}",
+        "{cert_key}: no certificate in {}",
         certificate.display()
     );
     let key = PrivateKeyDer::from_pem_file(private_key).with_context(|| {
         format!(
-            "http.tls_private_key: no private key in {} (PEM, PKCS#8, PKCS#1 or SEC1)",
+            "{key_key}: no private key in {} (PEM, PKCS#8, PKCS#1 or SEC1)",
             private_key.display()
         )
     })?;
@@ -51,14 +62,12 @@ pub fn server_config(
     // deprecated only for lacking post-quantum key exchange.
     #[allow(deprecated)]
     let provider = rustls::crypto::ring::default_provider();
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+    rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .context("http.tls_certificate and http.tls_private_key do not belong together")?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+        .with_context(|| format!("{cert_key} and {key_key} do not belong together"))
 }
 
 /// Accepts TCP connections and hands on those whose TLS handshake completed.

@@ -69,6 +69,7 @@ fn target(phone: &TestPhone, ssrc: u32) -> MediaTarget {
         },
         remote: Some(phone.socket.local_addr().unwrap()),
         send: true,
+        srtp: None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use konferenz_conference::{
     Admission, CallId, CommandError, ConferenceOutput, Reply, ThrottleEvent,
 };
-use konferenz_sip::{CallHandle, LocalMedia, NegotiatedMedia, OutgoingCall};
+use konferenz_sip::{CallHandle, LocalMedia, LocalSrtp, NegotiatedMedia, OutgoingCall};
 use tracing::{debug, info, warn};
 
 use super::{CallMedia, State};
@@ -57,8 +57,13 @@ impl State {
                 return;
             }
         };
+        let srtp_key = rand::random();
         let local = LocalMedia {
             rtp: SocketAddr::new(self.media_ip, sockets.port),
+            srtp: Some(LocalSrtp {
+                key: srtp_key,
+                savp: false,
+            }),
         };
         let menu = self.dialin.menu(language, language_switch);
         self.calls.insert(
@@ -70,6 +75,7 @@ impl State {
                 entry: Some((entry, menu)),
                 joined: false,
                 ssrc: rand::random(),
+                srtp_key,
             },
         );
         if self.endpoint.accept(now, call, local).is_err() {
@@ -113,6 +119,7 @@ impl State {
             .allocate()
             .map_err(|e| CommandError::Unroutable(e.to_string()))?;
         let port = sockets.port;
+        let srtp_key = rand::random();
         let call = OutgoingCall {
             target: route.target,
             next_hop: route.next_hop,
@@ -130,6 +137,10 @@ impl State {
             credentials: self.trunk.username.clone().zip(self.trunk.password.clone()),
             local: LocalMedia {
                 rtp: SocketAddr::new(self.media_ip, port),
+                srtp: Some(LocalSrtp {
+                    key: srtp_key,
+                    savp: false,
+                }),
             },
         };
         let handle = match self.endpoint.invite(now, call) {
@@ -155,6 +166,7 @@ impl State {
                 )),
                 joined: false,
                 ssrc: rand::random(),
+                srtp_key,
             },
         );
         let id = CallId(handle.0);

@@ -2,8 +2,8 @@
 //! done (at accept, or when the ACK brings the answer), updated on re-INVITE.
 
 use konferenz_conference::CallId;
-use konferenz_media::{Codec, LegConfig};
-use konferenz_sip::{CallHandle, Direction, NegotiatedMedia};
+use konferenz_media::{Codec, LegConfig, srtp};
+use konferenz_sip::{CallHandle, CryptoSuite, Direction, NegotiatedMedia};
 
 use super::State;
 use crate::room::{MediaTarget, RoomCommand};
@@ -14,7 +14,7 @@ impl State {
         let Some(entry) = self.calls.get_mut(&call) else {
             return;
         };
-        let Some(target) = media_target(entry.ssrc, &media) else {
+        let Some(target) = media_target(entry.ssrc, entry.srtp_key, &media) else {
             tracing::warn!(call = %call, codec = media.codec.name, "negotiated a codec the mixer cannot use");
             return;
         };
@@ -35,6 +35,12 @@ impl State {
         else {
             return;
         };
+        match media.srtp {
+            Some(key) => {
+                tracing::info!(call = %call, "media encrypted (SRTP {})", key.suite.name())
+            }
+            None => tracing::debug!(call = %call, "media in the clear (RTP)"),
+        }
         entry.joined = true;
         self.rooms.join(
             &room,
@@ -53,7 +59,11 @@ impl State {
 }
 
 /// Maps negotiated SDP onto what the media leg needs.
-fn media_target(ssrc: u32, media: &NegotiatedMedia) -> Option<MediaTarget> {
+fn media_target(
+    ssrc: u32,
+    srtp_key: [u8; konferenz_sip::sdp::SDES_KEY_LEN],
+    media: &NegotiatedMedia,
+) -> Option<MediaTarget> {
     let codec = match media.codec.name {
         "PCMU" => Codec::Pcmu,
         "PCMA" => Codec::Pcma,
@@ -73,5 +83,13 @@ fn media_target(ssrc: u32, media: &NegotiatedMedia) -> Option<MediaTarget> {
         },
         remote: media.remote_rtp,
         send,
+        srtp: media.srtp.map(|theirs| srtp::Keys {
+            suite: match theirs.suite {
+                CryptoSuite::AesCm128HmacSha1_80 => srtp::Suite::AesCm128HmacSha1_80,
+                CryptoSuite::AesCm128HmacSha1_32 => srtp::Suite::AesCm128HmacSha1_32,
+            },
+            local: srtp_key,
+            remote: theirs.key,
+        }),
     })
 }

@@ -16,6 +16,7 @@ pub mod pjsua;
 pub mod ports;
 pub mod server;
 pub mod smtp;
+pub mod tls;
 
 pub use audio::{goertzel_power, read_wav, tone_fraction, tone_present, tone_wav};
 pub use phone::Phone;

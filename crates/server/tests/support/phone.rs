@@ -43,7 +43,7 @@ impl Phone {
         let rtp_lo = free_port_range(20, 2);
         std::fs::write(
             dir.path().join("config"),
-            config_text(dir.path(), &wav, sip_port, ctrl_port, rtp_lo),
+            config_text(&cfg, dir.path(), &wav, sip_port, ctrl_port, rtp_lo),
         )
         .expect("write baresip config");
         std::fs::write(dir.path().join("accounts"), account_line(&cfg, sip_port))

@@ -5,7 +5,7 @@
 //! dial/hangup/sndcode/quit), `audio_player alsa,null` (aufile has no player in 1.0.0),
 //! `sndfile.so` records heard/sent audio into `snd_path`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
@@ -39,6 +39,11 @@ pub struct PhoneConfig {
     /// Register `sip:<name>@127.0.0.1:<port>` at a registrar with this digest password;
     /// `None` (the default): no registration.
     pub register: Option<(u16, String)>,
+    /// SIP over TLS: the CA file the phone trusts (`sip_cafile`); registration then goes
+    /// over TLS (the registrar port is the server's TLS port).
+    pub tls_ca: Option<PathBuf>,
+    /// baresip's `mediaenc` (`srtp` = RTP/AVP with keys, `srtp-mand` = RTP/SAVP).
+    pub mediaenc: Option<String>,
 }
 
 impl PhoneConfig {
@@ -51,7 +56,19 @@ impl PhoneConfig {
             tone_seconds: 120.0,
             lead_in: Vec::new(),
             register: None,
+            tls_ca: None,
+            mediaenc: None,
         }
+    }
+    /// Speaks SIP over TLS, trusting the certificate in `ca`.
+    pub fn tls(mut self, ca: &Path) -> PhoneConfig {
+        self.tls_ca = Some(ca.to_owned());
+        self
+    }
+    /// Encrypts media: `srtp` (best effort) or `srtp-mand`.
+    pub fn mediaenc(mut self, mediaenc: &str) -> PhoneConfig {
+        self.mediaenc = Some(mediaenc.into());
+        self
     }
     pub fn codec(mut self, codec: Codec) -> PhoneConfig {
         self.codec = codec;
@@ -82,14 +99,37 @@ pub fn account_line(cfg: &PhoneConfig, sip_port: u16) -> String {
         Some((port, password)) => (*port, format!("auth_pass={password};regint=600")),
         None => (sip_port, "regint=0".to_owned()),
     };
+    let transport = if cfg.tls_ca.is_some() && cfg.register.is_some() {
+        ";transport=tls"
+    } else {
+        ""
+    };
+    let mediaenc = cfg
+        .mediaenc
+        .as_ref()
+        .map(|m| format!(";mediaenc={m}"))
+        .unwrap_or_default();
     format!(
-        "<sip:{}@127.0.0.1:{aor_port}>;{registration};answermode={answermode};audio_codecs={}\n",
+        "<sip:{}@127.0.0.1:{aor_port}{transport}>;{registration};answermode={answermode};audio_codecs={}{mediaenc}\n",
         cfg.name,
         cfg.codec.name()
     )
 }
 
-pub fn config_text(dir: &Path, wav: &Path, sip_port: u16, ctrl_port: u16, rtp_lo: u16) -> String {
+pub fn config_text(
+    cfg: &PhoneConfig,
+    dir: &Path,
+    wav: &Path,
+    sip_port: u16,
+    ctrl_port: u16,
+    rtp_lo: u16,
+) -> String {
+    // srtp.so before account.so too (`mediaenc=`); the CA for SIP over TLS.
+    let secure = match &cfg.tls_ca {
+        Some(ca) => format!("module srtp.so\nsip_cafile {}\n", ca.display()),
+        None if cfg.mediaenc.is_some() => "module srtp.so\n".to_owned(),
+        None => String::new(),
+    };
     // Codecs must be loaded before account.so, or `audio_codecs=` in accounts is rejected.
     format!(
         "poll_method epoll\n\
@@ -106,6 +146,7 @@ pub fn config_text(dir: &Path, wav: &Path, sip_port: u16, ctrl_port: u16, rtp_lo
          module alsa.so\n\
          module sndfile.so\n\
          snd_path {dir}\n\
+         {secure}\
          module account.so\n\
          module_app menu.so\n\
          module_app ctrl_tcp.so\n\

@@ -11,6 +11,7 @@ use tracing::{debug, info, warn};
 
 use super::{
     CallError, EndReason, Endpoint, Event, Output, TimerKey, Transmit, Transport, reason_phrase,
+    srtp,
 };
 use crate::call::{Call, CallHandle, CallState, PendingAck};
 use crate::headers::{self, RequestIds};
@@ -50,7 +51,7 @@ impl Endpoint {
         else {
             return self.respond(now, key, &request, 404, "Not Found");
         };
-        let media = match self.read_offer(&request) {
+        let media = match self.read_offer(key, &request) {
             Ok(media) => media,
             Err(code) => return self.reject_offer(now, key, &request, code),
         };
@@ -115,15 +116,27 @@ impl Endpoint {
     }
 
     /// The offer in a request, negotiated; Ok(None) for no offer; Err(status) to refuse.
-    pub(super) fn read_offer(&self, request: &Request) -> Result<Option<NegotiatedMedia>, u16> {
+    /// The offer is judged by the SRTP policy for the transport it came on.
+    pub(super) fn read_offer(
+        &self,
+        key: &TransactionKey,
+        request: &Request,
+    ) -> Result<Option<NegotiatedMedia>, u16> {
         if request.body().is_empty() {
             return Ok(None);
         }
         if !headers::has_sdp(request) {
             return Err(415);
         }
+        let transport = self.routes.get(key).map_or(Transport::Udp, |r| r.0);
         match sdp::negotiate_offer(request.body(), &self.config.codecs) {
-            Ok(media) => Ok(Some(media)),
+            Ok(media) => match self.settle_offer(transport, media) {
+                Ok(media) => Ok(Some(media)),
+                Err(reason) => {
+                    debug!(?transport, reason, "offer refused by the SRTP policy");
+                    Err(488)
+                }
+            },
             Err(SdpError::Syntax(_)) => Err(400),
             Err(SdpError::NoAudio | SdpError::NoCommonCodec) => Err(488),
         }
@@ -145,9 +158,8 @@ impl Endpoint {
         b = match code {
             488 => {
                 let names: Vec<&str> = self.config.codecs.iter().map(|c| c.name).collect();
-                let capabilities = LocalMedia {
-                    rtp: SocketAddr::new(self.config.local_addr.ip(), 0),
-                };
+                let capabilities =
+                    LocalMedia::plain(SocketAddr::new(self.config.local_addr.ip(), 0));
                 let body = sdp::write_offer(&capabilities, &self.config.codecs, 0, 0);
                 let Ok(b) = b
                     .header(
@@ -238,7 +250,7 @@ impl Endpoint {
             ),
             _ => (
                 sdp::write_offer(
-                    &local,
+                    &srtp::offered_media(&self.config, call.flow.0, &local),
                     &self.config.codecs,
                     call.sdp_session_id,
                     call.sdp_version,
@@ -246,7 +258,11 @@ impl Endpoint {
                 true,
             ),
         };
-        let contact = Self::contact(self.config.local_addr, call.flow.0, &call.room);
+        let contact = Self::contact(
+            srtp::local_addr_for(&self.config, call.flow.0),
+            call.flow.0,
+            &call.room,
+        );
         let Some(response) = headers::response(request, 200, "OK")
             .and_then(|b| headers::with_to_tag(b, request, &call.local_tag))
             .and_then(|b| b.header(HeaderName::Contact, contact).ok())
@@ -287,10 +303,7 @@ impl Endpoint {
             // A call we placed has no room in its URI.
             user.push_str("konferenz");
         }
-        match transport {
-            Transport::Udp => format!("<sip:{user}@{addr}>"),
-            Transport::Tcp => format!("<sip:{user}@{addr};transport=tcp>"),
-        }
+        format!("<sip:{user}@{addr}{}>", transport.uri_param())
     }
 
     pub(super) fn retransmit_2xx(&mut self, now: Instant, handle: CallHandle) {
@@ -351,15 +364,25 @@ impl Endpoint {
             call.state = CallState::Confirmed;
         }
         if pending.answer_in_ack {
-            match sdp::read_answer(ack.body(), &self.config.codecs) {
-                Ok(media) if headers::has_sdp(ack) => {
+            let had_media = call.media.is_some();
+            let flow = call.flow.0;
+            let answer = call.local_media.clone().and_then(|local| {
+                let offered = srtp::offered_media(&self.config, flow, &local);
+                let media = sdp::read_answer(ack.body(), &self.config.codecs).ok()?;
+                self.settle_answer(&offered, media)
+            });
+            let Some(call) = self.calls.get_mut(&handle) else {
+                return;
+            };
+            match answer {
+                Some(media) if headers::has_sdp(ack) => {
                     call.media = Some(media.clone());
                     self.output.push_back(Output::Event(Event::MediaChanged {
                         call: handle,
                         media,
                     }));
                 }
-                _ if call.media.is_some() => {}
+                _ if had_media => {}
                 _ => {
                     info!(call = %handle, "ACK without a usable SDP answer; hanging up");
                     self.send_bye(now, handle);
@@ -412,7 +435,7 @@ impl Endpoint {
                 "Server Internal Error (CSeq out of order)",
             );
         }
-        let media = match self.read_offer(request) {
+        let media = match self.read_offer(key, request) {
             Ok(media) => media,
             Err(code) => return self.reject_offer(now, key, request, code),
         };
@@ -492,7 +515,7 @@ impl Endpoint {
         let Some(handle) = self.dialog_of(request) else {
             return self.respond(now, key, request, 481, "Call/Transaction Does Not Exist");
         };
-        let media = match self.read_offer(request) {
+        let media = match self.read_offer(key, request) {
             Ok(media) => media,
             Err(code) => return self.reject_offer(now, key, request, code),
         };
@@ -516,7 +539,11 @@ impl Endpoint {
                 media,
             }));
         }
-        let contact = Self::contact(self.config.local_addr, call.flow.0, &call.room);
+        let contact = Self::contact(
+            srtp::local_addr_for(&self.config, call.flow.0),
+            call.flow.0,
+            &call.room,
+        );
         if let Some(r) = b
             .and_then(|b| b.header(HeaderName::Contact, contact).ok())
             .and_then(|b| {

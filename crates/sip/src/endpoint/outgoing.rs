@@ -12,7 +12,7 @@ use sipx_sip::headers::{Contact, To};
 use sipx_sip::{HeaderName, Message, Method, Request, RequestBuilder, Response, Uri};
 use tracing::{debug, info};
 
-use super::{CallError, EndReason, Endpoint, Event, Output, Transport};
+use super::{CallError, EndReason, Endpoint, Event, Output, Transport, srtp};
 use crate::call::{Call, CallHandle, CallState, Outgoing};
 use crate::headers;
 use crate::sdp::{self, LocalMedia};
@@ -107,25 +107,22 @@ impl Endpoint {
             return;
         };
         call.sdp_version += 1;
+        let (session_id, version) = (call.sdp_session_id, call.sdp_version);
         let offer = sdp::write_offer(
-            &local,
+            &srtp::offered_media(&self.config, transport, &local),
             &self.config.codecs,
-            call.sdp_session_id,
-            call.sdp_version,
+            session_id,
+            version,
         );
         let contact = format!(
             "<sip:konferenz@{}{}>",
-            self.config.local_addr,
-            if transport == Transport::Tcp {
-                ";transport=tcp"
-            } else {
-                ""
-            }
+            srtp::local_addr_for(&self.config, transport),
+            transport.uri_param()
         );
         let via = format!(
             "SIP/2.0/{} {};branch={branch};rport",
             transport.via_name(),
-            self.config.local_addr
+            srtp::local_addr_for(&self.config, transport)
         );
         let mut b = RequestBuilder::new(Method::Invite, call.remote_target.clone())
             .header(HeaderName::Via, via)
@@ -251,11 +248,23 @@ impl Endpoint {
         }
     }
 
+    /// The SDP answer in a response to our INVITE, as far as it fits what we offered.
+    fn answer_to_our_offer(
+        &self,
+        handle: CallHandle,
+        response: &Response,
+    ) -> Option<crate::sdp::NegotiatedMedia> {
+        let call = self.calls.get(&handle)?;
+        let offered = srtp::offered_media(&self.config, call.flow.0, call.local_media.as_ref()?);
+        let media = sdp::read_answer(response.body(), &self.config.codecs).ok()?;
+        self.settle_answer(&offered, media)
+    }
+
     fn on_provisional(&mut self, now: Instant, handle: CallHandle, response: &Response) {
+        let early_media = self.answer_to_our_offer(handle, response);
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
-        let early_media = sdp::read_answer(response.body(), &self.config.codecs).ok();
         if call.state == CallState::Calling {
             call.state = CallState::Ringing;
         }
@@ -314,15 +323,19 @@ impl Endpoint {
             self.send_bye(now, handle);
             return;
         }
-        match sdp::read_answer(response.body(), &self.config.codecs) {
-            Ok(media) => {
+        let answer = self.answer_to_our_offer(handle, response);
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        match answer {
+            Some(media) => {
                 call.media = Some(media.clone());
                 self.output.push_back(Output::Event(Event::Answered {
                     call: handle,
                     media,
                 }));
             }
-            Err(_) => {
+            None => {
                 info!(call = %handle, "answer without usable SDP; hanging up");
                 self.send_bye(now, handle);
                 self.output.push_back(Output::Event(Event::Ended {
@@ -348,7 +361,7 @@ impl Endpoint {
         let via = format!(
             "SIP/2.0/{} {};branch={branch};rport",
             transport.via_name(),
-            self.config.local_addr
+            srtp::local_addr_for(&self.config, transport)
         );
         let ack = headers::dialog_request(headers::DialogRequest {
             method: Method::Ack,

@@ -14,7 +14,7 @@ use sipx_sip::headers::{Contact, Expires};
 use sipx_sip::{HeaderName, Method, RequestBuilder, Response, TransactionKey, TuEvent, Uri};
 use tracing::{debug, info};
 
-use super::{Endpoint, Event, Output, TimerKey, Transport};
+use super::{Endpoint, Event, Output, TimerKey, Transport, srtp};
 
 /// What it takes to register at a PBX.
 #[derive(Clone, Debug)]
@@ -97,7 +97,12 @@ impl Endpoint {
         authorization: Option<(HeaderName, String)>,
     ) {
         let branch = format!("z9hG4bK{:016x}", self.rng.r#gen::<u64>());
-        let local = self.config.local_addr;
+        let local = srtp::local_addr_for(
+            &self.config,
+            self.client_registrations
+                .get(&id)
+                .map_or(Transport::Udp, |r| r.config.transport),
+        );
         let user_agent = self.config.user_agent.clone();
         let Some(r) = self.client_registrations.get_mut(&id) else {
             return;
@@ -105,11 +110,7 @@ impl Endpoint {
         r.cseq += 1;
         let transport = r.config.transport;
         let user = crate::uri_user(&r.config.aor).unwrap_or_else(|| "konferenz".into());
-        let tcp = if transport == Transport::Tcp {
-            ";transport=tcp"
-        } else {
-            ""
-        };
+        let tcp = transport.uri_param();
         let expires = if r.removing { 0 } else { r.expires };
         let b = RequestBuilder::new(Method::Register, r.registrar.clone())
             .header(

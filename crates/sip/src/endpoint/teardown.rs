@@ -6,7 +6,7 @@ use rand::Rng;
 use sipx_sip::{Method, Request, TransactionKey};
 use tracing::info;
 
-use super::{CallError, EndReason, Endpoint, Event, Output, TimerKey, reason_phrase};
+use super::{CallError, EndReason, Endpoint, Event, Output, TimerKey, reason_phrase, srtp};
 use crate::call::{CallHandle, CallState};
 use crate::headers;
 
@@ -162,7 +162,7 @@ impl Endpoint {
         let via = format!(
             "SIP/2.0/{} {};branch={branch};rport",
             transport.via_name(),
-            self.config.local_addr
+            srtp::local_addr_for(&self.config, transport)
         );
         let Some(bye) = headers::dialog_request(headers::DialogRequest {
             method: Method::Bye,

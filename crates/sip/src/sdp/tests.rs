@@ -68,9 +68,7 @@ fn answer_mirrors_direction_and_names_chosen_formats_only() {
         "10.0.0.1",
     );
     let n = negotiate_offer(&offer, &[PCMU, PCMA]).unwrap();
-    let local = LocalMedia {
-        rtp: "192.0.2.5:20002".parse().unwrap(),
-    };
+    let local = LocalMedia::plain("192.0.2.5:20002".parse().unwrap());
     let answer = String::from_utf8(write_answer(&local, &n, 42, 2)).unwrap();
     assert!(answer.contains("c=IN IP4 192.0.2.5\r\n"), "{answer}");
     assert!(
@@ -87,9 +85,7 @@ fn answer_mirrors_direction_and_names_chosen_formats_only() {
 
 #[test]
 fn our_offer_round_trips_through_our_answer_reader() {
-    let local = LocalMedia {
-        rtp: "127.0.0.1:20000".parse().unwrap(),
-    };
+    let local = LocalMedia::plain("127.0.0.1:20000".parse().unwrap());
     let offer = write_offer(&local, &[PCMU, PCMA], 1, 1);
     let n = read_answer(&offer, &[PCMA]).unwrap();
     assert_eq!(

@@ -44,15 +44,21 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
-        let endpoint = Endpoint::new(
-            EndpointConfig {
-                local_addr: SERVER,
-                user_agent: "konferenz-test".into(),
-                codecs: vec![PCMU, PCMA],
-                timers: Timers::default(),
-            },
-            7,
-        );
+        Self::with(|_| {})
+    }
+
+    /// A harness whose endpoint config `adjust` changed first.
+    pub fn with(adjust: impl FnOnce(&mut EndpointConfig)) -> Self {
+        let mut config = EndpointConfig {
+            local_addr: SERVER,
+            user_agent: "konferenz-test".into(),
+            codecs: vec![PCMU, PCMA],
+            timers: Timers::default(),
+            tls_port: None,
+            srtp: konferenz_sip::SrtpPolicy::default(),
+        };
+        adjust(&mut config);
+        let endpoint = Endpoint::new(config, 7);
         Self {
             endpoint,
             now: Instant::now(),
@@ -70,13 +76,22 @@ impl Harness {
 
     /// A message framed off a TCP connection from the phone.
     pub fn tcp(&mut self, text: &str) {
+        self.stream(Transport::Tcp, text);
+    }
+
+    /// A message framed off a TLS connection from the phone.
+    pub fn tls(&mut self, text: &str) {
+        self.stream(Transport::Tls, text);
+    }
+
+    fn stream(&mut self, transport: Transport, text: &str) {
         let message = sipx_sip::parse_datagram(
             bytes::Bytes::copy_from_slice(text.as_bytes()),
             &Limits::stream(),
         )
         .expect("test message parses");
         self.endpoint
-            .handle_message(self.now, Transport::Tcp, PHONE, message);
+            .handle_message(self.now, transport, PHONE, message);
         self.drain();
     }
 
@@ -108,9 +123,11 @@ impl Harness {
     }
 
     pub fn accept(&mut self, call: CallHandle) {
-        let local = LocalMedia {
-            rtp: SocketAddr::from((Ipv4Addr::LOCALHOST, 20_000)),
-        };
+        let local = LocalMedia::plain(SocketAddr::from((Ipv4Addr::LOCALHOST, 20_000)));
+        self.accept_with(call, local);
+    }
+
+    pub fn accept_with(&mut self, call: CallHandle, local: LocalMedia) {
         self.endpoint.accept(self.now, call, local).expect("accept");
         self.drain();
     }
