@@ -8,7 +8,8 @@
 //! (the server's RTP/RTCP socket pair, a test's fake), and the driver passes a
 //! [`MediaIo`] to [`Room::tick`] that reads and sends for it. So the same rules run on
 //! loopback sockets in the server and on an in-memory network in tests. The tick allocates
-//! nothing per packet, takes no lock and never blocks (as long as the `MediaIo` does not).
+//! nothing per packet (except inside rtc-srtp on encrypted calls), takes no lock and never
+//! blocks (as long as the `MediaIo` does not).
 
 mod io;
 mod participant;

@@ -362,3 +362,50 @@ fn missing_file_and_bad_syntax_name_the_file() {
         Ok(())
     });
 }
+
+#[test]
+fn sip_over_tls_and_srtp_settings_are_checked() {
+    jail(|jail| {
+        let config = load_file(
+            jail,
+            "[sip]\ntls_listen = \"127.0.0.1:5061\"\n\
+             [http]\ntls_certificate = \"c.pem\"\ntls_private_key = \"k.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.sip.srtp, SrtpMode::Optional);
+        assert_eq!(
+            config.sip_tls(),
+            Some((Path::new("c.pem"), Path::new("k.pem"))),
+            "SIP falls back to the HTTPS certificate"
+        );
+        let config = load_file(
+            jail,
+            "[sip]\ntls_listen = \"127.0.0.1:5061\"\nsrtp = \"required\"\n\
+             tls_certificate = \"s.pem\"\ntls_private_key = \"sk.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.sip.srtp.policy(),
+            konferenz_sip::SrtpPolicy::Required
+        );
+        assert_eq!(config.sip_tls().unwrap().0, Path::new("s.pem"));
+        for (toml, key) in [
+            ("[sip]\ntls_listen = \"127.0.0.1:5061\"\n", "sip.tls_listen"),
+            ("[sip]\nsrtp = \"required\"\n", "sip.srtp"),
+            ("[sip]\nsrtp = \"always\"\n", "srtp"),
+            (
+                "[sip]\ntls_certificate = \"s.pem\"\n",
+                "sip.tls_certificate",
+            ),
+            (
+                "[sip]\nlisten = \"127.0.0.1:5061\"\ntls_listen = \"127.0.0.1:5061\"\n\
+                 tls_certificate = \"s.pem\"\ntls_private_key = \"k.pem\"\n",
+                "sip.tls_listen",
+            ),
+        ] {
+            let line = error_line(load_file(jail, toml));
+            assert!(line.contains(key), "{toml}: {line}");
+        }
+        Ok(())
+    });
+}
