@@ -44,6 +44,8 @@ pub async fn run(command: TokenCommand, store: &Store) -> anyhow::Result<()> {
             }
             let token = secret(TOKEN_PREFIX);
             let stored = store.create_api_token(&user, name, &hash(&token)).await?;
+            let subject = format!("token {} of {user}", stored.id);
+            crate::audit::record(store, "command line", "token.create", &subject, name, None).await;
             eprintln!(
                 "token {} for user {user} created; it is shown only now:",
                 stored.id
@@ -78,6 +80,8 @@ pub async fn run(command: TokenCommand, store: &Store) -> anyhow::Result<()> {
             if !store.revoke_api_token(id, None).await? {
                 bail!("no token {id}");
             }
+            let subject = format!("token {id}");
+            crate::audit::record(store, "command line", "token.revoke", &subject, "", None).await;
             println!("token {id} revoked");
         }
     }

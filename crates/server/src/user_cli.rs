@@ -125,6 +125,7 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
             user.admin = admin;
             user.organiser = organiser;
             store.put_sip_user(&user, false).await?;
+            cli_audit(store, "user.add", &number, &flags(&user)).await;
             println!("user {number} added (realm {realm}){}", flags(&user));
         }
         UserCommand::Set {
@@ -141,6 +142,7 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
                 organiser,
             };
             let user = store.update_user(&number, &changes).await?;
+            cli_audit(store, "user.set", &number, &flags(&user)).await;
             println!("user {number} changed{}", flags(&user));
         }
         UserCommand::Password { number, password } => {
@@ -149,15 +151,24 @@ pub async fn run(command: UserCommand, store: &Store, realm: &str) -> anyhow::Re
             };
             let user = accounts::with_password(existing, realm, &password.read()?)?;
             store.put_sip_user(&user, true).await?;
+            cli_audit(store, "user.password", &number, "").await;
             println!("password of user {number} set");
         }
         UserCommand::List { json } => list(store, json).await?,
         UserCommand::Remove { number } => {
             store.remove_sip_user(&number).await?;
+            cli_audit(store, "user.remove", &number, "").await;
             println!("user {number} removed");
         }
     }
     Ok(())
+}
+
+/// An audit-log entry for a change made on the command line (by whoever may run it: the
+/// server's own user).
+async fn cli_audit(store: &Store, action: &str, number: &str, detail: &str) {
+    let detail = detail.trim_start_matches(": ");
+    crate::audit::record(store, "command line", action, number, detail, None).await;
 }
 
 /// `: admin, organiser` for the flags a user has.

@@ -215,3 +215,68 @@ fn bad_or_taken_addresses_are_refused_and_nothing_changes() {
     let flag = s.run(&["user", "set", "--number", "201", "--admin", "maybe"]);
     assert_eq!(flag.status.code(), Some(2));
 }
+
+#[test]
+fn command_line_changes_to_users_and_tokens_are_in_the_audit_log() {
+    let s = Setup::new();
+    s.ok(&[
+        "user",
+        "add",
+        "--number",
+        "201",
+        "--password",
+        "pw-201-secret",
+        "--admin",
+    ]);
+    s.ok(&["user", "set", "--number", "201", "--organiser", "true"]);
+    s.ok(&[
+        "user",
+        "password",
+        "--number",
+        "201",
+        "--password",
+        "pw-201-secret-b",
+    ]);
+    s.ok(&["token", "create", "--user", "201", "--name", "script"]);
+    s.ok(&["token", "revoke", "1"]);
+    s.ok(&["user", "remove", "--number", "201"]);
+    let url = format!("sqlite://{}", s.db.display());
+    let entries = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = konferenz_store::Store::open(&url).await.unwrap();
+        store.audit_log(None, None, 50).await.unwrap()
+    });
+    let got: Vec<(String, String, String, String)> = entries
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e.actor.clone(),
+                e.action.clone(),
+                e.subject.clone(),
+                e.detail.clone(),
+            )
+        })
+        .collect();
+    let want = [
+        ("user.add", "201", "admin"),
+        ("user.set", "201", "admin, organiser"),
+        ("user.password", "201", ""),
+        ("token.create", "token 1 of 201", "script"),
+        ("token.revoke", "token 1", ""),
+        ("user.remove", "201", ""),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (entry, (action, subject, detail)) in got.iter().zip(want) {
+        assert_eq!(
+            (
+                entry.0.as_str(),
+                entry.1.as_str(),
+                entry.2.as_str(),
+                entry.3.as_str()
+            ),
+            ("command line", action, subject, detail)
+        );
+    }
+    let text = format!("{got:?}");
+    assert!(!text.contains("pw-201"), "no password in the audit log");
+}
