@@ -134,3 +134,19 @@ fn keys_stay_out_of_debug_output() {
     let text = format!("{ours:?}");
     assert!(!text.contains("7, 7"), "{text}");
 }
+
+/// The `srtp_input` fuzz target's find: rtc-srtp panics protecting an RTP header whose
+/// extension length runs past the packet; such a packet is refused before it gets there.
+#[test]
+fn a_malformed_packet_of_ours_is_refused_not_a_panic() {
+    let (mut ours, _) = pair();
+    let crash = hex("10800001200001000120000010000001310056 01ffffff"
+        .replace(' ', "")
+        .as_str());
+    assert!(ours.protect(&crash, |_| {}).is_err());
+    let mut ext = rtp(1);
+    ext[0] |= 0x10; // extension bit, extension header missing
+    ext.truncate(14);
+    assert!(ours.protect(&ext, |_| {}).is_err());
+    assert!(ours.protect(&[0x80, 201, 0], |_| {}).is_err(), "short RTCP");
+}
