@@ -8,7 +8,7 @@ use rtc_srtp::crypto::providers::RingCrypto;
 use rtc_srtp::option::{srtcp_replay_protection, srtp_replay_protection};
 use rtc_srtp::protection_profile::ProtectionProfile;
 
-use crate::rtp::{RtpPacket, is_rtcp};
+use crate::rtp::{RTP_HEADER_LEN, is_rtcp};
 
 /// Master key plus master salt, as SDES carries them (`inline:` base64 of these bytes).
 pub const KEY_LEN: usize = 30;
@@ -112,14 +112,16 @@ impl Srtp {
         Ok(())
     }
 
-    /// Protects one RTP or RTCP packet of ours; `send` gets the datagram to send. Packets
-    /// that are not well-formed RTP/RTCP are refused here: rtc-srtp 0.21 panics on an RTP
-    /// header whose extension runs past the packet (found by the `srtp_input` fuzz target).
+    /// Protects one RTP or RTCP packet of ours; `send` gets the datagram to send. Only the
+    /// packets we build are taken — RTP with a plain 12-byte header (no padding, extension
+    /// or CSRCs), RTCP of at least its 8-byte header: rtc-srtp 0.21 panics on RTP headers
+    /// whose extension (as it reads them) runs past the packet (found twice by the
+    /// `srtp_input` fuzz target).
     pub fn protect(&mut self, packet: &[u8], send: impl FnOnce(&[u8])) -> Result<(), SrtpError> {
         let well_formed = if is_rtcp(packet) {
             packet.len() >= 8 && packet[0] >> 6 == 2
         } else {
-            RtpPacket::parse(packet).is_ok()
+            packet.len() >= RTP_HEADER_LEN && packet[0] == 0x80
         };
         if !well_formed {
             return Err(SrtpError::Rejected(

@@ -149,4 +149,13 @@ fn a_malformed_packet_of_ours_is_refused_not_a_panic() {
     ext.truncate(14);
     assert!(ours.protect(&ext, |_| {}).is_err());
     assert!(ours.protect(&[0x80, 201, 0], |_| {}).is_err(), "short RTCP");
+    // The second find: padding, extension and CSRCs that our parser takes but rtc-srtp
+    // measures differently.
+    let mut odd = rtp(2);
+    odd[0] = 0x92;
+    assert!(ours.protect(&odd, |_| {}).is_err());
+    assert!(
+        ours.protect(&rtp(3), |_| {}).is_ok(),
+        "our own packets pass"
+    );
 }
