@@ -186,11 +186,16 @@ fn off_answers_plain_and_refuses_savp() {
     assert!(our_crypto_line(&body).is_none());
 }
 
-fn place(h: &mut Harness) -> String {
+/// Places a call with our key on `transport`; returns the INVITE sent.
+fn place(h: &mut Harness, transport: Transport) -> String {
+    let target = match transport {
+        Transport::Tls => "sip:callee@127.0.0.1:5070;transport=tls",
+        _ => "sip:callee@127.0.0.1:5070",
+    };
     let call = OutgoingCall {
-        target: "sip:callee@127.0.0.1:5070;transport=tls".into(),
+        target: target.into(),
         next_hop: PHONE,
-        transport: Transport::Tls,
+        transport,
         from: "sip:konferenz@127.0.0.1".into(),
         display_name: None,
         asserted_identity: None,
@@ -225,7 +230,7 @@ fn answer(invite: &str, body: &str) -> String {
 #[test]
 fn our_offers_over_tls_carry_a_key_and_take_the_answers() {
     let mut h = Harness::with(|c| c.tls_port = Some(5061));
-    let invite = place(&mut h);
+    let invite = place(&mut h, Transport::Tls);
     assert!(
         invite.contains("Via: SIP/2.0/TLS 127.0.0.1:5061"),
         "{invite}"
@@ -255,7 +260,7 @@ fn our_offers_over_tls_carry_a_key_and_take_the_answers() {
 #[test]
 fn required_offers_savp_and_hangs_up_on_a_plain_answer() {
     let mut h = Harness::with(|c| c.srtp = SrtpPolicy::Required);
-    let invite = place(&mut h);
+    let invite = place(&mut h, Transport::Tls);
     assert!(invite.contains("m=audio 20000 RTP/SAVP"), "{invite}");
     h.tls(&answer(&invite, &sdp("RTP/AVP", &[])));
     assert!(h.events.iter().any(|e| matches!(
@@ -270,18 +275,6 @@ fn required_offers_savp_and_hangs_up_on_a_plain_answer() {
 #[test]
 fn our_offers_over_udp_carry_no_key() {
     let mut h = Harness::new();
-    let call = OutgoingCall {
-        target: "sip:callee@127.0.0.1:5070".into(),
-        next_hop: PHONE,
-        transport: Transport::Udp,
-        from: "sip:konferenz@127.0.0.1".into(),
-        display_name: None,
-        asserted_identity: None,
-        credentials: None,
-        local: keyed(),
-    };
-    h.endpoint.invite(h.now, call).unwrap();
-    h.drain();
-    let (_, invite) = h.requests().pop().unwrap();
+    let invite = place(&mut h, Transport::Udp);
     assert!(!invite.contains("a=crypto"), "{invite}");
 }
