@@ -45,13 +45,16 @@ impl PromptSet {
         join_level: i16,
         leave_level: i16,
     ) -> Self {
-        let constant = |level: i16, samples: usize| Prompt::from_samples(vec![level; samples]);
+        let constant = |level: i16, ms: usize| {
+            let samples = ms * konferenz_media::SAMPLE_RATE as usize / 1000;
+            Prompt::from_samples(vec![level; samples])
+        };
         Self::new(
             HashMap::new(),
-            constant(prompt_level, 800),
-            constant(music_level, 8000),
-            constant(join_level, 800),
-            constant(leave_level, 800),
+            constant(prompt_level, 100),
+            constant(music_level, 1000),
+            constant(join_level, 100),
+            constant(leave_level, 100),
         )
     }
 

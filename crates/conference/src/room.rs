@@ -13,6 +13,7 @@
 
 mod io;
 mod participant;
+mod shared;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +24,9 @@ use konferenz_media::{
 use tracing::{debug, info};
 
 pub use io::{LATE_TICK, LEG_FLUSH_TICKS, MediaIo, NoMetrics, RoomMetrics};
-use participant::{DtmfSource, Mode};
+use participant::{Audio, DtmfSource, Mode};
 pub use participant::{Latch, Participant, RELATCH_AFTER};
+use shared::SharedMix;
 
 use crate::call_id::CallId;
 use crate::menu::{Entry, HangUpReason, Menu, MenuConfig, Output as MenuOutput, PinVerdict};
@@ -136,6 +138,8 @@ pub struct Room<T> {
     music: LoopPlayer,
     scratch: Box<Frame>,
     packet: Box<[u8; MAX_PACKET]>,
+    /// The common mix encoded once per codec and tick for everyone not talking.
+    shared: SharedMix,
     events: Vec<RoomEvent<T>>,
     pub stats: TickStats,
     /// Where counters go (the server's `/metrics`); must not block or allocate.
@@ -163,6 +167,7 @@ impl<T> Room<T> {
             talking: Vec::new(),
             scratch: Box::new([0; FRAME_SAMPLES]),
             packet: Box::new([0; MAX_PACKET]),
+            shared: SharedMix::default(),
             events: Vec::with_capacity(8),
             stats: TickStats::default(),
             metrics: Arc::new(NoMetrics),
@@ -235,6 +240,7 @@ impl<T> Room<T> {
                 self.enter(i);
             }
             RoomCommand::Update { call, media } => {
+                self.shared.prepare(media.config.codec);
                 if let Some(p) = self.find(call) {
                     p.update(media);
                 }
@@ -309,6 +315,9 @@ impl<T> Room<T> {
 
     /// Buffers grow only on join/leave, never in the tick.
     fn resize(&mut self) {
+        for p in &self.participants {
+            self.shared.prepare(p.leg.codec());
+        }
         let n = self.participants.len();
         self.inputs.resize(n, [0; FRAME_SAMPLES]);
         self.outputs.resize(n, [0; FRAME_SAMPLES]);
@@ -472,10 +481,12 @@ impl<T> Room<T> {
             // An idle player would only write silence nobody in the conference uses.
             let prompt_playing = !(p.is_joined() && p.prompts.is_idle())
                 && p.prompts.next_frame(&mut self.inputs[i]);
+            let mut common = false;
             match &mut p.mode {
                 Mode::Joined if prompt_playing => add_into(out, &self.inputs[i]),
                 Mode::Joined if alone => out.copy_from_slice(&*self.scratch),
-                Mode::Joined => {}
+                // Not talking: hears everyone, like every other silent listener.
+                Mode::Joined => common = !self.talking[i],
                 Mode::Menu { menu, playing } => {
                     out.copy_from_slice(&self.inputs[i]);
                     if *playing && !prompt_playing {
@@ -484,7 +495,16 @@ impl<T> Room<T> {
                     }
                 }
             }
-            p.send(now, io, &self.outputs[i], &mut self.packet);
+            let shared = if common {
+                self.shared.payload(tick, p.leg.codec(), &self.outputs[i])
+            } else {
+                None
+            };
+            let audio = match shared {
+                Some(payload) => Audio::Encoded(payload),
+                None => Audio::Frame(&self.outputs[i]),
+            };
+            p.send(now, io, audio, &mut self.packet);
             if !timeout.is_zero() && !p.timed_out {
                 let last = p.leg.last_received().unwrap_or(p.joined);
                 if now.saturating_duration_since(last) >= timeout {

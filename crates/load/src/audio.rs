@@ -1,9 +1,14 @@
 //! What the tool sends: pre-encoded G.711 frames (silence, low noise, the marker burst) and
 //! RFC 4733 telephone-event payloads for PIN entry. Everything is encoded once up front.
 
-use konferenz_media::{
-    FRAME_SAMPLES, Frame, alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear,
-};
+use konferenz_media::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
+
+/// The load generator is a G.711 phone: 8 kHz audio, 160 samples per 20 ms frame.
+pub const SAMPLE_RATE: u32 = 8000;
+/// Samples (and G.711 bytes) in one 20 ms frame.
+pub const FRAME_SAMPLES: usize = konferenz_media::NARROW_SAMPLES;
+/// One 20 ms frame of 8 kHz audio.
+pub type Frame = [i16; FRAME_SAMPLES];
 
 use crate::marker::burst_frames;
 

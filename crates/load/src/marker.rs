@@ -2,7 +2,7 @@
 //! onset detection in what a listener receives (Goertzel for presence, an energy envelope
 //! for the sample where it starts).
 
-use konferenz_media::{FRAME_SAMPLES, Frame, SAMPLE_RATE};
+use crate::audio::{FRAME_SAMPLES, Frame, SAMPLE_RATE};
 
 /// Burst frequency: an exact Goertzel bin at 160 samples (50 Hz bins), above the join and
 /// leave tones (392/523 Hz) and outside the DTMF grid.

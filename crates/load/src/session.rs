@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::audio::{FRAME_SAMPLES, Frame};
 use konferenz_media::rtp::{RTP_HEADER_LEN, RtpPacket, write_header};
-use konferenz_media::{FRAME_SAMPLES, Frame};
 
 use crate::audio::{DIGIT_TICKS, EncodedFrames, Law, digit_packet, event_code};
 use crate::marker::{BURST_FRAMES, OnsetDetector};

@@ -2,7 +2,10 @@
 //! packet arrives (deduplicated by event timestamp) or when a new event starts without an
 //! end having been seen; a small fixed queue of digits for the caller.
 
-use crate::{DtmfDigit, SAMPLE_RATE};
+use crate::DtmfDigit;
+
+/// RTP clock of telephone-event as we negotiate it (RFC 4733 §2.1: 8000 with narrowband codecs).
+const SAMPLE_RATE: u32 = 8000;
 use std::time::Duration;
 
 const QUEUE: usize = 16;

@@ -1,14 +1,16 @@
 //! G.711 µ-law and A-law (ITU-T G.711): code↔linear tables built at compile time, and the
 //! [`Codec`] descriptions (payload type, rtpmap name, clock rate).
 
-use crate::{Codec, FRAME_SAMPLES, Frame};
+use crate::{Codec, NARROW_SAMPLES};
 
 impl Codec {
-    /// Static RTP payload type (RFC 3551).
-    pub fn static_payload_type(self) -> u8 {
+    /// Static RTP payload type (RFC 3551); Opus has none (it is negotiated).
+    pub fn static_payload_type(self) -> Option<u8> {
         match self {
-            Codec::Pcmu => 0,
-            Codec::Pcma => 8,
+            Codec::Pcmu => Some(0),
+            Codec::Pcma => Some(8),
+            Codec::G722 => Some(9),
+            Codec::Opus => None,
         }
     }
 
@@ -17,52 +19,62 @@ impl Codec {
         match self {
             Codec::Pcmu => "PCMU",
             Codec::Pcma => "PCMA",
+            Codec::G722 => "G722",
+            Codec::Opus => "opus",
         }
     }
 
-    /// RTP clock rate.
+    /// RTP clock rate (G.722 keeps 8000 for historical reasons, RFC 3551 §4.5.2).
     pub fn clock_rate(self) -> u32 {
-        8000
+        match self {
+            Codec::Pcmu | Codec::Pcma | Codec::G722 => 8000,
+            Codec::Opus => 48000,
+        }
+    }
+
+    /// RTP timestamp units in one 20 ms frame.
+    pub fn frame_ticks(self) -> u32 {
+        self.clock_rate() / 50
+    }
+
+    /// Whether the codec carries wideband (HD) audio.
+    pub fn is_wideband(self) -> bool {
+        matches!(self, Codec::G722 | Codec::Opus)
     }
 
     /// Looks a codec up by its SDP encoding name (case-insensitive) and clock rate.
     pub fn from_rtpmap(name: &str, clock_rate: u32) -> Option<Codec> {
-        if clock_rate != 8000 {
-            return None;
-        }
-        [Codec::Pcmu, Codec::Pcma]
+        [Codec::Pcmu, Codec::Pcma, Codec::G722, Codec::Opus]
             .into_iter()
-            .find(|c| c.encoding_name().eq_ignore_ascii_case(name))
+            .find(|c| c.encoding_name().eq_ignore_ascii_case(name) && c.clock_rate() == clock_rate)
     }
+}
 
-    /// Decodes a G.711 payload into `out`; a short payload leaves the rest of `out` silent
-    /// and a long one is cut at one frame (the leg negotiates ptime 20).
-    pub(crate) fn decode(self, payload: &[u8], out: &mut Frame) {
-        let table = match self {
-            Codec::Pcmu => &ULAW_TO_LINEAR,
-            Codec::Pcma => &ALAW_TO_LINEAR,
-        };
-        let n = payload.len().min(FRAME_SAMPLES);
-        for (o, &c) in out[..n].iter_mut().zip(&payload[..n]) {
-            *o = table[c as usize];
+/// Decodes a G.711 payload into `out` (8 kHz); a short payload leaves the rest of `out`
+/// silent and a long one is cut at one frame (the leg negotiates ptime 20).
+pub(crate) fn decode(alaw: bool, payload: &[u8], out: &mut [i16; NARROW_SAMPLES]) {
+    let table = if alaw {
+        &ALAW_TO_LINEAR
+    } else {
+        &ULAW_TO_LINEAR
+    };
+    let n = payload.len().min(NARROW_SAMPLES);
+    for (o, &c) in out[..n].iter_mut().zip(&payload[..n]) {
+        *o = table[c as usize];
+    }
+    out[n..].fill(0);
+}
+
+/// Encodes one 8 kHz frame into `out` (160 bytes).
+pub(crate) fn encode(alaw: bool, frame: &[i16; NARROW_SAMPLES], out: &mut [u8]) {
+    let out = &mut out[..NARROW_SAMPLES];
+    if alaw {
+        for (o, &s) in out.iter_mut().zip(frame) {
+            *o = linear_to_alaw(s);
         }
-        out[n..].fill(0);
-    }
-
-    /// Encodes one frame into `out` (160 bytes).
-    pub(crate) fn encode(self, frame: &Frame, out: &mut [u8]) {
-        let out = &mut out[..FRAME_SAMPLES];
-        match self {
-            Codec::Pcmu => {
-                for (o, &s) in out.iter_mut().zip(frame) {
-                    *o = linear_to_ulaw(s);
-                }
-            }
-            Codec::Pcma => {
-                for (o, &s) in out.iter_mut().zip(frame) {
-                    *o = linear_to_alaw(s);
-                }
-            }
+    } else {
+        for (o, &s) in out.iter_mut().zip(frame) {
+            *o = linear_to_ulaw(s);
         }
     }
 }
@@ -281,9 +293,14 @@ mod tests {
         assert_eq!(Codec::from_rtpmap("pcmu", 8000), Some(Codec::Pcmu));
         assert_eq!(Codec::from_rtpmap("PCMA", 8000), Some(Codec::Pcma));
         assert_eq!(Codec::from_rtpmap("PCMA", 16000), None);
-        assert_eq!(Codec::from_rtpmap("opus", 48000), None);
-        assert_eq!(Codec::Pcmu.static_payload_type(), 0);
-        assert_eq!(Codec::Pcma.static_payload_type(), 8);
+        assert_eq!(Codec::from_rtpmap("opus", 48000), Some(Codec::Opus));
+        assert_eq!(Codec::from_rtpmap("G722", 8000), Some(Codec::G722));
+        assert_eq!(Codec::from_rtpmap("G722", 16000), None);
+        assert_eq!(Codec::Pcmu.static_payload_type(), Some(0));
+        assert_eq!(Codec::Pcma.static_payload_type(), Some(8));
+        assert_eq!(Codec::Opus.static_payload_type(), None);
+        assert_eq!(Codec::Opus.frame_ticks(), 960);
+        assert_eq!(Codec::G722.frame_ticks(), 160);
         assert_eq!(Codec::Pcma.encoding_name(), "PCMA");
         assert_eq!(Codec::Pcmu.clock_rate(), 8000);
     }

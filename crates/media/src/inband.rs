@@ -22,7 +22,11 @@
 //! the same key pressed again counts again. One window's drop-out inside a press is
 //! tolerated.
 
-use crate::{DtmfDigit, FRAME_SAMPLES, Frame, SAMPLE_RATE};
+use crate::resample::Downsampler;
+use crate::{DtmfDigit, FRAME_SAMPLES, Frame, NARROW_SAMPLES};
+
+/// The detector works on narrowband audio (DTMF tones lie below 1.7 kHz).
+const SAMPLE_RATE: u32 = 8000;
 use std::time::Duration;
 
 /// Samples in one sub-block (10 ms).
@@ -96,8 +100,9 @@ impl Coefficients {
 
 /// Detects DTMF digits in a caller's decoded audio, one 20 ms frame at a time. Holds a
 /// few hundred bytes of state and never allocates.
-#[derive(Clone, Debug)]
 pub struct InbandDetector {
+    /// 16 → 8 kHz, band-limited (so nothing above 4 kHz folds onto the DTMF band).
+    down: Box<Downsampler>,
     coefficients: Coefficients,
     /// DFT of the previous sub-block at each frequency.
     previous: [(f32, f32); 8],
@@ -119,10 +124,19 @@ impl Default for InbandDetector {
     }
 }
 
+impl std::fmt::Debug for InbandDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InbandDetector")
+            .field("pressed", &self.pressed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl InbandDetector {
     /// A detector that has heard nothing yet.
     pub fn new() -> InbandDetector {
         InbandDetector {
+            down: Box::new(Downsampler::new()),
             coefficients: Coefficients::new(),
             previous: [(0.0, 0.0); 8],
             previous_energy: 0.0,
@@ -138,9 +152,11 @@ impl InbandDetector {
     /// been confirmed (its `duration` is how long the tone had lasted by then), once per
     /// press; at most one per frame, since a press takes longer than a frame to confirm.
     pub fn push_frame(&mut self, frame: &Frame) -> Option<DtmfDigit> {
+        let mut narrow = [0i16; NARROW_SAMPLES];
+        self.down.run(frame, &mut narrow);
         let mut found = None;
-        for block in frame.chunks_exact(BLOCK) {
-            let block: &[i16; BLOCK] = block.try_into().expect("FRAME_SAMPLES is 2 × BLOCK");
+        for block in narrow.chunks_exact(BLOCK) {
+            let block: &[i16; BLOCK] = block.try_into().expect("NARROW_SAMPLES is 2 × BLOCK");
             if let Some(digit) = self.push_block(block) {
                 found = Some(digit);
             }
@@ -150,10 +166,7 @@ impl InbandDetector {
 
     /// Forgets everything heard so far (a new call on a reused detector).
     pub fn reset(&mut self) {
-        *self = InbandDetector {
-            coefficients: self.coefficients,
-            ..InbandDetector::new()
-        };
+        *self = InbandDetector::new();
     }
 
     fn push_block(&mut self, block: &[i16; BLOCK]) -> Option<DtmfDigit> {
@@ -331,4 +344,4 @@ fn strongest(group: &[f32]) -> (usize, f32) {
     )
 }
 
-const _: () = assert!(FRAME_SAMPLES == WINDOW);
+const _: () = assert!(NARROW_SAMPLES == WINDOW && FRAME_SAMPLES == 2 * NARROW_SAMPLES);

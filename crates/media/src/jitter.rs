@@ -5,8 +5,8 @@
 //! gone) or one concealed frame inserted (too shallow: sender clock slow, jitter grown),
 //! preferably where the audio is quiet. Running dry conceals and refills to the target.
 
-use crate::conceal::Concealer;
-use crate::{Codec, FRAME_SAMPLES, Frame, FrameKind};
+use crate::codec::{Decoder, MAX_PAYLOAD};
+use crate::{FRAME_SAMPLES, Frame, FrameKind};
 
 /// Ring size; a power of two larger than the deepest the buffer may get.
 const SLOTS: usize = 32;
@@ -33,11 +33,13 @@ enum Content {
     NotAudio,
 }
 
+/// One packet's payload, decoded when it is played (codecs keep state across frames, so
+/// they must see the packets in order).
 struct Slot {
     ext: i64,
     content: Content,
-    loudness: u16,
-    frame: Frame,
+    len: u16,
+    payload: [u8; MAX_PAYLOAD],
 }
 
 /// What happened to an inserted packet.
@@ -98,8 +100,8 @@ impl Default for JitterBuffer {
             slots: Box::new(std::array::from_fn(|_| Slot {
                 ext: -1,
                 content: Content::Empty,
-                loudness: 0,
-                frame: [0; FRAME_SAMPLES],
+                len: 0,
+                payload: [0; MAX_PAYLOAD],
             })),
             next: None,
             highest: 0,
@@ -148,15 +150,10 @@ impl JitterBuffer {
             .map_or(0, |n| (self.highest - n + 1).max(0) as u32)
     }
 
-    /// Stores a packet: decoded audio if `codec` is given, otherwise a non-audio placeholder.
-    /// `marker` flags the start of a talkspurt (RFC 3551 §4.1).
-    pub fn insert(
-        &mut self,
-        ext: i64,
-        marker: bool,
-        codec: Option<Codec>,
-        payload: &[u8],
-    ) -> Insert {
+    /// Stores a packet: an audio payload if `audio`, otherwise a non-audio placeholder.
+    /// `marker` flags the start of a talkspurt (RFC 3551 §4.1). A payload longer than
+    /// [`MAX_PAYLOAD`] is cut (and then concealed by the decoder).
+    pub fn insert(&mut self, ext: i64, marker: bool, audio: bool, payload: &[u8]) -> Insert {
         let next = match self.next {
             None => {
                 self.highest = ext;
@@ -191,17 +188,14 @@ impl JitterBuffer {
             return Insert::Duplicate;
         }
         slot.ext = ext;
-        match codec {
-            Some(codec) => {
-                codec.decode(payload, &mut slot.frame);
-                slot.content = Content::Audio;
-                let sum: u32 = slot.frame.iter().map(|s| s.unsigned_abs() as u32).sum();
-                slot.loudness = (sum / FRAME_SAMPLES as u32) as u16;
-            }
-            None => {
-                slot.content = Content::NotAudio;
-                slot.loudness = 0;
-            }
+        if audio {
+            let n = payload.len().min(MAX_PAYLOAD);
+            slot.payload[..n].copy_from_slice(&payload[..n]);
+            slot.len = n as u16;
+            slot.content = Content::Audio;
+        } else {
+            slot.len = 0;
+            slot.content = Content::NotAudio;
         }
         self.next = Some(next);
         self.highest = self.highest.max(ext);
@@ -209,14 +203,14 @@ impl JitterBuffer {
     }
 
     /// Plays the next 20 ms into `out`.
-    pub fn pull(&mut self, out: &mut Frame, concealer: &mut Concealer) -> FrameKind {
+    pub fn pull(&mut self, out: &mut Frame, decoder: &mut Decoder) -> FrameKind {
         self.pulls = self.pulls.wrapping_add(1);
         if self.pulls.wrapping_sub(self.last_trouble) >= DECAY {
             self.last_trouble = self.pulls;
             self.target = (self.target - 1).max(self.min_target);
         }
         let Some(mut next) = self.next else {
-            return concealer.conceal(out);
+            return decoder.conceal(out);
         };
         let mut depth = self.depth();
         if depth > self.max_target {
@@ -230,7 +224,7 @@ impl JitterBuffer {
                 if after_dry {
                     self.dry += 1;
                 }
-                return concealer.conceal(out);
+                return decoder.conceal(out);
             }
             if after_dry {
                 // Frames missing at the head while later ones are here were lost: the
@@ -248,14 +242,13 @@ impl JitterBuffer {
         if depth == 0 {
             self.state = State::Prefill { after_dry: true };
             self.dry = 1;
-            return concealer.conceal(out);
+            return decoder.conceal(out);
         }
         self.measure(depth);
         match self.correction {
             Correction::Drop(waited) if depth >= 2 => {
-                if self.slot(next).is_none_or(|s| s.loudness < QUIET)
-                    || waited >= MAX_WAIT_FOR_QUIET
-                {
+                // Dropped where the talker is quiet (judged by the frame just played).
+                if self.last_quiet || self.slot(next).is_none() || waited >= MAX_WAIT_FOR_QUIET {
                     next += 1;
                     self.correction = Correction::None;
                 } else {
@@ -266,7 +259,7 @@ impl JitterBuffer {
                 if self.last_quiet || waited >= MAX_WAIT_FOR_QUIET {
                     self.correction = Correction::None;
                     self.next = Some(next);
-                    return concealer.conceal(out);
+                    return decoder.conceal(out);
                 }
                 self.correction = Correction::Stretch(waited + 1);
             }
@@ -276,18 +269,18 @@ impl JitterBuffer {
         self.played = true;
         match self.slot(next) {
             Some(slot) if slot.content == Content::Audio => {
-                *out = slot.frame;
-                self.last_quiet = slot.loudness < QUIET;
-                concealer.on_audio(out);
-                FrameKind::Audio
+                let kind = decoder.decode(&slot.payload[..slot.len as usize], out);
+                let sum: u32 = out.iter().map(|s| s.unsigned_abs() as u32).sum();
+                self.last_quiet = sum / (FRAME_SAMPLES as u32) < QUIET as u32;
+                kind
             }
             Some(_) => {
                 out.fill(0);
                 self.last_quiet = true;
-                concealer.reset();
+                decoder.reset_concealment();
                 FrameKind::Silence
             }
-            None => concealer.conceal(out),
+            None => decoder.conceal(out),
         }
     }
 

@@ -1,18 +1,18 @@
 //! [`MediaLeg`]: one participant's media. Receive side: RTP/RTCP demux, source tracking,
-//! jitter buffer, concealment and DTMF. Send side: G.711 encoding into RTP, and the RTCP
+//! jitter buffer, decoding with concealment, and DTMF. Send side: encoding into RTP (or
+//! sending a payload encoded once for several listeners), and the RTCP
 //! report schedule (RFC 3550 §6.2, 5 s randomised by 0.5–1.5).
 
 use std::time::{Duration, Instant};
 
-use crate::conceal::Concealer;
+use crate::codec::{Decoder, Encoder};
 use crate::dtmf::DtmfDecoder;
 use crate::jitter::{Insert, JitterBuffer};
 use crate::rtcp::{self, SenderInfo};
 use crate::rtp::{self, RTP_HEADER_LEN, RtpPacket};
 use crate::source::{Source, Verdict};
 use crate::{
-    DtmfDigit, FRAME_DURATION, FRAME_SAMPLES, Frame, FrameKind, LegConfig, LegStats, MAX_PACKET,
-    MediaError,
+    DtmfDigit, FRAME_DURATION, Frame, FrameKind, LegConfig, LegStats, MAX_PACKET, MediaError,
 };
 
 /// Comfort noise (RFC 3389) has this static payload type; it stands for silence.
@@ -23,7 +23,7 @@ const RTCP_INTERVAL: Duration = Duration::from_secs(5);
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
 /// One participant's media: receive side (RTP parse, SSRC/sequence tracking, jitter buffer,
-/// concealment, DTMF) and send side (G.711 encode, RTP header, RTCP reports).
+/// decoding and concealment, DTMF) and send side (encoding, RTP header, RTCP reports).
 pub struct MediaLeg {
     config: LegConfig,
     epoch: Instant,
@@ -31,7 +31,8 @@ pub struct MediaLeg {
     wallclock: Option<(Instant, Duration)>,
     source: Source,
     jitter: JitterBuffer,
-    concealer: Concealer,
+    decoder: Decoder,
+    encoder: Encoder,
     dtmf: DtmfDecoder,
     stats: LegStats,
     last_received: Option<Instant>,
@@ -59,7 +60,8 @@ impl MediaLeg {
             wallclock: None,
             source: Source::default(),
             jitter: JitterBuffer::default(),
-            concealer: Concealer::default(),
+            decoder: Decoder::new(config.codec),
+            encoder: Encoder::new(config.codec),
             dtmf: DtmfDecoder::default(),
             stats: LegStats::default(),
             last_received: None,
@@ -84,6 +86,11 @@ impl MediaLeg {
             // A new SSRC is a new stream of ours: its counters start over (RFC 3550 §6.4.1).
             self.stats.packets_sent = 0;
             self.sent_octets = 0;
+        }
+        if config.codec != self.config.codec {
+            self.decoder = Decoder::new(config.codec);
+            self.encoder = Encoder::new(config.codec);
+            self.jitter.reset();
         }
         self.config = config;
         self.set_cname();
@@ -147,10 +154,9 @@ impl MediaLeg {
             self.stats.malformed += 1;
         }
         // Telephone-events and comfort noise hold their place in the sequence but play as silence.
-        let codec = audio.then_some(self.config.codec);
         match self
             .jitter
-            .insert(ext, packet.marker, codec, packet.payload)
+            .insert(ext, packet.marker, audio, packet.payload)
         {
             Insert::Stored => {}
             Insert::Duplicate | Insert::Late => self.stats.packets_discarded += 1,
@@ -161,15 +167,37 @@ impl MediaLeg {
     /// Writes the next 20 ms of received audio into `out` (called once per mixer tick).
     pub fn pull_frame(&mut self, now: Instant, out: &mut Frame) -> FrameKind {
         self.last_tick = Some(now);
-        let kind = self.jitter.pull(out, &mut self.concealer);
+        let kind = self.jitter.pull(out, &mut self.decoder);
         if kind == FrameKind::Concealed {
             self.stats.frames_concealed += 1;
         }
         kind
     }
 
-    /// Encodes `frame` as the next RTP packet of our stream into `buf`; returns its length.
+    /// The codec this leg sends and receives.
+    pub fn codec(&self) -> crate::Codec {
+        self.config.codec
+    }
+
+    /// Encodes `frame` as the next RTP packet of our stream into `buf`; returns its length
+    /// (0: the codec failed and nothing is to be sent).
     pub fn encode_frame(&mut self, frame: &Frame, buf: &mut [u8; MAX_PACKET]) -> usize {
+        let n = self.encoder.encode(frame, &mut buf[RTP_HEADER_LEN..]);
+        if n == 0 {
+            return 0;
+        }
+        self.write_header(buf, n)
+    }
+
+    /// Sends `payload` — encoded once for every listener who hears the same mix in this
+    /// codec — as the next RTP packet of our stream; returns the packet's length.
+    pub fn packetize(&mut self, payload: &[u8], buf: &mut [u8; MAX_PACKET]) -> usize {
+        let n = payload.len().min(MAX_PACKET - RTP_HEADER_LEN);
+        buf[RTP_HEADER_LEN..RTP_HEADER_LEN + n].copy_from_slice(&payload[..n]);
+        self.write_header(buf, n)
+    }
+
+    fn write_header(&mut self, buf: &mut [u8; MAX_PACKET], payload: usize) -> usize {
         let first = self.stats.packets_sent == 0;
         rtp::write_header(
             buf,
@@ -179,12 +207,13 @@ impl MediaLeg {
             self.send_timestamp,
             self.config.ssrc,
         );
-        self.config.codec.encode(frame, &mut buf[RTP_HEADER_LEN..]);
         self.send_sequence = self.send_sequence.wrapping_add(1);
-        self.send_timestamp = self.send_timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.send_timestamp = self
+            .send_timestamp
+            .wrapping_add(self.config.codec.frame_ticks());
         self.stats.packets_sent += 1;
-        self.sent_octets = self.sent_octets.wrapping_add(FRAME_SAMPLES as u32);
-        RTP_HEADER_LEN + FRAME_SAMPLES
+        self.sent_octets = self.sent_octets.wrapping_add(payload as u32);
+        RTP_HEADER_LEN + payload
     }
 
     /// If an RTCP report (SR, or RR when we have sent nothing) is due, writes it into `buf`.
@@ -267,11 +296,14 @@ impl MediaLeg {
 
     /// Our stream's RTP timestamp at `now`: the last packet was sent at the last tick.
     fn sender_rtp_timestamp(&self, now: Instant) -> u32 {
-        let last = self.send_timestamp.wrapping_sub(FRAME_SAMPLES as u32);
+        let last = self
+            .send_timestamp
+            .wrapping_sub(self.config.codec.frame_ticks());
         let since = self
             .last_tick
             .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
-        last.wrapping_add((since.as_micros() * 8 / 1000) as u32)
+        let rate = self.config.codec.clock_rate() as u128;
+        last.wrapping_add((since.as_micros() * rate / 1_000_000) as u32)
     }
 
     fn ntp(&self, now: Instant) -> u64 {

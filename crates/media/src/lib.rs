@@ -1,11 +1,13 @@
-//! konferenz-media: RTP/RTCP, G.711, jitter buffer with concealment, RFC 4733 DTMF and the
-//! mixer — everything a conference does with audio, without sockets and without a clock.
+//! konferenz-media: RTP/RTCP, the codecs (G.711, G.722, Opus), jitter buffer with
+//! concealment, RFC 4733 DTMF and the 16 kHz mixer — everything a conference does with
+//! audio, without sockets and without a clock.
 //!
 //! The public API below is the contract the server's room task is written against.
 //! Time always arrives as a parameter (`now: Instant`).
 
 use std::time::{Duration, Instant};
 
+mod codec;
 mod conceal;
 mod dtmf;
 mod g711;
@@ -15,6 +17,7 @@ mod leg;
 mod mixer;
 mod player;
 mod prompt;
+mod resample;
 pub mod rtcp;
 pub mod rtp;
 mod source;
@@ -22,25 +25,29 @@ pub mod srtp;
 mod tones;
 mod wav;
 
+pub use codec::{Decoder, Encoder, MAX_PAYLOAD};
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear};
 pub use inband::InbandDetector;
 pub use leg::MediaLeg;
 pub use mixer::Mixer;
 pub use player::{LoopPlayer, PROMPT_QUEUE, PromptPlayer};
 pub use prompt::Prompt;
+pub use resample::{Downsampler, Upsampler};
 pub use rtp::is_rtcp;
 pub use tones::{join_tone, leave_tone};
 pub use wav::{AudioFileError, MAX_SECONDS, decode_wav};
 
-/// Samples per second of the mixer (narrowband).
-pub const SAMPLE_RATE: u32 = 8000;
+/// Samples per second of the mixer (wideband: what G.722 carries and HD Opus is heard at).
+pub const SAMPLE_RATE: u32 = 16000;
 /// Samples in one 20 ms frame at [`SAMPLE_RATE`].
-pub const FRAME_SAMPLES: usize = 160;
+pub const FRAME_SAMPLES: usize = 320;
+/// Samples in one 20 ms frame of narrowband (8 kHz) audio: G.711, in-band DTMF.
+pub const NARROW_SAMPLES: usize = 160;
 /// The mixer's frame interval.
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
-/// One 20 ms frame of linear 16-bit PCM at 8 kHz.
+/// One 20 ms frame of linear 16-bit PCM at 16 kHz.
 pub type Frame = [i16; FRAME_SAMPLES];
-/// Largest RTP packet [`MediaLeg::encode_frame`] writes (12-byte header + 160 bytes payload, with room for G.722/Opus later).
+/// Largest RTP packet [`MediaLeg::encode_frame`] writes (12-byte header + at most [`MAX_PAYLOAD`]).
 pub const MAX_PACKET: usize = 1500;
 
 /// An audio codec the server can decode and encode.
@@ -50,6 +57,10 @@ pub enum Codec {
     Pcmu,
     /// G.711 A-law, static payload type 8.
     Pcma,
+    /// G.722 (wideband ADPCM, 64 kbit/s), static payload type 9; its RTP clock says 8000.
+    G722,
+    /// Opus (RFC 7587), dynamic payload type, RTP clock 48000; coded here at 16 kHz mono.
+    Opus,
 }
 
 /// What a leg is told at creation and on every re-negotiation (re-INVITE/UPDATE).
@@ -114,15 +125,26 @@ pub enum MediaError {
     UnexpectedPayloadType(u8),
 }
 
-/// Drives a PCMU leg (telephone-event on payload type 101) with arbitrary bytes, for the
-/// fuzz target. `data` is a sequence of records `[ticks, len, len bytes…]`: each datagram is
-/// received, then `ticks & 3` mixer ticks pass (pull, encode, RTCP, DTMF), so bursts occur.
-/// `t0` is the virtual start time (the caller reads the clock; this crate never does).
+/// Drives a leg (telephone-event on payload type 101) with arbitrary bytes, for the fuzz
+/// target. The first byte picks the codec (PCMU, PCMA, G.722, Opus on PT 111: payloads
+/// reach each decoder); the rest is a sequence of records `[ticks, len, len bytes…]`: each
+/// datagram is received, then `ticks & 3` mixer ticks pass (pull, encode, RTCP, DTMF), so
+/// bursts occur. `t0` is the virtual start time (the caller reads the clock; this crate
+/// never does).
 #[doc(hidden)]
 pub fn fuzz_receive(data: &[u8], t0: Instant) {
+    let Some((&pick, data)) = data.split_first() else {
+        return;
+    };
+    let (codec, payload_type) = match pick & 3 {
+        0 => (Codec::Pcmu, 0),
+        1 => (Codec::Pcma, 8),
+        2 => (Codec::G722, 9),
+        _ => (Codec::Opus, 111),
+    };
     let config = LegConfig {
-        codec: Codec::Pcmu,
-        payload_type: 0,
+        codec,
+        payload_type,
         dtmf_payload_type: Some(101),
         ssrc: 0x4B5A_0001,
     };

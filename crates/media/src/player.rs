@@ -148,16 +148,16 @@ mod tests {
     fn prompt_player_plays_a_queue_back_to_back_then_goes_idle() {
         let mut player = PromptPlayer::new();
         assert!(player.is_idle());
-        player.enqueue(prompt(1..101)).unwrap();
-        player.enqueue(prompt(101..301)).unwrap();
+        player.enqueue(prompt(1..201)).unwrap();
+        player.enqueue(prompt(201..601)).unwrap();
         let mut out = [0i16; FRAME_SAMPLES];
         let mut played = Vec::new();
         while player.next_frame(&mut out) {
             played.extend_from_slice(&out);
         }
         assert_eq!(played.len(), 2 * FRAME_SAMPLES);
-        assert_eq!(&played[..300], &(1..301).collect::<Vec<i16>>()[..]);
-        assert!(played[300..].iter().all(|&s| s == 0));
+        assert_eq!(&played[..600], &(1..601).collect::<Vec<i16>>()[..]);
+        assert!(played[600..].iter().all(|&s| s == 0));
         assert!(player.is_idle());
         assert!(out.iter().all(|&s| s == 0));
     }

@@ -66,7 +66,7 @@ mod tests {
 
     /// |DFT|/(N/2) at `freq`: the amplitude of a sine at that frequency.
     fn goertzel_amplitude(samples: &[i16], freq: f64) -> f64 {
-        let w = 2.0 * PI * freq / 8000.0;
+        let w = 2.0 * PI * freq / f64::from(crate::SAMPLE_RATE);
         let (re, im) = samples
             .iter()
             .enumerate()

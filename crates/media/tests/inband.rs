@@ -64,11 +64,23 @@ fn detect(signal: &[f64]) -> String {
     detect_pcm(&to_pcm(signal))
 }
 
+/// The test signals are made at 8 kHz, as a phone sends them; the mixer hands the
+/// detector 16 kHz frames, converted as a G.711 leg converts them.
 fn to_pcm(signal: &[f64]) -> Vec<i16> {
-    signal
+    let narrow: Vec<i16> = signal
         .iter()
         .map(|s| s.round().clamp(-32768.0, 32767.0) as i16)
-        .collect()
+        .collect();
+    let mut up = Upsampler::new();
+    let mut wide = Vec::with_capacity(2 * narrow.len() + FRAME_SAMPLES);
+    for chunk in narrow.chunks(NARROW_SAMPLES) {
+        let mut frame = [0i16; NARROW_SAMPLES];
+        frame[..chunk.len()].copy_from_slice(chunk);
+        let mut out = [0i16; FRAME_SAMPLES];
+        up.run(&frame, &mut out);
+        wide.extend_from_slice(&out);
+    }
+    wide
 }
 
 /// Feeds `pcm` and then 200 ms of silence, frame by frame; the digits reported.

@@ -228,21 +228,19 @@ fn comfort_noise_and_unknown_payload_types_do_not_reach_the_audio() {
 fn encoded_frames_carry_a_proper_rtp_header() {
     let t0 = Instant::now();
     let mut leg = MediaLeg::new(config(), t0);
-    let mut frame = [0i16; FRAME_SAMPLES];
-    for (k, s) in frame.iter_mut().enumerate() {
-        *s = (k as i16 - 80) * 300;
-    }
+    // A steady level: after the 16 → 8 kHz filter has settled, every sample codes to it.
+    let frame = [6000i16; FRAME_SAMPLES];
     let mut buf = [0u8; MAX_PACKET];
     let mut headers = vec![];
-    for _ in 0..3 {
+    for k in 0..3 {
         let n = leg.encode_frame(&frame, &mut buf);
         assert_eq!(n, 172);
         let p = rtp::RtpPacket::parse(&buf[..n]).unwrap();
         assert_eq!(p.ssrc, OUR_SSRC);
         assert_eq!(p.payload_type, 0);
         assert_eq!(buf[0] >> 6, 2);
-        for (s, &c) in frame.iter().zip(p.payload) {
-            assert_eq!(c, linear_to_ulaw(*s));
+        if k > 0 {
+            assert!(p.payload[40..].iter().all(|&c| c == linear_to_ulaw(6000)));
         }
         headers.push((p.marker, p.sequence, p.timestamp));
     }
@@ -253,27 +251,85 @@ fn encoded_frames_carry_a_proper_rtp_header() {
     assert_eq!(leg.stats().packets_sent, 3);
 }
 
-#[test]
-fn a_leg_decodes_what_another_leg_encoded() {
+/// A tone at `hz` sent by one leg of `codec` and played by another: its amplitude there.
+fn through_two_legs(codec: Codec, payload_type: u8, hz: f64) -> f64 {
     let t0 = Instant::now();
-    let mut alaw = config();
-    alaw.codec = Codec::Pcma;
-    alaw.payload_type = 8;
-    let mut sender = MediaLeg::new(alaw, t0);
-    let mut receiver = MediaLeg::new(alaw, t0);
-    let frame: Frame = std::array::from_fn(|k| (k as i16) * 100 - 8000);
+    let mut c = config();
+    c.codec = codec;
+    c.payload_type = payload_type;
+    let mut sender = MediaLeg::new(c, t0);
+    let mut receiver = MediaLeg::new(c, t0);
     let mut buf = [0u8; MAX_PACKET];
     let mut out = [0i16; FRAME_SAMPLES];
+    let mut heard = vec![];
     let mut kinds = vec![];
-    for n in 0..5 {
+    for n in 0..25u64 {
+        let frame: Frame = std::array::from_fn(|k| {
+            let t = (n as usize * FRAME_SAMPLES + k) as f64 / SAMPLE_RATE as f64;
+            (8000.0 * (std::f64::consts::TAU * hz * t).sin()) as i16
+        });
         let len = sender.encode_frame(&frame, &mut buf);
         receiver.receive(tick(t0, n), &buf[..len]).unwrap();
         kinds.push(receiver.pull_frame(tick(t0, n), &mut out));
+        heard.extend_from_slice(&out);
     }
-    assert_eq!(kinds.last(), Some(&FrameKind::Audio));
-    for (a, b) in frame.iter().zip(&out) {
-        assert_eq!(*b, alaw_to_linear(linear_to_alaw(*a)));
+    assert_eq!(kinds.last(), Some(&FrameKind::Audio), "{codec:?}");
+    let tail = &heard[heard.len() - 5 * FRAME_SAMPLES..];
+    let (mut re, mut im) = (0.0, 0.0);
+    for (i, &s) in tail.iter().enumerate() {
+        let w = std::f64::consts::TAU * hz * i as f64 / SAMPLE_RATE as f64;
+        re += s as f64 * w.cos();
+        im += s as f64 * w.sin();
     }
+    2.0 * (re * re + im * im).sqrt() / tail.len() as f64
+}
+
+#[test]
+fn a_leg_decodes_what_another_leg_encoded() {
+    for (codec, pt) in [
+        (Codec::Pcma, 8),
+        (Codec::Pcmu, 0),
+        (Codec::G722, 9),
+        (Codec::Opus, 111),
+    ] {
+        let a = through_two_legs(codec, pt, 1000.0);
+        assert!((6500.0..9500.0).contains(&a), "{codec:?}: 1 kHz at {a}");
+    }
+    // HD: 6 kHz passes wideband legs and not narrowband ones.
+    for (codec, pt) in [(Codec::G722, 9), (Codec::Opus, 111)] {
+        let a = through_two_legs(codec, pt, 6000.0);
+        assert!(a > 4000.0, "{codec:?}: 6 kHz at {a}");
+    }
+    assert!(through_two_legs(Codec::Pcmu, 0, 6000.0) < 300.0);
+}
+
+#[test]
+fn a_payload_encoded_once_goes_out_under_each_legs_own_header() {
+    let t0 = Instant::now();
+    let mut c = config();
+    c.codec = Codec::Opus;
+    c.payload_type = 111;
+    let mut a = MediaLeg::new(c, t0);
+    c.ssrc = 77;
+    let mut b = MediaLeg::new(c, t0);
+    let mut enc = Encoder::new(Codec::Opus);
+    let mut payload = [0u8; MAX_PAYLOAD];
+    let n = enc.encode(&[1000; FRAME_SAMPLES], &mut payload);
+    let mut buf = [0u8; MAX_PACKET];
+    let mut stamps = vec![];
+    for _ in 0..2 {
+        let len = a.packetize(&payload[..n], &mut buf);
+        let p = rtp::RtpPacket::parse(&buf[..len]).unwrap();
+        assert_eq!(
+            (p.ssrc, p.payload_type, p.payload),
+            (OUR_SSRC, 111, &payload[..n])
+        );
+        stamps.push(p.timestamp);
+        let len = b.packetize(&payload[..n], &mut buf);
+        assert_eq!(rtp::RtpPacket::parse(&buf[..len]).unwrap().ssrc, 77);
+    }
+    // Opus's RTP clock is 48 kHz: 960 per 20 ms.
+    assert_eq!(stamps[1], stamps[0].wrapping_add(960));
 }
 
 #[test]

@@ -288,6 +288,34 @@ pub struct SipConfig {
     pub tls_private_key: Option<PathBuf>,
     /// When media is encrypted.
     pub srtp: SrtpMode,
+    /// Audio codecs offered and accepted, most wanted first: `opus`, `G722` (HD),
+    /// `PCMU`, `PCMA` (G.711).
+    pub codecs: Vec<AudioCodec>,
+}
+
+/// One entry of `sip.codecs`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum AudioCodec {
+    #[serde(rename = "opus", alias = "OPUS", alias = "Opus")]
+    Opus,
+    #[serde(rename = "G722", alias = "g722")]
+    G722,
+    #[serde(rename = "PCMU", alias = "pcmu")]
+    Pcmu,
+    #[serde(rename = "PCMA", alias = "pcma")]
+    Pcma,
+}
+
+impl AudioCodec {
+    /// The SDP description of the codec.
+    pub fn spec(self) -> konferenz_sip::CodecSpec {
+        match self {
+            Self::Opus => konferenz_sip::OPUS,
+            Self::G722 => konferenz_sip::G722,
+            Self::Pcmu => konferenz_sip::PCMU,
+            Self::Pcma => konferenz_sip::PCMA,
+        }
+    }
 }
 
 /// `sip.srtp`.
@@ -404,6 +432,12 @@ impl Default for SipConfig {
             tls_certificate: None,
             tls_private_key: None,
             srtp: SrtpMode::Optional,
+            codecs: vec![
+                AudioCodec::Opus,
+                AudioCodec::G722,
+                AudioCodec::Pcmu,
+                AudioCodec::Pcma,
+            ],
         }
     }
 }
@@ -705,6 +739,12 @@ impl Config {
             return Err(ConfigError::key(
                 "sip.tls_listen",
                 "is sip.listen's address: SIP over TLS needs its own port (usually 5061)",
+            ));
+        }
+        if self.sip.codecs.is_empty() {
+            return Err(ConfigError::key(
+                "sip.codecs",
+                "is empty: name at least one of opus, G722, PCMU, PCMA",
             ));
         }
         if self.sip.srtp == SrtpMode::Required && self.sip.tls_listen.is_none() {

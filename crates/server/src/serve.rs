@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use konferenz_conference::{Conference, ConferenceConfig, Roster, RosterConfig};
-use konferenz_sip::{Endpoint, EndpointConfig, PCMA, PCMU, Timers};
+use konferenz_sip::{Endpoint, EndpointConfig, Timers};
 use konferenz_store::Store;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
@@ -117,7 +117,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         EndpointConfig {
             local_addr: SocketAddr::new(public_ip, listen.port()),
             user_agent: config.sip.user_agent.clone(),
-            codecs: vec![PCMU, PCMA],
+            codecs: config.sip.codecs.iter().map(|c| c.spec()).collect(),
             timers: Timers::default(),
             tls_port: config.sip.tls_listen.map(|a| a.port()),
             srtp: config.sip.srtp.policy(),

@@ -27,6 +27,18 @@ pub use sipx_sip::{Limits, Message, StreamParser, Timers};
 pub use stats::{TransactionSide, TransactionStats};
 pub use stream_framer::{Framed, Framer, Refused};
 
+/// Opus (RFC 7587), always written `opus/48000/2` in SDP; a dynamic payload type.
+pub const OPUS: CodecSpec = CodecSpec {
+    name: "opus",
+    clock_rate: 48000,
+    static_payload_type: None,
+};
+/// G.722 (wideband), whose RTP clock is written 8000 (RFC 3551 §4.5.2).
+pub const G722: CodecSpec = CodecSpec {
+    name: "G722",
+    clock_rate: 8000,
+    static_payload_type: Some(9),
+};
 /// G.711 µ-law as negotiated in SDP.
 pub const PCMU: CodecSpec = CodecSpec {
     name: "PCMU",
@@ -105,7 +117,7 @@ pub fn fuzz_datagram(data: &[u8], now: std::time::Instant) {
         EndpointConfig {
             local_addr: local,
             user_agent: "fuzz".into(),
-            codecs: vec![PCMU, PCMA],
+            codecs: vec![OPUS, G722, PCMU, PCMA],
             timers: Timers::default(),
             tls_port: None,
             srtp: crate::SrtpPolicy::default(),

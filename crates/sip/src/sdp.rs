@@ -302,6 +302,17 @@ fn audio_media(
         media.add_attribute_with_value("crypto", key.attribute());
     }
     for (pt, name, rate) in formats {
+        if name.eq_ignore_ascii_case("opus") {
+            // RFC 7587 §7: always two channels in rtpmap; we take and send mono wideband.
+            media.add_attribute_with_value("rtpmap", format!("{pt} opus/48000/2"));
+            media.add_attribute_with_value(
+                "fmtp",
+                format!(
+                    "{pt} maxplaybackrate=16000;sprop-maxcapturerate=16000;stereo=0;sprop-stereo=0"
+                ),
+            );
+            continue;
+        }
         media.add_attribute_with_value("rtpmap", format!("{pt} {name}/{rate}"));
         if name.eq_ignore_ascii_case("telephone-event") {
             media.add_attribute_with_value("fmtp", format!("{pt} 0-16"));

@@ -178,14 +178,20 @@ impl<T> Participant<T> {
         &mut self,
         now: Instant,
         io: &mut impl MediaIo<T>,
-        frame: &Frame,
+        audio: Audio<'_>,
         buf: &mut [u8; MAX_PACKET],
     ) {
         if self.target.send
             && let Some(remote) = self.target.remote
         {
-            let n = self.leg.encode_frame(frame, buf);
-            self.transmit(io, false, remote, &buf[..n]);
+            let n = match audio {
+                Audio::Frame(frame) => self.leg.encode_frame(frame, buf),
+                Audio::Encoded([]) => 0,
+                Audio::Encoded(payload) => self.leg.packetize(payload, buf),
+            };
+            if n > 0 {
+                self.transmit(io, false, remote, &buf[..n]);
+            }
         }
         if let Some(n) = self.leg.poll_rtcp(now, buf)
             && let Some(remote) = self.rtcp_remote
@@ -206,6 +212,14 @@ impl<T> Participant<T> {
             (None, true) => {}
         }
     }
+}
+
+/// What a participant hears in one tick.
+pub enum Audio<'a> {
+    /// A mix of its own, encoded with its leg's encoder.
+    Frame(&'a Frame),
+    /// The room's common mix, already encoded in the leg's codec.
+    Encoded(&'a [u8]),
 }
 
 /// The RTCP address that goes with an RTP address (RFC 3550 §11).

@@ -67,6 +67,8 @@ fn media_target(
     let codec = match media.codec.name {
         "PCMU" => Codec::Pcmu,
         "PCMA" => Codec::Pcma,
+        "G722" => Codec::G722,
+        "opus" => Codec::Opus,
         _ => return None,
     };
     let send = media.remote_rtp.is_some()

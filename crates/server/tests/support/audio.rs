@@ -14,18 +14,23 @@ pub fn tone_wav(path: &Path, freq_hz: f64, seconds: f64) {
     write_wav(path, &samples);
 }
 
-/// Reads a mono 16-bit WAV: `(sample_rate, samples)`.
+/// Reads a 16-bit WAV as mono (channels averaged): `(sample_rate, samples)`.
 pub fn read_wav(path: &Path) -> Result<(u32, Vec<i16>), String> {
     let mut r = hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let spec = r.spec();
-    if spec.channels != 1 || spec.bits_per_sample != 16 {
-        return Err(format!("{}: want mono s16, got {spec:?}", path.display()));
+    if spec.channels == 0 || spec.bits_per_sample != 16 {
+        return Err(format!("{}: want s16, got {spec:?}", path.display()));
     }
     let samples = r
         .samples::<i16>()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((spec.sample_rate, samples))
+    let channels = usize::from(spec.channels);
+    let mono = samples
+        .chunks_exact(channels)
+        .map(|f| (f.iter().map(|&s| i32::from(s)).sum::<i32>() / channels as i32) as i16)
+        .collect();
+    Ok((spec.sample_rate, mono))
 }
 
 /// Goertzel power |X(f)|² of `samples` at `freq` (any frequency, not only bin centres).
@@ -217,15 +222,22 @@ mod dropout_tests {
 
 /// Writes `samples` as an 8 kHz mono s16 WAV (what baresip's aufile and pjsua's player send).
 pub fn write_wav(path: &Path, samples: &[i16]) {
+    write_wav_at(path, samples, 8000, 1);
+}
+
+/// Writes `samples` as an s16 WAV at `rate`, the same in each of `channels`.
+pub fn write_wav_at(path: &Path, samples: &[i16], rate: u32, channels: u16) {
     let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
+        channels,
+        sample_rate: rate,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
     let mut w = hound::WavWriter::create(path, spec).expect("create wav");
     for &s in samples {
-        w.write_sample(s).expect("write wav sample");
+        for _ in 0..channels {
+            w.write_sample(s).expect("write wav sample");
+        }
     }
     w.finalize().expect("finalize wav");
 }
@@ -235,6 +247,18 @@ pub fn tone_samples(freq_hz: f64, seconds: f64) -> Vec<i16> {
     let n = (seconds * 8000.0) as usize;
     (0..n)
         .map(|i| ((2.0 * PI * freq_hz * i as f64 / 8000.0).sin() * 16384.0) as i16)
+        .collect()
+}
+
+/// Two sines (each at quarter scale) for `seconds` at `rate`: an HD phone's speech-band
+/// and high tone.
+pub fn two_tones(low_hz: f64, high_hz: f64, seconds: f64, rate: u32) -> Vec<i16> {
+    let n = (seconds * f64::from(rate)) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            (((2.0 * PI * low_hz * t).sin() + (2.0 * PI * high_hz * t).sin()) * 8192.0) as i16
+        })
         .collect()
 }
 

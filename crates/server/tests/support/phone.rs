@@ -31,7 +31,16 @@ impl Phone {
             .tempdir()
             .expect("temp dir");
         let wav = dir.path().join("tone.wav");
-        if cfg.lead_in.is_empty() {
+        if let Some(high) = cfg.high_tone_hz {
+            // baresip's aufile wants the codec's own rate and channels (Opus: 48 kHz stereo).
+            let (rate, channels) = if cfg.codec == super::Codec::Opus {
+                (48000, 2)
+            } else {
+                (16000, 1)
+            };
+            let samples = super::audio::two_tones(cfg.tone_hz, high, cfg.tone_seconds, rate);
+            super::audio::write_wav_at(&wav, &samples, rate, channels);
+        } else if cfg.lead_in.is_empty() {
             super::audio::tone_wav(&wav, cfg.tone_hz, cfg.tone_seconds);
         } else {
             let mut samples = cfg.lead_in.clone();

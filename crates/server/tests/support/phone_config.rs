@@ -11,13 +11,43 @@ use std::path::{Path, PathBuf};
 pub enum Codec {
     Pcmu,
     Pcma,
+    /// Wideband G.722 (baresip's g722.so, spandsp).
+    G722,
+    /// Opus (baresip's opus.so, libopus).
+    Opus,
 }
 
 impl Codec {
+    /// The name in baresip's `audio_codecs=` and in its "Set audio encoder" log line.
     pub fn name(self) -> &'static str {
         match self {
             Codec::Pcmu => "PCMU",
             Codec::Pcma => "PCMA",
+            Codec::G722 => "G722",
+            Codec::Opus => "opus",
+        }
+    }
+
+    /// The codec in baresip's `audio_codecs=` (name/rate/channels where it is ambiguous).
+    fn account_name(self) -> &'static str {
+        match self {
+            Codec::G722 => "G722/16000/1",
+            Codec::Opus => "opus/48000/2",
+            _ => self.name(),
+        }
+    }
+
+    /// Whether the codec carries more than 4 kHz of audio.
+    pub fn is_wideband(self) -> bool {
+        matches!(self, Codec::G722 | Codec::Opus)
+    }
+
+    /// baresip's module for the codec.
+    fn module(self) -> &'static str {
+        match self {
+            Codec::Pcmu | Codec::Pcma => "g711.so",
+            Codec::G722 => "g722.so",
+            Codec::Opus => "opus.so",
         }
     }
 }
@@ -44,6 +74,9 @@ pub struct PhoneConfig {
     pub tls_ca: Option<PathBuf>,
     /// baresip's `mediaenc` (`srtp` = RTP/AVP with keys, `srtp-mand` = RTP/SAVP).
     pub mediaenc: Option<String>,
+    /// A second sine sent with the first (an HD phone's high tone, above 4 kHz); the
+    /// tone file is then written at the codec's rate (16 kHz, Opus 48 kHz).
+    pub high_tone_hz: Option<f64>,
 }
 
 impl PhoneConfig {
@@ -58,6 +91,7 @@ impl PhoneConfig {
             register: None,
             tls_ca: None,
             mediaenc: None,
+            high_tone_hz: None,
         }
     }
     /// Speaks SIP over TLS, trusting the certificate in `ca`.
@@ -70,6 +104,12 @@ impl PhoneConfig {
         self.mediaenc = Some(mediaenc.into());
         self
     }
+    /// Sends `hz` (above 4 kHz, for wideband phones) together with the main tone.
+    pub fn high_tone(mut self, hz: f64) -> PhoneConfig {
+        self.high_tone_hz = Some(hz);
+        self
+    }
+
     pub fn codec(mut self, codec: Codec) -> PhoneConfig {
         self.codec = codec;
         self
@@ -112,7 +152,7 @@ pub fn account_line(cfg: &PhoneConfig, sip_port: u16) -> String {
     format!(
         "<sip:{}@127.0.0.1:{aor_port}{transport}>;{registration};answermode={answermode};audio_codecs={}{mediaenc}\n",
         cfg.name,
-        cfg.codec.name()
+        cfg.codec.account_name()
     )
 }
 
@@ -141,7 +181,7 @@ pub fn config_text(
          audio_alert alsa,null\n\
          rtp_ports {rtp_lo}-{rtp_hi}\n\
          module_path /usr/lib/baresip/modules\n\
-         module g711.so\n\
+         module {codec}\n\
          module aufile.so\n\
          module alsa.so\n\
          module sndfile.so\n\
@@ -154,5 +194,6 @@ pub fn config_text(
         wav = wav.display(),
         dir = dir.display(),
         rtp_hi = rtp_lo + 19,
+        codec = cfg.codec.module(),
     )
 }
