@@ -65,6 +65,9 @@ pub enum CommandError {
     NoConference(RoomNumber),
     #[error("{0} is blocked from room {1}")]
     Blocked(Dialable, RoomNumber),
+    /// A browser's user or invitee is blocked from the room.
+    #[error("you may not join room {0}")]
+    NotAllowed(RoomNumber),
     #[error("{0} is not blocked from room {1}")]
     NotBlocked(String, RoomNumber),
     #[error("the server is shutting down")]

@@ -57,6 +57,9 @@ overridden by the environment variable shown; defaults in brackets):
       Encrypted media (SRTP, keys by SDES) - keys only ever travel over TLS:
       off: never; optional: whenever a phone over TLS offers it, and our calls
       over TLS offer it; required: only SRTP calls over TLS are taken.
+  codecs            KONFERENZ_SIP__CODECS             [opus, G722, PCMU, PCMA]
+      Audio codecs offered and accepted, most wanted first. opus and G722 carry
+      HD (wideband) audio; the mixer runs at 16 kHz either way.
 
   [rtp]
   ports             KONFERENZ_RTP__PORTS              [20000-20999]
@@ -89,6 +92,14 @@ overridden by the environment variable shown; defaults in brackets):
   allowed_hosts     KONFERENZ_HTTP__ALLOWED_HOSTS     [[]]
       Host names served besides public_url's, localhost and the listen address
       ([\"*\"]: any); other Host headers get 421 (DNS rebinding).
+
+  [webrtc]
+  enabled           KONFERENZ_WEBRTC__ENABLED         [true]
+      Browsers may join a conference as participants (WebRTC, Opus).
+  listen            KONFERENZ_WEBRTC__LISTEN          [127.0.0.1:5064]
+      The one UDP port every browser's media uses (ICE-lite, DTLS-SRTP).
+  public_address    KONFERENZ_WEBRTC__PUBLIC_ADDRESS  [sip.public_address]
+      The address browsers are told to reach (needed when listen is 0.0.0.0).
 
   [metrics]
   listen            KONFERENZ_METRICS__LISTEN         [127.0.0.1:9464]
@@ -242,6 +253,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// Browsers as participants.
+    pub webrtc: WebRtcConfig,
     /// Where rooms, users and schedules are kept.
     pub database: DatabaseConfig,
     /// Logging.
@@ -383,6 +396,28 @@ impl HttpConfig {
         self.tls_certificate
             .as_deref()
             .zip(self.tls_private_key.as_deref())
+    }
+}
+
+/// `[webrtc]`: browsers joining conferences (the conference window's softphone).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebRtcConfig {
+    /// Whether browsers may join.
+    pub enabled: bool,
+    /// The UDP address all browsers' media uses.
+    pub listen: SocketAddr,
+    /// The address put in our ICE candidate; `sip.public_address`, else the listen IP.
+    pub public_address: Option<IpAddr>,
+}
+
+impl Default for WebRtcConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 5064)),
+            public_address: None,
+        }
     }
 }
 
@@ -739,6 +774,19 @@ impl Config {
             return Err(ConfigError::key(
                 "sip.tls_listen",
                 "is sip.listen's address: SIP over TLS needs its own port (usually 5061)",
+            ));
+        }
+        if self.webrtc.enabled
+            && self.webrtc.listen.ip().is_unspecified()
+            && self
+                .webrtc
+                .public_address
+                .or(self.sip.public_address)
+                .is_none()
+        {
+            return Err(ConfigError::key(
+                "webrtc.public_address",
+                "is needed when webrtc.listen is a wildcard address: browsers must be told one address to reach",
             ));
         }
         if self.sip.codecs.is_empty() {

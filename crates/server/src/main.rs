@@ -8,6 +8,7 @@ mod admin_token;
 mod api;
 mod audit;
 mod backup_cli;
+mod browser;
 mod bus;
 mod call_at_start;
 mod cli;
@@ -42,6 +43,7 @@ mod token_cli;
 mod udp_batch;
 mod user_cli;
 mod web_ui;
+mod webrtc;
 
 use std::process::ExitCode;
 

@@ -141,6 +141,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         n => n,
     };
     let (control, commands) = Control::channel();
+    let (browsers, browser_requests) = crate::browser::BrowserControl::channel();
     let location = crate::location::Location::default();
     crate::sip_task::load_bindings(&store, &location).await;
     let resolver = crate::resolve::SipResolver::new(config.trunk.dns_server);
@@ -205,6 +206,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             .unwrap_or_default(),
         scheduler: scheduler(&config, store.clone()),
         mail_wake: mail_wake.clone(),
+        browsers,
     };
     // HTTP is bound before the SIP task answers anything: whoever sees SIP up can use the API.
     let http_listener = TcpListener::bind(config.http.listen)
@@ -215,6 +217,18 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         .map_err(|e| {
             crate::startup::bind_error("metrics.listen", "TCP", config.metrics.listen, &e)
         })?;
+    let webrtc = if config.webrtc.enabled {
+        let public = config.webrtc.public_address.or(config.sip.public_address);
+        Some(
+            crate::webrtc::WebRtc::start(config.webrtc.listen, public, shutdown_rx.clone())
+                .await
+                .map_err(|e| {
+                    crate::startup::bind_error("webrtc.listen", "UDP", config.webrtc.listen, &e)
+                })?,
+        )
+    } else {
+        None
+    };
     let index_task = tokio::spawn(crate::room_index::watch(
         store.clone(),
         music,
@@ -249,6 +263,8 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
             mixer: crate::mixer::MixerThreads::start(mixer_threads, config.rtp.realtime),
             metrics: metrics.clone(),
             overload: crate::overload::OverloadGuard::new(config.sip.overload_queue_kib, granted),
+            browser_requests,
+            webrtc,
         }
         .run(),
     );

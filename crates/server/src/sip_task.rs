@@ -5,6 +5,7 @@
 //! machine asks, `media.rs` starts and updates callers' media in rooms, `rooms.rs` is the
 //! registry of running rooms, `registrar.rs` the built-in registrar.
 
+mod browser;
 mod conference;
 mod media;
 mod registrar;
@@ -67,6 +68,10 @@ pub struct SipTask {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// When new INVITEs are turned away (`sip.overload_queue_kib`).
     pub overload: crate::overload::OverloadGuard,
+    /// Browsers joining (from the HTTP API).
+    pub browser_requests: mpsc::Receiver<crate::browser::BrowserRequest>,
+    /// The WebRTC task (None when `webrtc.listen` is off).
+    pub webrtc: Option<crate::webrtc::WebRtc>,
 }
 
 /// The media plumbing of one call (who it is and where it may go is the conference
@@ -105,6 +110,9 @@ struct State {
     bus: Bus,
     persist: crate::persist::Persister,
     registrar: registrar::Registrar,
+    webrtc: Option<crate::webrtc::WebRtc>,
+    browsers: HashMap<CallId, browser::BrowserCall>,
+    next_browser_call: u64,
 }
 
 impl SipTask {
@@ -113,6 +121,7 @@ impl SipTask {
         let (room_events_tx, mut room_events) = mpsc::channel(ROOM_EVENTS);
         let mut tcp_events = self.tcp_events;
         let mut commands = self.commands;
+        let mut browser_requests = self.browser_requests;
         let mut index = self.index;
         let mut shutdown = self.shutdown;
         let (users_tx, mut user_lookups) = mpsc::channel(registrar::MAX_LOOKUPS);
@@ -140,6 +149,9 @@ impl SipTask {
             bus: self.bus,
             persist: self.persist,
             registrar,
+            webrtc: self.webrtc,
+            browsers: HashMap::new(),
+            next_browser_call: browser::FIRST_BROWSER_CALL,
         };
         let trunk_registration = self.registrar.trunk_registration.and_then(|r| {
             state
@@ -183,6 +195,7 @@ impl SipTask {
                 }
                 Some(lookup) = user_lookups.recv() => state.on_user_lookup(lookup),
                 Some(request) = commands.recv() => state.on_command(request),
+                Some(request) = browser_requests.recv() => state.on_browser(request),
                 Some(update) = index.recv() => state.on_index(update),
                 _ = schedule.tick() => {
                     let wall = jiff::Timestamp::now();
@@ -369,9 +382,15 @@ impl State {
     fn on_room_event(&mut self, event: RoomEvent) {
         let now = Instant::now();
         match event {
+            RoomEvent::MediaTimeout { call } if self.is_browser(call) => {
+                self.end_browser(call, "no media from the browser");
+            }
             RoomEvent::MediaTimeout { call } => {
                 info!(call = %call, "no media from the caller; hanging up");
                 let _ = self.endpoint.hangup(now, CallHandle(call.0));
+            }
+            RoomEvent::HangUp { call, .. } if self.is_browser(call) => {
+                self.end_browser(call, "menu ended it");
             }
             RoomEvent::HangUp { call, reason } => {
                 info!(call = %call, ?reason, "voice menu ended the call");
@@ -386,6 +405,9 @@ impl State {
                 }
                 let handle = CallHandle(call.0);
                 if let Some(room) = self.calls.get(&handle).and_then(|c| c.room.as_ref()) {
+                    self.rooms
+                        .send(room, RoomCommand::PinChecked { call, verdict });
+                } else if let Some(room) = self.browser_room(call) {
                     self.rooms
                         .send(room, RoomCommand::PinChecked { call, verdict });
                 }

@@ -8,6 +8,9 @@ let onUnauthorized = () => {};
 /** The CSRF token from the login or session answer; sent with every request that changes something. */
 export function setCsrf(token) { csrf = token || null; }
 
+/** The CSRF token in use (null before login and on the personal-link page), for requests made without `request`. */
+export function csrfToken() { return csrf; }
+
 /** Called when any request answers 401 (the session ended): the app shows the login page. */
 export function onAuthLost(fn) { onUnauthorized = fn; }
 

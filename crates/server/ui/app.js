@@ -2,7 +2,7 @@
 import { t, lang, setLang, applyI18n, onLangChange } from '/ui/i18n.js';
 import * as api from '/ui/api.js';
 import { h, fill, icon, button, notify, initials } from '/ui/dom.js';
-import { mountConference } from '/ui/conference.js';
+import { mountConference, leaveBrowserCall } from '/ui/conference.js';
 import { mountAdmin } from '/ui/admin.js';
 import { mountTokens, mountNotEnabled, mountAccount, loadAccount, rememberLanguage } from '/ui/account.js';
 import { mountSchedule, mountChange } from '/ui/schedule.js';
@@ -196,6 +196,8 @@ function reflectLang() {
 // ---- session -----------------------------------------------------------------------------------
 
 export async function logout() {
+  // A browser call ends while the session still allows it (but a slow server does not hold up the logout).
+  await Promise.race([leaveBrowserCall(), new Promise((resolve) => setTimeout(resolve, 3000))]);
   try { await api.request('DELETE', '/session', { session: false }); } catch { /* gone either way */ }
   // The next person to log in starts at their own room, not on this user's page.
   history.replaceState(null, '', location.pathname);

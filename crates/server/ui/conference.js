@@ -1,9 +1,11 @@
-// conference.js — the conference window for one room: toolbar, active and invited participants, live events (SSE), timers.
+// conference.js — the conference window for one room: toolbar, active and invited participants, live events (SSE), timers, the browser call.
 import { t, lang } from '/ui/i18n.js';
 import * as api from '/ui/api.js';
-import { h, fill, icon, button, toggleButton, srOnly, notify, announce, confirmDialog, copyText, formatDuration, initials } from '/ui/dom.js';
+import { h, fill, icon, button, toggleButton, menuButton, srOnly, notify, announce, confirmDialog, copyText, formatDuration, initials } from '/ui/dom.js';
 import { inviteForm } from '/ui/invite.js';
 import { formatTime, viewerZone } from '/ui/zones.js';
+import { Softphone } from '/ui/softphone.js';
+import { softphonePanel, rememberedDevices } from '/ui/softphone-panel.js';
 
 const REFETCH_DEBOUNCE_MS = 100;
 const FINISHED = new Set(['left', 'busy', 'declined', 'no-answer', 'failed']);
@@ -23,6 +25,19 @@ export function stateText(p) {
   const key = 'state.' + p.state;
   const text = t(key);
   return text === key ? p.state : text;
+}
+
+// The browser call ("Dial in › In this browser"): {room, phone, view, orphanTimer}. It outlives a redraw of its
+// room's window (a language switch mounts the window anew); leaving the window for anything else ends it.
+let browserCall = null;
+
+/** Ends the browser call, if any (before logging out). Resolves when the server was told. */
+export function leaveBrowserCall() {
+  const b = browserCall;
+  browserCall = null;
+  if (!b) return Promise.resolve();
+  clearTimeout(b.orphanTimer);
+  return b.phone.hangUp();
 }
 
 export function mountConference(root, room, ctx) {
@@ -57,6 +72,7 @@ class ConferenceView {
 
   async start() {
     this.build();
+    this.adoptBrowserCall();
     this.tick = setInterval(() => this.updateTimers(), 1000);
     await this.reload();
     if (!this.stopped) this.connect();
@@ -70,6 +86,7 @@ class ConferenceView {
     clearTimeout(this.retryTimer);
     if (this.es) this.es.close();
     this.es = null;
+    this.releaseBrowserCall();
   }
 
   path(rest = '') { return `/rooms/${api.seg(this.room.number)}${rest}`; }
@@ -91,6 +108,11 @@ class ConferenceView {
     this.lockButton = toggleButton(t('action.lock'), t('action.unlock'), { iconOff: 'lock', iconOn: 'unlock', onclick: () => this.toggleLock() });
     this.muteAllButton = toggleButton(t('action.muteAll'), t('action.unmuteAll'), { iconOff: 'speakerOff', iconOn: 'talking', onclick: () => this.toggleRoomMute() });
     const invite = inviteForm({ onInvite: (number, name) => this.invite(number, name) });
+    this.dialInMenu = menuButton(t('action.dialIn'), [
+      { label: t('action.dialInBrowser'), icon: 'browser', onclick: () => this.joinBrowser() },
+      { label: t('action.dialInPhone'), icon: 'phone', onclick: () => this.dialIn() },
+    ], { icon: 'phone' });
+    this.softHost = h('div', { class: 'soft-host' });
     this.focusInvite = invite.focus;
 
     this.activeList = h('ul', { class: 'plist', 'aria-labelledby': 'active-title' });
@@ -112,12 +134,13 @@ class ConferenceView {
         h('div', { class: 'toolbar', role: 'group', 'aria-label': t('conf.controls') },
           invite.el,
           h('div', { class: 'toolbar-buttons' },
-            button(t('action.dialIn'), { icon: 'phone', onclick: () => this.dialIn() }),
+            this.dialInMenu.el,
             button(t('action.schedule'), { icon: 'calendar', onclick: () => this.ctx.go('#/schedule') }),
             this.lockButton,
             this.muteAllButton,
             button(t('action.endConference'), { icon: 'end', variant: 'danger-outline', onclick: () => this.endConference() }),
             button(t('action.close'), { icon: 'x', variant: 'ghost', onclick: () => this.ctx.go('#/closed/' + encodeURIComponent(r.number)) })))),
+      this.softHost,
       h('div', { class: 'panels' },
         h('section', { class: 'panel card', 'aria-labelledby': 'active-title' },
           h('div', { class: 'panel-head' }, h('h2', { id: 'active-title', tabindex: '-1' }, t('panel.active')), this.activeCount),
@@ -287,6 +310,7 @@ class ConferenceView {
     if (typeof ev.invited === 'boolean') p.invited = ev.invited;
     if (ev.state !== 'connected') p.talking = false;
     (p.events || (p.events = [])).push({ state: ev.state, at: Math.floor(at) });
+    if (FINISHED.has(ev.state)) this.browserCallGone(ev.call);
     this.announceChange(p, before);
     this.queueRender();
   }
@@ -313,6 +337,7 @@ class ConferenceView {
   }
 
   onEnded() {
+    this.browserCallGone(null);
     this.locked = false;
     this.renderRoomState();
     // Whoever pressed "End conference" here already got the message.
@@ -537,6 +562,118 @@ class ConferenceView {
     return this.run(() => api.post(this.path('/dial-in')), (r) => t('conf.dialingYou', { number: (r && r.number) || this.user.number }));
   }
 
+  // ---- the browser call ------------------------------------------------------------------------
+
+  myBrowserCall() {
+    return browserCall && browserCall.room === this.room.number ? browserCall : null;
+  }
+
+  /** A redraw of this room's window (a language switch) takes over the call of the window before it. */
+  adoptBrowserCall() {
+    const b = this.myBrowserCall();
+    if (!b) return;
+    clearTimeout(b.orphanTimer);
+    b.view = this;
+    this.showSoftPanel();
+  }
+
+  /** The window goes away: unless the same room's window takes the call over at once, the call ends. */
+  releaseBrowserCall() {
+    const b = browserCall;
+    if (!b || b.view !== this) return;
+    b.view = null;
+    this.softPanel = null;
+    b.orphanTimer = setTimeout(() => {
+      if (browserCall !== b || b.view) return;
+      browserCall = null;
+      if (b.phone.active) {
+        b.phone.hangUp();
+        notify(t('soft.leftWithWindow'), 'info', 6000);
+      }
+    }, 0);
+  }
+
+  async joinBrowser() {
+    const mine = this.myBrowserCall();
+    if (mine && mine.phone.active) {
+      if (this.softPanel) this.softPanel.focus();
+      return;
+    }
+    if (browserCall && !mine) await leaveBrowserCall();   // a call left behind in another room (not expected)
+    let b = this.myBrowserCall();
+    if (!b) {
+      const base = `/rooms/${api.seg(this.room.number)}/browser`;
+      const phone = new Softphone({
+        join: (sdp, call) => api.post(base, call === null ? { sdp } : { sdp, call }),
+        // Not through the 401 hook: after a logout the session is gone anyway.
+        leave: (call) => api.request('DELETE', `${base}/${call}`, { session: false }),
+        leaveUrl: (call) => `/api/v1${base}/${call}`,
+        onChange: (kind) => { if (browserCall && browserCall.phone === phone && browserCall.view) browserCall.view.onSoftChange(kind); },
+      });
+      b = { room: this.room.number, phone, view: this, orphanTimer: null };
+      browserCall = b;
+    }
+    this.showSoftPanel();
+    this.dialInMenu.button.focus();
+    await b.phone.start(rememberedDevices());
+  }
+
+  showSoftPanel() {
+    const b = this.myBrowserCall();
+    if (!b) return;
+    this.softPanel = softphonePanel(b.phone, {
+      id: 'soft',
+      onRetry: () => b.phone.start(rememberedDevices()),
+      onLeave: () => this.leaveBrowser(),
+      onClose: () => this.closeSoftPanel(true),
+    });
+    fill(this.softHost, this.softPanel.el);
+    this.updateDialInMenu();
+  }
+
+  closeSoftPanel(focus) {
+    const b = this.myBrowserCall();
+    if (b && !b.phone.active) browserCall = null;
+    this.softPanel = null;
+    const hadFocus = this.softHost.contains(document.activeElement);
+    fill(this.softHost);
+    this.updateDialInMenu();
+    if (focus || hadFocus) this.dialInMenu.button.focus();
+  }
+
+  async leaveBrowser() {
+    const b = this.myBrowserCall();
+    if (!b) return;
+    await b.phone.hangUp();
+  }
+
+  onSoftChange(kind) {
+    const b = this.myBrowserCall();
+    if (!b || this.stopped) return;
+    if (kind === 'state' && b.phone.state === 'ended' && b.phone.endReason === 'left') {
+      this.closeSoftPanel(false);
+      notify(t('soft.left'), 'success', 3000);
+      return;
+    }
+    if (this.softPanel) this.softPanel.update(kind);
+    if (kind === 'state') this.updateDialInMenu();
+  }
+
+  /** "In this browser" is not offered twice. */
+  updateDialInMenu() {
+    const b = this.myBrowserCall();
+    const busy = !!(b && b.phone.active);
+    const item = this.dialInMenu.items[0];
+    if (busy) item.setAttribute('aria-disabled', 'true'); else item.removeAttribute('aria-disabled');
+  }
+
+  /** The window learnt that our browser participant was hung up (call) or that the conference ended (null). */
+  browserCallGone(call) {
+    const b = this.myBrowserCall();
+    if (!b || !b.phone.active || b.phone.call === null) return;
+    if (call === null || call === b.phone.call) b.phone.drop('removed');
+  }
+
   async toggleLock() {
     const locked = !this.locked;
     const ok = await this.run(() => api.post(this.path('/lock'), { locked }), t(locked ? 'conf.locked' : 'conf.unlocked'));
@@ -547,7 +684,10 @@ class ConferenceView {
     const muted = !this.roomMuted;
     let except = null;
     if (muted) {
-      const mine = [...this.calls.values()].find((p) => p.state === 'connected' && this.isMine(p));
+      const browser = this.myBrowserCall();
+      const here = browser && browser.phone.call !== null ? this.calls.get(browser.phone.call) : null;
+      const mine = (here && here.state === 'connected' ? here : null)
+        || [...this.calls.values()].find((p) => p.state === 'connected' && this.isMine(p));
       except = mine ? mine.call : null;
     }
     const ok = await this.run(() => api.post(this.path('/mute'), { muted, except }), t(muted ? 'conf.mutedAll' : 'conf.unmutedAll'));

@@ -73,6 +73,7 @@ const ICONS = {
   room: 'M4 20V8l8-4 8 4v12 M9 20v-6h6v6',
   calendar: 'M4.5 6h15v14h-15z M4.5 10.5h15 M8.5 3.5v4 M15.5 3.5v4',
   mail: 'M3.5 6h17v12h-17z M4 6.5l8 6.5 8-6.5',
+  browser: 'M3.5 4.5h17v11h-17z M8.5 20h7 M12 15.5V20',
 };
 
 /** An inline SVG icon, hidden from assistive technology (the text next to it carries the meaning). */
@@ -110,6 +111,68 @@ export function toggleButton(labelOff, labelOn, opts = {}) {
   };
   b.setOn(false);
   return b;
+}
+
+/**
+ * A button that opens a small menu of actions (WAI-ARIA menu button): Enter, Space or the arrow keys
+ * open it, the arrow keys, Home and End move, Escape closes it and returns to the button.
+ * items: [{label, icon, onclick}]. Returns {el, button, items}; an item with aria-disabled="true" does nothing.
+ */
+export function menuButton(label, items, opts = {}) {
+  const menuId = 'menu-' + Math.random().toString(36).slice(2, 9);
+  const trigger = h('button', {
+    type: 'button', class: 'btn' + (opts.class ? ' ' + opts.class : ''), 'aria-haspopup': 'menu', 'aria-expanded': 'false',
+    'aria-controls': menuId,
+  }, opts.icon ? icon(opts.icon) : null, h('span', { class: 'btn-label' }, label), icon('chevronDown', 'chev'));
+  const entries = items.map((item) => h('button', { type: 'button', role: 'menuitem', class: 'menu-item menu-action', tabindex: '-1' },
+    item.icon ? icon(item.icon) : null, h('span', {}, item.label)));
+  const menu = h('div', { id: menuId, class: 'menu-panel menu-pop', role: 'menu', 'aria-label': label, hidden: true }, entries);
+  const wrap = h('div', { class: 'menu-wrap' }, trigger, menu);
+  const isOpen = () => !menu.hidden;
+  const enabled = () => entries.filter((b) => b.getAttribute('aria-disabled') !== 'true');
+  const focusItem = (which) => {
+    const list = enabled();
+    if (list.length === 0) return;
+    const at = list.indexOf(document.activeElement);
+    const next = which === 'first' ? 0 : which === 'last' ? list.length - 1
+      : which === 'next' ? (at + 1) % list.length : (at - 1 + list.length) % list.length;
+    list[next].focus();
+  };
+  const outside = (e) => { if (!wrap.contains(e.target)) close(false); };
+  const open = (which = 'first') => {
+    menu.hidden = false;
+    document.addEventListener('click', outside);
+    trigger.setAttribute('aria-expanded', 'true');
+    // Near the right edge (a phone's screen) the menu opens to the left.
+    menu.classList.remove('menu-pop-end');
+    if (menu.getBoundingClientRect().right > document.documentElement.clientWidth - 8) menu.classList.add('menu-pop-end');
+    focusItem(which);
+  };
+  const close = (focusTrigger) => {
+    if (!isOpen()) return;
+    menu.hidden = true;
+    document.removeEventListener('click', outside);
+    trigger.setAttribute('aria-expanded', 'false');
+    if (focusTrigger) trigger.focus();
+  };
+  trigger.addEventListener('click', () => (isOpen() ? close(false) : open('first')));
+  trigger.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      open(e.key === 'ArrowDown' ? 'first' : 'last');
+    }
+  });
+  menu.addEventListener('keydown', (e) => {
+    const moves = { ArrowDown: 'next', ArrowUp: 'prev', Home: 'first', End: 'last' };
+    if (moves[e.key]) { e.preventDefault(); focusItem(moves[e.key]); } else if (e.key === 'Escape') { e.preventDefault(); close(true); } else if (e.key === 'Tab') close(false);
+  });
+  entries.forEach((entry, i) => entry.addEventListener('click', () => {
+    if (entry.getAttribute('aria-disabled') === 'true') return;
+    close(true);
+    items[i].onclick();
+  }));
+  wrap.addEventListener('focusout', (e) => { if (isOpen() && e.relatedTarget && !wrap.contains(e.relatedTarget)) close(false); });
+  return { el: wrap, button: trigger, items: entries };
 }
 
 /** A visually hidden span: read by screen readers, not shown. */

@@ -1,7 +1,9 @@
-// link.js — the invited guest's personal-link page (/j/{token}): dial-in number and PIN, and "Call me".
+// link.js — the invited guest's personal-link page (/j/{token}): dial-in number and PIN, "Join in browser" and "Call me".
 import { t, lang, setLang, applyI18n, onLangChange } from '/ui/i18n.js';
 import * as api from '/ui/api.js';
 import { h, fill, icon, button, notify, copyText } from '/ui/dom.js';
+import { Softphone } from '/ui/softphone.js';
+import { softphonePanel, rememberedDevices } from '/ui/softphone-panel.js';
 
 const view = document.getElementById('view');
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
@@ -11,6 +13,8 @@ let typedNumber = null; // what the guest typed, kept across language switches
 let result = null;      // {kind: 'ok'|'error', text-key or message}
 let retryTimer = null;
 let resultBox = null;   // the live region under the "Call me" button
+let phone = null;       // the browser call, kept across language switches
+let softPanel = null;   // its panel while shown
 
 /** Writes the call result into the live region in place, so screen readers announce it. */
 function showResult() {
@@ -48,6 +52,8 @@ function render() {
   form.addEventListener('submit', (e) => { e.preventDefault(); callMe(numberInput, submit); });
 
   const conf = info.conference;
+  // The browser call is offered where "Call me" is: without a schedule, or while dialling in is open.
+  const browserSection = browserCallSection(!conf || conf.status === 'open');
   let when = null;
   let callMeSection = h('section', { class: 'card', 'aria-labelledby': 'callme-title' },
     h('h2', { id: 'callme-title' }, t('link.callMeTitle')), form);
@@ -84,7 +90,67 @@ function render() {
     // A cancelled conference has nothing to dial any more.
     conf && conf.status === 'cancelled' ? null : h('section', { class: 'card', 'aria-labelledby': 'dial-title' },
       h('h2', { id: 'dial-title' }, t('link.dialTitle')), blocks),
+    browserSection,
     callMeSection));
+}
+
+/** The panel of the browser call while there is one to show, else (when offered) the "Join in browser" card. */
+function browserCallSection(offered) {
+  const shown = phone && (phone.active || phone.state === 'failed' || (phone.state === 'ended' && phone.endReason !== 'left'));
+  if (shown) {
+    softPanel = softphonePanel(phone, {
+      id: 'soft',
+      onRetry: () => joinBrowser(),
+      onLeave: () => phone.hangUp(),
+      onClose: () => { phone = null; softPanel = null; render(); document.getElementById('join-browser')?.focus(); },
+    });
+    return softPanel.el;
+  }
+  softPanel = null;
+  if (!offered) return null;
+  return h('section', { class: 'card', 'aria-labelledby': 'browser-title' },
+    h('h2', { id: 'browser-title' }, t('link.browserTitle')),
+    h('div', { class: 'stack-form' },
+      h('p', { class: 'muted-text' }, t('link.browserHint')),
+      h('div', {},
+        h('button', { type: 'button', id: 'join-browser', class: 'btn btn-primary btn-large', onclick: () => joinBrowser() },
+          icon('browser'), h('span', { class: 'btn-label' }, t('link.joinBrowser'))))));
+}
+
+async function joinBrowser() {
+  if (phone && phone.active) return;
+  if (!phone) {
+    const base = `/links/${encodeURIComponent(token)}/browser`;
+    phone = new Softphone({
+      join: async (sdp, call) => (await api.request('POST', base, { json: call === null ? { sdp } : { sdp, call }, session: false })).data,
+      leave: (call) => api.request('DELETE', `${base}/${call}`, { session: false }),
+      leaveUrl: (call) => `/api/v1${base}/${call}`,
+      onChange: onPhoneChange,
+    });
+  }
+  const starting = phone.start(rememberedDevices());   // 'starting' at once: the panel replaces the button
+  if (softPanel) softPanel.focus();
+  await starting;
+}
+
+function onPhoneChange(kind) {
+  if (kind === 'state') {
+    if (phone.state === 'ended' && phone.endReason === 'left') {
+      render();
+      notify(t('soft.left'), 'success', 3000);
+      document.getElementById('join-browser')?.focus();
+      return;
+    }
+    if (phone.state === 'failed' && (phone.errorStatus === 404 || phone.errorStatus === 403)) {
+      // The link was withdrawn or blocked meanwhile: the same page as on opening it.
+      failure = { status: phone.errorStatus, message: phone.errorMessage };
+      render();
+      view.querySelector('h1')?.focus();
+      return;
+    }
+    if (!softPanel) { render(); return; }
+  }
+  if (softPanel) softPanel.update(kind);
 }
 
 function bigValue(id, label, value, copyLabel, kind, hint) {

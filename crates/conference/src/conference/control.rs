@@ -4,10 +4,11 @@
 
 use std::time::Instant;
 
-use super::{Block, CallLimits, Conference, Output, Persist};
+use super::{Block, Call, CallLimits, Conference, Output, Persist};
 use crate::call_id::CallId;
 use crate::command::{Command, CommandError, Reply};
 use crate::event::EventKind;
+use crate::participant::ParticipantState;
 use crate::room_number::RoomNumber;
 
 impl Conference {
@@ -169,6 +170,49 @@ impl Conference {
                 Ok(Reply::Done)
             }
         }
+    }
+
+    /// A browser joins `room` as `number` (the logged-in user's number, or the invitee a
+    /// personal link belongs to): checked like an invitation (the room exists or has a
+    /// scheduled conference, `number` is not blocked, call limits), then listed as
+    /// connected at once (the login or link identifies it: no menu, no PIN). The driver
+    /// puts its media in the room; the room reports the join as for any call.
+    pub fn browser_joined(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        room: RoomNumber,
+        number: &str,
+    ) -> Result<(), CommandError> {
+        self.known_room(&room)?;
+        if self.is_blocked(now, &room, number) {
+            return Err(CommandError::NotAllowed(room));
+        }
+        let limits = self.config.limits;
+        if CallLimits::reached(limits.calls, self.calls.len()) {
+            return Err(CommandError::TooManyCalls);
+        }
+        if CallLimits::reached(limits.per_room, self.calls_in(&room)) {
+            return Err(CommandError::RoomFull(room));
+        }
+        self.schedule_prune(now);
+        self.live.entry(room.clone()).or_default();
+        self.calls.insert(
+            call,
+            Call {
+                dialled: None,
+                room,
+                caller: None,
+                number: number.to_owned(),
+                invited: false,
+                state: None,
+                joined: false,
+                muted: false,
+                ring_deadline: None,
+            },
+        );
+        self.set_state(call, ParticipantState::Connected);
+        Ok(())
     }
 
     fn known_room(&self, room: &RoomNumber) -> Result<(), CommandError> {

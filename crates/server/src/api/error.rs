@@ -134,7 +134,9 @@ impl ApiError {
                 CommandError::NotBlocked(..) => (S::NOT_FOUND, "not_blocked", None),
                 CommandError::NotInRoom(_) => (S::CONFLICT, "not_in_room", None),
                 CommandError::NoConference(_) => (S::CONFLICT, "no_conference", None),
-                CommandError::Blocked(..) => (S::FORBIDDEN, "blocked", None),
+                CommandError::Blocked(..) | CommandError::NotAllowed(_) => {
+                    (S::FORBIDDEN, "blocked", None)
+                }
                 CommandError::ShuttingDown => (S::SERVICE_UNAVAILABLE, "shutting_down", None),
                 CommandError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", None),
                 CommandError::RoomFull(_) => (S::CONFLICT, "room_full", None),

@@ -237,6 +237,54 @@ pub async fn show(
     }))
 }
 
+/// What a personal link may be used for now.
+pub(super) struct UsableLink {
+    /// The room (a scheduled conference's own number, or the link's room).
+    pub room: RoomNumber,
+    /// Who the link belongs to: the invited number, else the invitee's e-mail address.
+    pub who: String,
+}
+
+/// A personal link that may be used now: known and not revoked, its invitee not
+/// blocked, and a scheduled conference inside its dial-in window (409 outside).
+pub(super) async fn usable_link(state: &ApiState, token: &str) -> Result<UsableLink, ApiError> {
+    if let Some((c, invitee)) = scheduled_link(state, token).await? {
+        match status(&c) {
+            "open" => {}
+            "upcoming" => {
+                return Err(ApiError::Conflict(format!(
+                    "You can join from {} (the dial-in window).",
+                    rfc3339(c.opens_at)
+                )));
+            }
+            _ => {
+                return Err(ApiError::Conflict(
+                    "This conference is over or was cancelled.".into(),
+                ));
+            }
+        }
+        let room = crate::room_index::scheduled_room_number(c.id);
+        let who = invitee.phone.clone().unwrap_or(invitee.email.clone());
+        if blocked(state, &room.to_string(), &who).await? {
+            return Err(ApiError::Forbidden(
+                "you may not join this conference".into(),
+            ));
+        }
+        return Ok(UsableLink { room, who });
+    }
+    let link = live_link(state, token).await?;
+    let room = RoomNumber::parse(&link.room).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if state.store.find_room(&room).await?.is_none() {
+        return Err(ApiError::NotFound(
+            "this link is not valid (any more)".into(),
+        ));
+    }
+    Ok(UsableLink {
+        room,
+        who: link.number,
+    })
+}
+
 /// The scheduled conference and invitee of a personal-link token, if it is one.
 async fn scheduled_link(
     state: &ApiState,
@@ -308,27 +356,8 @@ pub async fn call_me(
     Path(TokenPath { token }): Path<TokenPath>,
     request: Body<CallMeBody>,
 ) -> Result<Response, ApiError> {
-    let scheduled = scheduled_link(&state, &token).await?;
-    let room_number = match &scheduled {
-        Some((c, _)) => {
-            match status(c) {
-                "open" => {}
-                "upcoming" => {
-                    return Err(ApiError::Conflict(format!(
-                        "Call me works from {} (the dial-in window)",
-                        rfc3339(c.opens_at)
-                    )));
-                }
-                _ => {
-                    return Err(ApiError::Conflict(
-                        "this conference is over or cancelled".into(),
-                    ));
-                }
-            }
-            crate::room_index::scheduled_room_number(c.id).to_string()
-        }
-        None => live_link(&state, &token).await?.room,
-    };
+    let usable = usable_link(&state, &token).await?;
+    let room_number = usable.room.to_string();
     {
         let mut limiter = state.call_me.lock().expect("call-me limiter");
         let now = Instant::now();
@@ -346,12 +375,7 @@ pub async fn call_me(
             "this number may not join this conference".into(),
         ));
     }
-    let number = RoomNumber::parse(&room_number).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if scheduled.is_none() && state.store.find_room(&number).await?.is_none() {
-        return Err(ApiError::NotFound(
-            "this link is not valid (any more)".into(),
-        ));
-    }
+    let number = usable.room;
     let call = place(&state, &number, &callee).await?;
     tracing::info!(room = %number, call = call.0, "call-me from a personal link");
     Ok((

@@ -10,6 +10,7 @@
 mod account;
 mod audit;
 mod auth;
+mod browser;
 mod calls;
 mod conference;
 mod directory;
@@ -89,6 +90,8 @@ pub struct ApiState {
     pub scheduler: crate::scheduling::Scheduler,
     /// Wakes the outbox worker when mails were queued.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Browsers joining as participants.
+    pub browsers: crate::browser::BrowserControl,
 }
 
 #[derive(OpenApi)]
@@ -153,6 +156,10 @@ pub fn router(state: ApiState) -> Router {
         .routes(routes!(links::revoke))
         .routes(routes!(links::show))
         .routes(routes!(links::call_me))
+        .routes(routes!(browser::join_room))
+        .routes(routes!(browser::leave_room))
+        .routes(routes!(browser::join_link))
+        .routes(routes!(browser::leave_link))
         .routes(routes!(links::ics))
         .routes(routes!(events::events))
         .routes(routes!(directory::search_phonebook, directory::add_contact))

@@ -106,7 +106,7 @@ fn join(call: u64, sockets: PortPair, media: MediaTarget) -> RoomCommand {
     };
     RoomCommand::Join {
         call: CallId(call),
-        io: sockets,
+        io: MediaPath::Sockets(sockets),
         media,
         entry,
         menu: MenuConfig::default(),

@@ -177,13 +177,21 @@ impl State {
     pub(super) fn on_conference_output(&mut self, output: ConferenceOutput) {
         let now = Instant::now();
         match output {
+            ConferenceOutput::HangUp(call) if self.is_browser(call) => {
+                self.end_browser(call, "hung up");
+            }
             ConferenceOutput::HangUp(call) => {
                 debug!(call = %call, "hanging up");
                 let _ = self.endpoint.hangup(now, CallHandle(call.0));
             }
             ConferenceOutput::Mute { room, call, muted } => {
                 let handle = CallHandle(call.0);
-                if let Some(media_room) = self.calls.get(&handle).and_then(|c| c.room.clone()) {
+                let media_room = self
+                    .calls
+                    .get(&handle)
+                    .and_then(|c| c.room.clone())
+                    .or_else(|| self.browser_room(call).cloned());
+                if let Some(media_room) = media_room {
                     debug_assert_eq!(media_room, room);
                     self.rooms.send(
                         &media_room,

@@ -46,7 +46,7 @@ impl State {
             &room,
             RoomCommand::Join {
                 call: CallId(call.0),
-                io: sockets,
+                io: crate::room::MediaPath::Sockets(sockets),
                 media: target,
                 entry: entry_kind,
                 menu,

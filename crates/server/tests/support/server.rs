@@ -153,6 +153,7 @@ impl Server {
         let sip_port = free_udp_port();
         let http_port = free_tcp_port();
         let metrics_port = free_tcp_port();
+        let webrtc_port = free_udp_port();
         let rtp_lo = free_port_range(100, 2);
         let rtp_ports = (rtp_lo, rtp_lo + 99);
         let config = dir.path().join("konferenz.toml");
@@ -161,6 +162,7 @@ impl Server {
              [rtp]\nports = \"{}-{}\"\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n{}\
              [metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n\
+             [webrtc]\nlisten = \"127.0.0.1:{webrtc_port}\"\n\
              [database]\nurl = \"sqlite://{}/konferenz.db\"\n\
              [log]\nlevel = \"debug\"\n{}\n",
             options.sip_config,
