@@ -15,8 +15,14 @@ use crate::{Codec, FRAME_SAMPLES, Frame, FrameKind, NARROW_SAMPLES, SAMPLE_RATE,
 pub const MAX_PAYLOAD: usize = 640;
 /// Opus target bitrate: wideband speech is transparent well below this.
 const OPUS_BITRATE: i32 = 24_000;
-/// Opus encoder effort (0–10): 5 keeps the cost per talker low at no audible loss for speech.
-const OPUS_COMPLEXITY: i32 = 5;
+/// Opus encoder effort (0–10): 3 keeps a talker's encoding under 0.5 % of a core (see
+/// `benches/codecs.rs`); speech at 24 kbit/s stays clean.
+const OPUS_COMPLEXITY: i32 = 3;
+/// Mean absolute sample value below which a decoded frame counts as silence and is not
+/// mixed (about −57 dBFS: line and comfort noise, not speech). In a large conference the
+/// noise of many idle lines would otherwise add up; and a G.711 frame below it is never
+/// converted to 16 kHz, so idle phones cost the mixer almost nothing.
+pub const NOISE_GATE: u32 = 48;
 /// Frames Opus's own concealment fills before the leg goes silent (as [`Concealer`]).
 const OPUS_PLC_FRAMES: u32 = crate::conceal::FADE_FRAMES;
 
@@ -24,6 +30,8 @@ enum DecoderKind {
     G711 {
         alaw: bool,
         up: Box<Upsampler>,
+        /// The last frame was gated: the upsampler's history is stale.
+        gated: bool,
     },
     G722(Box<G722Decoder>),
     Opus {
@@ -45,6 +53,7 @@ impl Decoder {
             Codec::Pcmu | Codec::Pcma => DecoderKind::G711 {
                 alaw: codec == Codec::Pcma,
                 up: Box::new(Upsampler::new()),
+                gated: false,
             },
             Codec::G722 => DecoderKind::G722(Box::new(G722Decoder::new())),
             Codec::Opus => DecoderKind::Opus {
@@ -70,9 +79,16 @@ impl Decoder {
     /// lost packet (concealed).
     pub fn decode(&mut self, payload: &[u8], out: &mut Frame) -> FrameKind {
         let ok = match &mut self.kind {
-            DecoderKind::G711 { alaw, up } => {
+            DecoderKind::G711 { alaw, up, gated } => {
                 let mut narrow = [0i16; NARROW_SAMPLES];
                 g711::decode(*alaw, payload, &mut narrow);
+                if mean_level(&narrow) < NOISE_GATE {
+                    *gated = true;
+                    return self.silence(out);
+                }
+                if std::mem::take(gated) {
+                    up.reset();
+                }
                 up.run(&narrow, out);
                 true
             }
@@ -98,8 +114,18 @@ impl Decoder {
         if !ok {
             return self.conceal(out);
         }
+        if mean_level(out) < NOISE_GATE {
+            return self.silence(out);
+        }
         self.concealer.on_audio(out);
         FrameKind::Audio
+    }
+
+    /// A frame below the gate: silence, and nothing to conceal after it.
+    fn silence(&mut self, out: &mut Frame) -> FrameKind {
+        out.fill(0);
+        self.concealer.reset();
+        FrameKind::Silence
     }
 
     /// Fills `out` for a packet that is missing: Opus's own concealment, otherwise the
@@ -134,6 +160,12 @@ impl Decoder {
             *lost = None;
         }
     }
+}
+
+/// Mean absolute sample value.
+fn mean_level(samples: &[i16]) -> u32 {
+    let sum: u32 = samples.iter().map(|s| u32::from(s.unsigned_abs())).sum();
+    sum / samples.len().max(1) as u32
 }
 
 enum EncoderKind {
@@ -219,7 +251,8 @@ mod tests {
             let n = enc.encode(&tone(hz, k), &mut payload);
             assert!(n > 0 && n <= MAX_PAYLOAD);
             let mut out = [0; FRAME_SAMPLES];
-            assert_eq!(dec.decode(&payload[..n], &mut out), FrameKind::Audio);
+            // Audio, or silence where the codec cannot carry the tone at all.
+            assert_ne!(dec.decode(&payload[..n], &mut out), FrameKind::Concealed);
             heard.extend_from_slice(&out);
         }
         amplitude(&heard[heard.len() - 5 * FRAME_SAMPLES..], hz)
@@ -242,6 +275,32 @@ mod tests {
         for codec in [Codec::Pcmu, Codec::Pcma] {
             let a = round_trip(codec, 6000.0);
             assert!(a < 300.0, "{codec:?}: 6 kHz at {a}");
+        }
+    }
+
+    #[test]
+    fn line_noise_is_silence_and_speech_is_not() {
+        for codec in [Codec::Pcmu, Codec::G722, Codec::Opus] {
+            let mut enc = Encoder::new(codec);
+            let mut dec = Decoder::new(codec);
+            let mut payload = [0u8; MAX_PAYLOAD];
+            let mut out = [0; FRAME_SAMPLES];
+            let mut kinds = vec![];
+            for k in 0..10 {
+                // −70 dBFS hiss, then a talker.
+                let quiet: Frame = std::array::from_fn(|i| if (i + k) % 2 == 0 { 10 } else { -10 });
+                let frame = if k < 5 { quiet } else { tone(1000.0, k) };
+                let n = enc.encode(&frame, &mut payload);
+                kinds.push(dec.decode(&payload[..n], &mut out));
+            }
+            assert!(
+                kinds[1..5].iter().all(|k| *k == FrameKind::Silence),
+                "{codec:?}: {kinds:?}"
+            );
+            assert!(
+                kinds[7..].iter().all(|k| *k == FrameKind::Audio),
+                "{codec:?}: {kinds:?}"
+            );
         }
     }
 

@@ -15,8 +15,8 @@ fn resampler(ratio: f64, chunk: usize) -> Async<f32> {
     let params = SincInterpolationParameters {
         sinc_len: SINC_LEN,
         f_cutoff: Some(0.9),
-        oversampling_factor: 64,
-        interpolation: rubato::SincInterpolationType::Linear,
+        oversampling_factor: 2,
+        interpolation: rubato::SincInterpolationType::Nearest,
         window: WindowFunction::BlackmanHarris2,
     };
     Async::<f32>::new_sinc(ratio, 1.0, &params, chunk, 1, FixedAsync::Input)
@@ -89,6 +89,11 @@ impl Upsampler {
 
     pub fn run(&mut self, input: &[i16; NARROW_SAMPLES], out: &mut Frame) {
         self.0.run(input, out);
+    }
+
+    /// Forgets the filter's history (the stream resumes after a pause).
+    pub fn reset(&mut self) {
+        self.0.inner.reset();
     }
 }
 

@@ -273,7 +273,11 @@ fn through_two_legs(codec: Codec, payload_type: u8, hz: f64) -> f64 {
         kinds.push(receiver.pull_frame(tick(t0, n), &mut out));
         heard.extend_from_slice(&out);
     }
-    assert_eq!(kinds.last(), Some(&FrameKind::Audio), "{codec:?}");
+    // Audio, or silence (below the noise gate) where the codec cannot carry the tone.
+    assert!(
+        kinds[5..].iter().all(|k| *k != FrameKind::Concealed),
+        "{codec:?}: {kinds:?}"
+    );
     let tail = &heard[heard.len() - 5 * FRAME_SAMPLES..];
     let (mut re, mut im) = (0.0, 0.0);
     for (i, &s) in tail.iter().enumerate() {

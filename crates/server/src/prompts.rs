@@ -151,7 +151,11 @@ mod tests {
             ..PromptsConfig::default()
         };
         let library = load(&config);
-        assert_eq!(library.get(id).len(), 8000, "1 s at 8 kHz");
+        assert_eq!(
+            library.get(id).len(),
+            16000,
+            "1 s (an 8 kHz file) played at 16 kHz"
+        );
         let built_in = load(&PromptsConfig::default()).get(broken);
         assert_eq!(
             library.get(broken).len(),

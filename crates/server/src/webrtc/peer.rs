@@ -145,8 +145,7 @@ impl Peer {
                 let payload = &data.data[..data.data.len().min(packet.len() - 12)];
                 packet[0] = 0x80;
                 packet[1] = *data.pt & 0x7F;
-                packet[2..4]
-                    .copy_from_slice(&(**data.seq_range.start() as u16).to_be_bytes());
+                packet[2..4].copy_from_slice(&(**data.seq_range.start() as u16).to_be_bytes());
                 packet[4..8].copy_from_slice(&(data.time.numer() as u32).to_be_bytes());
                 packet[8..12].copy_from_slice(&room_ssrc(self.call).to_be_bytes());
                 packet[12..12 + payload.len()].copy_from_slice(payload);
