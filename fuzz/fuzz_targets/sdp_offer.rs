@@ -7,11 +7,11 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use konferenz_sip::sdp::{negotiate_offer, read_answer, write_answer};
-use konferenz_sip::{Direction, LocalMedia, LocalSrtp, PCMA, PCMU};
+use konferenz_sip::{Direction, G722, LocalMedia, LocalSrtp, OPUS, PCMA, PCMU};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let supported = [PCMU, PCMA];
+    let supported = [OPUS, G722, PCMU, PCMA];
     let Ok(chosen) = negotiate_offer(data, &supported) else {
         return;
     };

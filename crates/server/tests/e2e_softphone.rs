@@ -5,6 +5,8 @@
 //! the phone's recording must contain the browser's tone; the participant is listed under
 //! the user's number while connected; after the page closes its peer connection while the
 //! signalling is cut off for 5 s, the same call comes back; Leave takes it out of the room.
+//! Then a guest opens a personal link (from an invitation) in a second browser context,
+//! uses "Join in browser" without a PIN and is listed under the invited number.
 
 mod support;
 
@@ -57,7 +59,10 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
         browser_dir().join("node_modules/playwright-core").is_dir(),
         "playwright-core is missing: run scripts/test"
     );
-    let server = Server::start_with(&ServerOptions::default().room("800"));
+    // Invitations go to 127.0.0.1:<number>: nothing answers at port 9, but the invitation
+    // gives the guest's personal link.
+    let trunk = "[trunk]\nuri = \"sip:guest@127.0.0.1:{number}\"\nring_timeout_secs = 20\n";
+    let server = Server::start_with(&ServerOptions::default().room("800").config(trunk));
     server.cli(&[
         "user",
         "add",
@@ -91,6 +96,24 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
         .collect();
     write_wav_at(&tone, &samples, 48_000, 1);
     let hold = work.path().join("hold-done");
+    let anna = Client::new(
+        &server.http_base(),
+        Auth::Bearer(
+            server
+                .cli(&["token", "create", "--user", "201"])
+                .trim()
+                .to_owned(),
+        ),
+    );
+    let invited = anna.post(
+        "/api/v1/rooms/800/invitations",
+        serde_json::json!({"numbers": ["9"]}),
+    );
+    assert_eq!(invited.status, 202, "{:?}", invited.body);
+    let link = invited.body["invitations"][0]["link"]
+        .as_str()
+        .expect("a personal link")
+        .to_owned();
 
     let mut node = Command::new("node")
         .arg(browser_dir().join("softphone.mjs"))
@@ -103,6 +126,7 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
         .env("TONE_WAV", &tone)
         .env("EXPECT_HZ", PHONE_HZ.to_string())
         .env("HOLD_FILE", &hold)
+        .env("GUEST_LINK", &link)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -111,6 +135,8 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
     let mut call = None;
     let mut connected_at = None;
     let mut listed = Vec::new();
+    let mut guest = Vec::new();
+    let mut guest_call = None;
     for line in BufReader::new(node.stdout.take().unwrap()).lines() {
         let line = line.unwrap_or_default();
         eprintln!("browser: {line}");
@@ -122,6 +148,13 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
             listed = participants(&admin);
             std::thread::sleep(Duration::from_secs(4));
             std::fs::write(&hold, b"go").expect("hold file");
+        }
+        if let Some(rest) = line.strip_prefix("GUEST CONNECTED call=") {
+            guest_call = rest
+                .split_whitespace()
+                .next()
+                .and_then(|c| c.parse::<u64>().ok());
+            guest = participants(&admin);
         }
         steps.push(line);
     }
@@ -153,6 +186,14 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
             .any(|(c, _, state)| *c == call && state == "connected"),
         "Leave took the browser out: {after:?}"
     );
+    let guest_call = guest_call.expect("the guest joined from the link");
+    assert!(
+        guest
+            .iter()
+            .any(|(c, number, state)| *c == guest_call && number == "9" && state == "connected"),
+        "the guest is listed under the invited number: {guest:?}"
+    );
+    assert!(steps.iter().any(|s| s == "guest left"), "{steps:#?}");
     let (rate, heard) = read_wav(&phone.heard_wav()).expect("the phone's recording");
     eprintln!(
         "{}",

@@ -35,6 +35,7 @@ const TONE_WAV = env('TONE_WAV');
 const EXPECT_HZ = Number(env('EXPECT_HZ'));
 const HOLD_MS = Number(env('HOLD_MS', '6000'));
 const HOLD_FILE = process.env.HOLD_FILE || null;
+const GUEST_LINK = process.env.GUEST_LINK || null; // optional: a personal link to join from in a second context
 fs.mkdirSync(SHOTS, { recursive: true });
 if (!fs.existsSync(TONE_WAV)) throw new Error(`TONE_WAV ${TONE_WAV} does not exist`);
 if (!Number.isFinite(EXPECT_HZ) || EXPECT_HZ <= 0) throw new Error(`EXPECT_HZ is not a frequency: ${process.env.EXPECT_HZ}`);
@@ -169,6 +170,9 @@ async function main() {
       pageErrors.push(`console: ${text}`);
     });
     await scenario();
+    if (GUEST_LINK) await guest(browser);
+    check(pageErrors.length === 0, `errors in the page:\n${pageErrors.join('\n')}`);
+    console.log('DONE');
   } catch (e) {
     if (page) {
       try { await page.screenshot({ path: path.join(SHOTS, 'FAILED-softphone.png'), fullPage: true }); } catch { /* closed */ }
@@ -308,9 +312,35 @@ async function scenario() {
   s = await phoneState(page);
   check(s.state === 'ended' && !s.audioInDom, `after Leave the softphone says ${JSON.stringify(s)}`);
   console.log('left');
+}
 
-  check(pageErrors.length === 0, `errors in the page:\n${pageErrors.join('\n')}`);
-  console.log('DONE');
+/** A guest on their personal link: "Join in browser", hear the phone, leave. */
+async function guest(browser) {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 390, height: 844 } });
+  await context.grantPermissions(['microphone'], { origin: BASE });
+  await context.addInitScript(() => { window.KONFERENZ_TEST_RAW_AUDIO = true; });
+  const guestPage = await context.newPage();
+  guestPage.setDefaultTimeout(WAIT);
+  guestPage.on('pageerror', (e) => pageErrors.push(`guest: ${e.message}`));
+  await guestPage.goto(GUEST_LINK);
+  const join = guestPage.getByRole('button', { name: 'Join in browser', exact: true });
+  await see(join, 'the "Join in browser" button on the personal link page');
+  const clicked = Date.now();
+  await join.click();
+  const panel = guestPage.locator('section.softphone');
+  await see(panel.getByText('You are in the conference from this browser', { exact: true }), 'the guest connected');
+  const s = await until(guestPage, () => {
+    const sp = window.konferenzSoftphone;
+    return sp && sp.state === 'connected' && sp.pc && sp.pc.connectionState === 'connected' ? { call: sp.call } : null;
+  }, null, 'the guest\'s softphone connected');
+  console.log(`GUEST CONNECTED call=${s.call} in ${secs(Date.now() - clicked)}`);
+  const heard = await hear(guestPage, EXPECT_HZ);
+  console.log(`the guest heard the phone's tone at ${heard.hz} Hz`);
+  await guestPage.screenshot({ path: path.join(SHOTS, 's33-link-softphone.png'), fullPage: true, animations: 'disabled' });
+  await panel.getByRole('button', { name: 'Leave', exact: true }).click();
+  await gone(panel, 'the guest\'s panel after Leave');
+  console.log('guest left');
+  await context.close();
 }
 
 main().catch((e) => {
