@@ -39,6 +39,8 @@ pub struct Join {
 pub struct Leave {
     pub call: CallId,
     pub owner: Owner,
+    /// The room the caller names (None: any).
+    pub room: Option<RoomNumber>,
     pub reply: oneshot::Sender<Result<(), JoinError>>,
 }
 
@@ -84,9 +86,19 @@ impl BrowserControl {
     }
 
     /// Ends a browser's call.
-    pub async fn leave(&self, call: CallId, owner: Owner) -> Result<(), JoinError> {
+    pub async fn leave(
+        &self,
+        call: CallId,
+        owner: Owner,
+        room: Option<RoomNumber>,
+    ) -> Result<(), JoinError> {
         let (reply, answer) = oneshot::channel();
-        self.send(BrowserRequest::Leave(Leave { call, owner, reply }))?;
+        self.send(BrowserRequest::Leave(Leave {
+            call,
+            owner,
+            room,
+            reply,
+        }))?;
         answer
             .await
             .map_err(|_| JoinError::Refused(CommandError::ShuttingDown))?

@@ -150,6 +150,63 @@ fn browser_join_checks_roles_and_input_and_answers_a_real_offer() {
         r.body
     );
 
+    // A moderator mutes the browser participant, then hangs it up and blocks its user:
+    // it is a participant like any other.
+    let r = anna.post("/api/v1/rooms/800/browser", json!({"sdp": offer()}));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let call = r.body["call"].as_u64().expect("call id");
+    // Muting waits for the room to have it past the welcome (409 `not_in_room` until then).
+    let mut r = admin.post(
+        &format!("/api/v1/rooms/800/calls/{call}/mute"),
+        json!({"muted": true}),
+    );
+    for _ in 0..100 {
+        if r.status != 409 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        r = admin.post(
+            &format!("/api/v1/rooms/800/calls/{call}/mute"),
+            json!({"muted": true}),
+        );
+    }
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let muted = admin.get("/api/v1/rooms/800/participants");
+    assert!(
+        muted
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["call"].as_u64() == Some(call) && p["muted"] == true),
+        "{:?}",
+        muted.body
+    );
+    let r = admin.post(
+        &format!("/api/v1/calls/{call}/hangup"),
+        json!({"block": true}),
+    );
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(connected(&admin, call), None);
+    let r = anna.post("/api/v1/rooms/800/browser", json!({"sdp": offer()}));
+    assert_eq!(
+        r.status, 403,
+        "a blocked user cannot join again: {:?}",
+        r.body
+    );
+    // …and it is in the room's history like any call.
+    let found = (0..50).any(|_| {
+        let history = admin.get("/api/v1/rooms/800/history");
+        assert_eq!(history.status, 200, "{:?}", history.body);
+        let text = history.body.to_string();
+        if text.contains(&format!("\"call\":{call}")) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        false
+    });
+    assert!(found, "the browser call is in the history");
+
     // Personal links: unknown tokens are 404, bad bodies 422 once the link is known.
     let r = nobody.post("/api/v1/links/not-a-token/browser", json!({"sdp": sdp}));
     assert_eq!(r.status, 404, "{:?}", r.body);

@@ -6,7 +6,8 @@
 //! the user's number while connected; after the page closes its peer connection while the
 //! signalling is cut off for 5 s, the same call comes back; Leave takes it out of the room.
 //! Then a guest opens a personal link (from an invitation) in a second browser context,
-//! uses "Join in browser" without a PIN and is listed under the invited number.
+//! uses "Join in browser" without a PIN, is listed under the invited number, and leaves the
+//! conference by closing the tab.
 
 mod support;
 
@@ -193,7 +194,23 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
             .any(|(c, number, state)| *c == guest_call && number == "9" && state == "connected"),
         "the guest is listed under the invited number: {guest:?}"
     );
-    assert!(steps.iter().any(|s| s == "guest left"), "{steps:#?}");
+    assert!(
+        steps.iter().any(|s| s == "guest closed the tab"),
+        "{steps:#?}"
+    );
+    // Closing the tab leaves the conference (not only when the media times out later).
+    let left = (0..50).any(|_| {
+        let now = participants(&admin);
+        if !now
+            .iter()
+            .any(|(c, _, state)| *c == guest_call && state == "connected")
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        false
+    });
+    assert!(left, "the guest is still listed after closing the tab");
     let (rate, heard) = read_wav(&phone.heard_wav()).expect("the phone's recording");
     eprintln!(
         "{}",

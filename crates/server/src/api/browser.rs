@@ -136,7 +136,7 @@ pub async fn join_room(
     answer(result)
 }
 
-/// Leave: the user's browser call ends.
+/// Leave: the user's own browser call ends (no organiser right needed: it is theirs).
 #[utoipa::path(delete, path = "/api/v1/rooms/{number}/browser/{call}", tag = "rooms",
     params(RoomCallPath),
     responses(
@@ -149,11 +149,14 @@ pub async fn leave_room(
     principal: Principal,
     Path(RoomCallPath { number, call }): Path<RoomCallPath>,
 ) -> Result<StatusCode, ApiError> {
-    let _ = managed_room(&state, &principal, &number).await?;
-    let owner = Owner::User(principal.number.clone().unwrap_or_default());
+    // Only the call's owner may end it this way (a user whose organiser right was just
+    // withdrawn still leaves cleanly); moderators hang up through /calls.
+    let gone = || ApiError::NotFound("no such browser call of yours".into());
+    let room = konferenz_conference::RoomNumber::parse(&number).map_err(|_| gone())?;
+    let own = principal.number.clone().ok_or_else(gone)?;
     state
         .browsers
-        .leave(CallId(call), owner)
+        .leave(CallId(call), Owner::User(own), Some(room))
         .await
         .map_err(join_error)?;
     Ok(StatusCode::NO_CONTENT)
@@ -208,7 +211,7 @@ pub async fn leave_link(
 ) -> Result<StatusCode, ApiError> {
     state
         .browsers
-        .leave(CallId(call), Owner::Link(token))
+        .leave(CallId(call), Owner::Link(token), None)
         .await
         .map_err(join_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -28,9 +28,14 @@ impl State {
         match request {
             BrowserRequest::Join(join) if join.call.is_some() => self.browser_reconnect(join),
             BrowserRequest::Join(join) => self.browser_join(join),
-            BrowserRequest::Leave(Leave { call, owner, reply }) => {
+            BrowserRequest::Leave(Leave {
+                call,
+                owner,
+                room,
+                reply,
+            }) => {
                 let result = match self.browsers.get(&call) {
-                    Some(b) if b.owner == owner => {
+                    Some(b) if b.owner == owner && room.as_ref().is_none_or(|r| *r == b.room) => {
                         self.end_browser(call, "left");
                         Ok(())
                     }
