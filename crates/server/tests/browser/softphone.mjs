@@ -171,6 +171,7 @@ async function main() {
     });
     await scenario();
     if (GUEST_LINK) await guest(browser);
+    await refused();
     check(pageErrors.length === 0, `errors in the page:\n${pageErrors.join('\n')}`);
     console.log('DONE');
   } catch (e) {
@@ -312,6 +313,43 @@ async function scenario() {
   s = await phoneState(page);
   check(s.state === 'ended' && !s.audioInDom, `after Leave the softphone says ${JSON.stringify(s)}`);
   console.log('left');
+}
+
+/**
+ * A browser that refuses the microphone (headless Chromium without the fake permission UI
+ * denies getUserMedia): "In this browser" must say so in plain words and offer to try again,
+ * and nobody joins.
+ */
+async function refused() {
+  const denying = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-device-for-media-stream'],
+  });
+  try {
+    const context = await denying.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    const p = await context.newPage();
+    p.setDefaultTimeout(WAIT);
+    await p.goto(BASE + '/');
+    await p.getByLabel('Login', { exact: true }).fill(LOGIN);
+    await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await p.getByRole('button', { name: 'Log in', exact: true }).click();
+    await see(p.getByLabel('Room', { exact: true }), 'the room selector (refusing browser)');
+    await p.getByLabel('Room', { exact: true }).selectOption(ROOM);
+    await see(p.getByText('Live', { exact: true }), 'the live badge (refusing browser)');
+    await p.getByRole('button', { name: 'Dial in', exact: true }).click();
+    await p.getByRole('menuitem', { name: 'In this browser', exact: true }).click();
+    const panel = p.locator('section.softphone');
+    await see(panel.getByText('Your browser refused the microphone. Allow it in the address bar and try again.', { exact: true }),
+      'the "microphone refused" message');
+    await see(panel.getByRole('button', { name: /Try again/ }), 'a "Try again" button');
+    const state = await p.evaluate(() => window.konferenzSoftphone && { state: window.konferenzSoftphone.state, error: window.konferenzSoftphone.error, call: window.konferenzSoftphone.call });
+    check(state && state.error === 'mic-denied' && !state.call, `after the refusal the softphone says ${JSON.stringify(state)}`);
+    await p.screenshot({ path: path.join(SHOTS, 's34-softphone-mic-refused.png'), animations: 'disabled' });
+    console.log('microphone refused: said so, nobody joined');
+  } finally {
+    await denying.close();
+  }
 }
 
 /** A guest on their personal link: "Join in browser", hear the phone, close the tab. */
