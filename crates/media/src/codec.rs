@@ -13,6 +13,17 @@ use crate::{Codec, FRAME_SAMPLES, Frame, FrameKind, NARROW_SAMPLES, SAMPLE_RATE,
 
 /// Largest payload of one 20 ms packet we accept or write (Opus at up to 256 kbit/s).
 pub const MAX_PAYLOAD: usize = 640;
+
+impl Codec {
+    /// The largest 20 ms payload a leg of this codec keeps: G.711 and G.722 160 bytes,
+    /// Opus 400 (160 kbit/s; voice uses 16–64).
+    pub fn max_payload(self) -> usize {
+        match self {
+            Codec::Pcmu | Codec::Pcma | Codec::G722 => 160,
+            Codec::Opus => 400,
+        }
+    }
+}
 /// Opus target bitrate: wideband speech is transparent well below this.
 const OPUS_BITRATE: i32 = 24_000;
 /// Opus encoder effort (0–10): 3 keeps a talker's encoding under 0.5 % of a core (see

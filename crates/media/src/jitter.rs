@@ -33,13 +33,13 @@ enum Content {
     NotAudio,
 }
 
-/// One packet's payload, decoded when it is played (codecs keep state across frames, so
-/// they must see the packets in order).
+/// One packet, decoded when it is played (codecs keep state across frames, so they must
+/// see the packets in order); its payload is in the buffer's `payloads`, at the slot's
+/// index times the capacity.
 struct Slot {
     ext: i64,
     content: Content,
     len: u16,
-    payload: [u8; MAX_PAYLOAD],
 }
 
 /// What happened to an inserted packet.
@@ -69,6 +69,9 @@ enum Correction {
 /// The jitter buffer of one leg.
 pub struct JitterBuffer {
     slots: Box<[Slot; SLOTS]>,
+    /// `SLOTS` payloads of `capacity` bytes each, allocated once.
+    payloads: Box<[u8]>,
+    capacity: usize,
     /// Extended sequence number of the next frame to play; `None` before the first packet.
     next: Option<i64>,
     highest: i64,
@@ -101,8 +104,9 @@ impl Default for JitterBuffer {
                 ext: -1,
                 content: Content::Empty,
                 len: 0,
-                payload: [0; MAX_PAYLOAD],
             })),
+            payloads: vec![0; SLOTS * MAX_PAYLOAD].into_boxed_slice(),
+            capacity: MAX_PAYLOAD,
             next: None,
             highest: 0,
             state: State::Prefill { after_dry: false },
@@ -123,6 +127,22 @@ impl Default for JitterBuffer {
 }
 
 impl JitterBuffer {
+    /// A buffer for payloads of at most `capacity` bytes (a codec's largest 20 ms packet;
+    /// longer ones are not kept and play as lost).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.clamp(1, MAX_PAYLOAD);
+        JitterBuffer {
+            payloads: vec![0; SLOTS * capacity].into_boxed_slice(),
+            capacity,
+            ..JitterBuffer::default()
+        }
+    }
+
+    /// The target-depth bounds in frames.
+    pub fn bounds(&self) -> (u32, u32) {
+        (self.min_target, self.max_target)
+    }
+
     /// Sets the target-depth bounds in frames; clamped to 1..=[`MAX_CONFIGURABLE`], min ≤ max.
     pub fn set_bounds(&mut self, min_frames: u32, max_frames: u32) {
         self.min_target = min_frames.clamp(MIN_TARGET, MAX_CONFIGURABLE);
@@ -183,16 +203,21 @@ impl JitterBuffer {
             self.state = State::Prefill { after_dry: false };
             self.on_underrun();
         }
-        let slot = &mut self.slots[ext as usize % SLOTS];
+        let index = ext as usize % SLOTS;
+        let slot = &mut self.slots[index];
         if slot.ext == ext && slot.content != Content::Empty {
             return Insert::Duplicate;
         }
         slot.ext = ext;
-        if audio {
-            let n = payload.len().min(MAX_PAYLOAD);
-            slot.payload[..n].copy_from_slice(&payload[..n]);
-            slot.len = n as u16;
+        if audio && payload.len() <= self.capacity {
+            let at = index * self.capacity;
+            self.payloads[at..at + payload.len()].copy_from_slice(payload);
+            slot.len = payload.len() as u16;
             slot.content = Content::Audio;
+        } else if audio {
+            // Too long for the codec: held as a gap (concealed when played).
+            slot.content = Content::Empty;
+            return Insert::Late;
         } else {
             slot.len = 0;
             slot.content = Content::NotAudio;
@@ -269,7 +294,8 @@ impl JitterBuffer {
         self.played = true;
         match self.slot(next) {
             Some(slot) if slot.content == Content::Audio => {
-                let kind = decoder.decode(&slot.payload[..slot.len as usize], out);
+                let at = (next as usize % SLOTS) * self.capacity;
+                let kind = decoder.decode(&self.payloads[at..at + slot.len as usize], out);
                 let sum: u32 = out.iter().map(|s| s.unsigned_abs() as u32).sum();
                 self.last_quiet = sum / (FRAME_SAMPLES as u32) < QUIET as u32;
                 kind

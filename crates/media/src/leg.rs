@@ -59,7 +59,7 @@ impl MediaLeg {
             epoch: now,
             wallclock: None,
             source: Source::default(),
-            jitter: JitterBuffer::default(),
+            jitter: JitterBuffer::with_capacity(config.codec.max_payload()),
             decoder: Decoder::new(config.codec),
             encoder: Encoder::new(config.codec),
             dtmf: DtmfDecoder::default(),
@@ -90,7 +90,9 @@ impl MediaLeg {
         if config.codec != self.config.codec {
             self.decoder = Decoder::new(config.codec);
             self.encoder = Encoder::new(config.codec);
-            self.jitter.reset();
+            let (min, max) = self.jitter.bounds();
+            self.jitter = JitterBuffer::with_capacity(config.codec.max_payload());
+            self.jitter.set_bounds(min, max);
         }
         self.config = config;
         self.set_cname();

@@ -442,3 +442,19 @@ fn loss_on_a_jittery_stream_adds_no_delay_beyond_the_jitter() {
         "median delay {jitter_only} ticks with jitter, {with_loss} with jitter and 5 % loss"
     );
 }
+
+#[test]
+fn a_payload_too_long_for_the_codec_is_discarded_not_cut() {
+    let t0 = Instant::now();
+    let mut leg = MediaLeg::new(config(), t0);
+    // 161 bytes of G.711 is more than 20 ms: kept it would be cut and misplayed.
+    assert_eq!(
+        leg.receive(t0, &rtp(1, 1, 0, 0, true, &[0x80; 161])),
+        Ok(())
+    );
+    assert_eq!(leg.stats().packets_discarded, 1);
+    let mut out = [0i16; FRAME_SAMPLES];
+    for n in 1..4 {
+        assert_ne!(leg.pull_frame(tick(t0, n), &mut out), FrameKind::Audio);
+    }
+}

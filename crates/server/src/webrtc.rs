@@ -15,7 +15,6 @@ pub use link::{BROWSER_ADDR, BrowserLink, Packet};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use konferenz_conference::CallId;
@@ -80,8 +79,8 @@ pub struct WebRtc {
 #[derive(Debug, Default)]
 struct WebRtcStats {
     /// Datagrams no peer accepted.
-    foreign: AtomicU64,
-    peers_created: AtomicU64,
+    foreign: u64,
+    peers_created: u64,
 }
 
 impl WebRtc {
@@ -99,7 +98,7 @@ impl WebRtc {
         let (outbound, outbound_rx) = mpsc::channel(OUTBOUND_QUEUE);
         let task = Task {
             socket,
-            bound,
+            local,
             peers: HashMap::new(),
             idle: HashMap::new(),
             stats: WebRtcStats::default(),
@@ -145,7 +144,9 @@ impl WebRtc {
 
 struct Task {
     socket: UdpSocket,
-    bound: SocketAddr,
+    /// Our candidate's address: the destination of every datagram as str0m sees it (the
+    /// socket may be bound to a wildcard or behind a NAT).
+    local: SocketAddr,
     peers: HashMap<CallId, Peer>,
     /// Links of calls whose peer connection is over (the browser may reconnect).
     idle: HashMap<CallId, link::PeerEnd>,
@@ -192,15 +193,15 @@ impl Task {
             peer.rtc.disconnect();
         }
         tracing::debug!(
-            peers = self.stats.peers_created.load(Ordering::Relaxed),
-            foreign = self.stats.foreign.load(Ordering::Relaxed),
+            peers = self.stats.peers_created,
+            foreign = self.stats.foreign,
             "WebRTC task stopped"
         );
     }
 
     fn on_datagram(&mut self, from: SocketAddr, bytes: &[u8]) {
-        let Ok(receive) = Receive::new(Protocol::Udp, from, self.bound, bytes) else {
-            self.stats.foreign.fetch_add(1, Ordering::Relaxed);
+        let Ok(receive) = Receive::new(Protocol::Udp, from, self.local, bytes) else {
+            self.stats.foreign += 1;
             return;
         };
         let input = Input::Receive(Instant::now(), receive);
@@ -210,7 +211,7 @@ impl Task {
             .find(|(_, p)| p.rtc.accepts(&input))
             .map(|(c, _)| *c)
         else {
-            self.stats.foreign.fetch_add(1, Ordering::Relaxed);
+            self.stats.foreign += 1;
             return;
         };
         if let Some(peer) = self.peers.get_mut(&call)
@@ -266,7 +267,7 @@ impl Task {
         let now = Instant::now();
         match message {
             Control::Adopt { call, answer, end } => {
-                self.stats.peers_created.fetch_add(1, Ordering::Relaxed);
+                self.stats.peers_created += 1;
                 self.peers.insert(call, Peer::new(call, answer, end, now));
                 self.drain(call);
             }
