@@ -8,7 +8,6 @@ mod support;
 use std::collections::HashMap;
 use std::f64::consts::TAU;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use konferenz_conference::*;
@@ -98,55 +97,25 @@ impl HdPhone {
     }
 }
 
-fn room() -> Room<Ports> {
-    let library = PromptSet::constant(0, 0, 0, 0);
-    let music = library.music.clone();
-    Room::new(
-        RoomNumber::parse("800").unwrap(),
-        RoomSettings {
-            media_timeout: Duration::ZERO,
-            jitter_min: Duration::from_millis(20),
-            jitter_max: Duration::from_millis(200),
-        },
-        Arc::new(library),
-        music,
-    )
-}
-
 fn join(room: &mut Room<Ports>, net: &Net, t0: Instant, call: u64, phone: &HdPhone) -> SocketAddr {
-    let ports = net.ports();
-    let addr = ports.rtp.addr;
-    room.command(
-        t0,
-        RoomCommand::Join {
-            call: CallId(call),
-            io: ports,
-            media: MediaTarget {
-                config: LegConfig {
-                    codec: phone.codec,
-                    payload_type: phone.pt,
-                    dtmf_payload_type: None,
-                    ssrc: 1000 + call as u32,
-                },
-                remote: Some(phone.socket.addr),
-                send: true,
-                srtp: None,
-            },
-            entry: Entry::Room {
-                room: RoomNumber::parse("800").unwrap(),
-                pin_required: false,
-            },
-            menu: MenuConfig::default(),
-            wallclock: Duration::from_secs(1_750_000_000),
+    let media = MediaTarget {
+        config: LegConfig {
+            codec: phone.codec,
+            payload_type: phone.pt,
+            dtmf_payload_type: None,
+            ssrc: 1000 + call as u32,
         },
-    );
-    addr
+        remote: Some(phone.socket.addr),
+        send: true,
+        srtp: None,
+    };
+    support::room::join(room, net, t0, call, media)
 }
 
 #[test]
 fn wideband_phones_hear_each_other_in_hd_and_g711_gets_a_clean_narrowband_mix() {
     let net = Net::new();
-    let mut room = room();
+    let mut room = support::room::quiet_room(Duration::ZERO);
     let t0 = Instant::now();
     let mut phones = [
         HdPhone::new(&net, Codec::Opus, 111, 1, 6000.0),
@@ -204,7 +173,7 @@ fn wideband_phones_hear_each_other_in_hd_and_g711_gets_a_clean_narrowband_mix() 
 #[test]
 fn silent_listeners_of_one_codec_share_one_encoding() {
     let net = Net::new();
-    let mut room = room();
+    let mut room = support::room::quiet_room(Duration::ZERO);
     let t0 = Instant::now();
     let mut talker = HdPhone::new(&net, Codec::Opus, 111, 1, 1000.0);
     let mut listeners: Vec<HdPhone> = (0..3)

@@ -3,12 +3,12 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use konferenz_conference::*;
 use konferenz_media::{Codec, LegConfig};
 use support::net::{FakeIo, Net, Ports, TestPhone};
+use support::room::{join_800, quiet_room};
 
 fn target(phone: &TestPhone, ssrc: u32) -> MediaTarget {
     MediaTarget {
@@ -25,33 +25,7 @@ fn target(phone: &TestPhone, ssrc: u32) -> MediaTarget {
 }
 
 fn room(timeout_ms: u64) -> Room<Ports> {
-    // Prompts and tones silent: only the conference is heard.
-    let library = PromptSet::constant(0, 0, 0, 0);
-    let music = library.music.clone();
-    Room::new(
-        RoomNumber::parse("800").unwrap(),
-        RoomSettings {
-            media_timeout: Duration::from_millis(timeout_ms),
-            jitter_min: Duration::from_millis(20),
-            jitter_max: Duration::from_millis(200),
-        },
-        Arc::new(library),
-        music,
-    )
-}
-
-fn join(call: u64, io: Ports, media: MediaTarget) -> RoomCommand<Ports> {
-    RoomCommand::Join {
-        call: CallId(call),
-        io,
-        media,
-        entry: Entry::Room {
-            room: RoomNumber::parse("800").unwrap(),
-            pin_required: false,
-        },
-        menu: MenuConfig::default(),
-        wallclock: Duration::from_secs(1_750_000_000),
-    }
+    quiet_room(Duration::from_millis(timeout_ms))
 }
 
 /// Joins each phone; returns the room's address for each.
@@ -67,7 +41,7 @@ fn join_all(
         .map(|(i, phone)| {
             let ports = net.ports();
             let addr = ports.rtp.addr;
-            room.command(t0, join(i as u64, ports, target(phone, 100 + i as u32)));
+            room.command(t0, join_800(i as u64, ports, target(phone, 100 + i as u32)));
             addr
         })
         .collect()
@@ -278,8 +252,8 @@ fn audio_goes_to_where_packets_come_from() {
     let a_addr = a_ports.rtp.addr;
     let b_ports = net.ports();
     let b_addr = b_ports.rtp.addr;
-    room.command(t0, join(1, a_ports, target(&a, 20)));
-    room.command(t0, join(2, b_ports, wrong));
+    room.command(t0, join_800(1, a_ports, target(&a, 20)));
+    room.command(t0, join_800(2, b_ports, wrong));
     let mut events = Vec::new();
     for n in 0..10u64 {
         a.send_frame(a_addr);

@@ -7,13 +7,13 @@
 mod support;
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use konferenz_conference::*;
 use konferenz_media::srtp::{Keys, Srtp, Suite};
 use konferenz_media::{Codec, LegConfig};
-use support::net::{FakeIo, Net, Ports, TestPhone};
+use support::net::{FakeIo, Net, TestPhone};
+use support::room::{join, quiet_room};
 
 const SERVER_KEY: [u8; 30] = [0x33; 30];
 const PHONE_KEY: [u8; 30] = [0x44; 30];
@@ -52,51 +52,10 @@ fn target(phone: &TestPhone, ssrc: u32, srtp: Option<Keys>) -> MediaTarget {
     }
 }
 
-fn room() -> Room<Ports> {
-    let library = PromptSet::constant(0, 0, 0, 0);
-    let music = library.music.clone();
-    Room::new(
-        RoomNumber::parse("800").unwrap(),
-        RoomSettings {
-            media_timeout: Duration::ZERO,
-            jitter_min: Duration::from_millis(20),
-            jitter_max: Duration::from_millis(200),
-        },
-        Arc::new(library),
-        music,
-    )
-}
-
-fn join(
-    room: &mut Room<Ports>,
-    net: &Net,
-    t0: Instant,
-    call: u64,
-    media: MediaTarget,
-) -> std::net::SocketAddr {
-    let ports = net.ports();
-    let addr = ports.rtp.addr;
-    room.command(
-        t0,
-        RoomCommand::Join {
-            call: CallId(call),
-            io: ports,
-            media,
-            entry: Entry::Room {
-                room: RoomNumber::parse("800").unwrap(),
-                pin_required: false,
-            },
-            menu: MenuConfig::default(),
-            wallclock: Duration::from_secs(1_750_000_000),
-        },
-    );
-    addr
-}
-
 #[test]
 fn an_encrypted_participant_hears_and_is_heard_and_forgeries_are_not() {
     let net = Net::new();
-    let mut room = room();
+    let mut room = quiet_room(Duration::ZERO);
     let t0 = Instant::now();
     let mut secure = TestPhone::new(&net, 1, 1000);
     secure.srtp = Some(phone_side(keys()));
@@ -168,7 +127,7 @@ fn an_encrypted_participant_hears_and_is_heard_and_forgeries_are_not() {
 #[test]
 fn nothing_goes_out_in_the_clear_and_new_keys_take_effect() {
     let net = Net::new();
-    let mut room = room();
+    let mut room = quiet_room(Duration::ZERO);
     let t0 = Instant::now();
     let mut secure = TestPhone::new(&net, 1, 1000);
     secure.srtp = Some(phone_side(keys()));
