@@ -137,7 +137,7 @@ pub async fn join_room(
 }
 
 /// Leave: the user's own browser call ends (no organiser right needed: it is theirs).
-#[utoipa::path(delete, path = "/api/v1/rooms/{number}/browser/{call}", tag = "rooms",
+#[utoipa::path(delete, path = "/api/v1/rooms/{number}/browser/{call}", tag = "account",
     params(RoomCallPath),
     responses(
         (status = 204, description = "Left"),
