@@ -66,10 +66,25 @@ impl PhoneNumber {
         // The numbering plan lets some regions' numbers run past E.164's 15 digits (German
         // extensions); such a number could be stored but not read back, so it is refused.
         let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
-        Self::from_e164(&e164).map_err(|_| NumberError::Invalid {
+        let number = Self::from_e164(&e164).map_err(|_| NumberError::Invalid {
             text: trimmed.to_owned(),
             reason: "longer than the 15 digits E.164 allows",
-        })
+        })?;
+        // Leading zeros after some country codes are dropped on the way to E.164
+        // (`+47 0009167` → `+4709167`), which is then no number of the plan: what is stored
+        // must read back to itself.
+        let again = phonenumber::parse(Some(region), &e164).ok();
+        let reads_back = again.is_some_and(|n| {
+            phonenumber::is_valid(&n)
+                && n.format().mode(phonenumber::Mode::E164).to_string() == e164
+        });
+        if !reads_back {
+            return Err(NumberError::Invalid {
+                text: trimmed.to_owned(),
+                reason: "no such number in the numbering plan",
+            });
+        }
+        Ok(number)
     }
 
     /// Reads back a number that was stored in E.164 form.
@@ -227,6 +242,21 @@ mod tests {
         let n = PhoneNumber::parse("+41 44 123 45 67", "DE").unwrap();
         assert_eq!(PhoneNumber::from_e164(n.as_str()).unwrap(), n);
         assert!(PhoneNumber::from_e164("0441234567").is_err());
+    }
+
+    #[test]
+    fn a_number_that_would_not_read_back_is_refused() {
+        // Found by the phone_number fuzz target: the leading zeros are dropped on the way
+        // to E.164, and `+4709167` is no number of the plan.
+        let dropped = PhoneNumber::parse("+47\u{a0}0009167", "DE");
+        assert!(
+            matches!(dropped, Err(NumberError::Invalid { .. })),
+            "{dropped:?}"
+        );
+        for (text, region) in [("+47 22 12 34 56", "DE"), ("+41 44 668 18 00", "DE")] {
+            let n = PhoneNumber::parse(text, region).unwrap();
+            assert_eq!(PhoneNumber::parse(n.as_str(), region).unwrap(), n, "{text}");
+        }
     }
 
     #[test]
