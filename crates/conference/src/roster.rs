@@ -40,6 +40,8 @@ pub struct StateChange {
     pub state: String,
     /// Unix seconds.
     pub at: u64,
+    /// Unix milliseconds (whole seconds for changes read back from the database).
+    pub at_ms: u64,
 }
 
 /// One participant as listed (`GET /api/rooms/{n}/participants`).
@@ -243,6 +245,7 @@ impl Roster {
         entry.events.push(StateChange {
             state: change.state.to_owned(),
             at,
+            at_ms: change.at_ms,
         });
         if !is_active(change.state) {
             entry.talking = false;

@@ -14,12 +14,14 @@ mod dialin;
 mod limits;
 mod mail;
 mod registrar;
+mod secrets;
 mod trunk;
 
 pub use dialin::{DialinConfig, PhonebookConfig, PromptsConfig, ThrottleSettings};
 pub use limits::LimitsConfig;
 pub use mail::{MailConfig, ScheduleConfig};
 pub use registrar::RegistrarConfig;
+pub use secrets::hide_url_password;
 pub use trunk::TrunkConfig;
 
 use figment::Figment;
@@ -856,11 +858,16 @@ impl Config {
 
     /// The configuration as TOML, as `konferenz config` prints it.
     pub fn to_toml(&self) -> String {
-        // Secrets stay off screens: the trunk password is shown as set, not its value.
+        // Secrets stay off screens: passwords are shown as set, not their values.
         let mut shown = self.clone();
-        if shown.trunk.password.is_some() {
-            shown.trunk.password = Some("(set)".to_owned());
+        for password in [&mut shown.trunk.password, &mut shown.mail.password] {
+            if password.is_some() {
+                *password = Some(secrets::SET.to_owned());
+            }
         }
+        shown.trunk.uri = hide_url_password(&shown.trunk.uri);
+        shown.trunk.internal_uri = shown.trunk.internal_uri.as_deref().map(hide_url_password);
+        shown.mail.smtp_url = hide_url_password(&shown.mail.smtp_url);
         // Serializing plain structs of strings and numbers cannot fail.
         toml::to_string(&shown).expect("config serializes to TOML")
     }

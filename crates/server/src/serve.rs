@@ -207,6 +207,7 @@ pub async fn run(config: Config, store: Store) -> anyhow::Result<()> {
         scheduler: scheduler(&config, store.clone()),
         mail_wake: mail_wake.clone(),
         browsers,
+        access: crate::api::AccessWatch::default(),
     };
     // HTTP is bound before the SIP task answers anything: whoever sees SIP up can use the API.
     let http_listener = TcpListener::bind(config.http.listen)

@@ -113,7 +113,18 @@ struct State {
     webrtc: Option<crate::webrtc::WebRtc>,
     browsers: HashMap<CallId, browser::BrowserCall>,
     next_browser_call: u64,
+    /// Answers to commands, sent once the command's outputs (store writes, events) are
+    /// queued: whoever got the answer and then flushes the store or reads it sees them.
+    answers: Vec<(
+        Reply,
+        Result<crate::control::Answer, konferenz_conference::CommandError>,
+    )>,
 }
+
+/// Where a command's answer goes.
+type Reply = tokio::sync::oneshot::Sender<
+    Result<crate::control::Answer, konferenz_conference::CommandError>,
+>;
 
 impl SipTask {
     /// Runs until shutdown, then hangs up every call and waits briefly for the BYEs.
@@ -152,6 +163,7 @@ impl SipTask {
             webrtc: self.webrtc,
             browsers: HashMap::new(),
             next_browser_call: browser::FIRST_BROWSER_CALL,
+            answers: Vec::new(),
         };
         let trunk_registration = self.registrar.trunk_registration.and_then(|r| {
             state
@@ -219,6 +231,9 @@ impl SipTask {
                 _ = tokio::time::sleep_until(stop_at), if stopping_until.is_some() => break,
             }
             state.drain_outputs().await;
+            for (reply, answer) in state.answers.drain(..) {
+                let _ = reply.send(answer);
+            }
             let now = Instant::now();
             if overload.due(now)
                 && let Some((queued, _)) = crate::udp_batch::receive_queue(&*state.udp)

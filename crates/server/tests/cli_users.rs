@@ -1,8 +1,12 @@
 //! `konferenz user …` as accounts: e-mail, the admin and organiser flags, `user set`, and
-//! the web password stored as argon2id beside the SIP digest hashes. Real binary, temp
-//! SQLite file.
+//! the web password stored as argon2id beside the SIP digest hashes, also when read from
+//! stdin (`--password-stdin`). Real binary, temp SQLite file.
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use konferenz_sip::digest::Ha1;
 
 use tempfile::TempDir;
 
@@ -29,19 +33,48 @@ impl Setup {
         }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_konferenz"));
         for (key, _) in std::env::vars() {
             if key.starts_with("KONFERENZ_") || key == "RUST_LOG" {
                 command.env_remove(key);
             }
         }
+        command.arg("--config").arg(&self.config).args(args);
         command
-            .arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .output()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs with `input` piped to its stdin.
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
             .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// The user as stored.
+    fn stored_user(&self, number: &str) -> konferenz_store::SipUser {
+        let url = format!("sqlite://{}", self.db.display());
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let store = konferenz_store::Store::open(&url).await.unwrap();
+            let user = store.find_sip_user(number).await.unwrap().unwrap();
+            store.close().await;
+            user
+        })
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -106,6 +139,98 @@ fn a_user_gets_an_email_flags_and_both_password_hashes() {
         "web password hashed with argon2id"
     );
     assert!(!text.contains("secret-201"), "never in clear");
+}
+
+/// Whether `password` is the one whose argon2id hash is `stored`.
+fn web_password_is(stored: &str, password: &str) -> bool {
+    let hash = PasswordHash::new(stored).unwrap();
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_ok()
+}
+
+#[test]
+fn a_password_from_stdin_is_the_first_line_for_the_phone_and_the_web() {
+    let s = Setup::new();
+    let out = s.run_with_stdin(
+        &[
+            "user",
+            "add",
+            "--number",
+            "201",
+            "--password-stdin",
+            "--admin",
+        ],
+        "stdin-secret-201\nnot part of it\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "user 201 added (realm konferenz): admin\n"
+    );
+    let user = s.stored_user("201");
+    let web = user.web_password.as_deref().expect("a web password");
+    assert!(web.starts_with("$argon2id$"), "{web}");
+    assert!(web_password_is(web, "stdin-secret-201"), "the first line");
+    assert!(
+        !web_password_is(web, "stdin-secret-201\n"),
+        "without its newline"
+    );
+    assert!(!web_password_is(web, "not part of it"));
+    let ha1 = Ha1::compute("201", "konferenz", "stdin-secret-201");
+    assert_eq!(
+        (user.ha1_md5.as_str(), user.ha1_sha256.as_str()),
+        (ha1.md5.as_str(), ha1.sha256.as_str()),
+        "the phone's digest hashes are of the same password"
+    );
+    let mut bytes = std::fs::read(&s.db).unwrap();
+    bytes.extend(std::fs::read(s.db.with_extension("db-wal")).unwrap_or_default());
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("stdin-secret-201"),
+        "never in clear"
+    );
+
+    // `user password` reads it the same way (a CRLF line end too); too short is refused.
+    let changed = s.run_with_stdin(
+        &["user", "password", "--number", "201", "--password-stdin"],
+        "another-secret-201\r\n",
+    );
+    assert!(
+        changed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    let user = s.stored_user("201");
+    assert!(web_password_is(
+        user.web_password.as_deref().unwrap(),
+        "another-secret-201"
+    ));
+    assert_eq!(
+        user.ha1_md5,
+        Ha1::compute("201", "konferenz", "another-secret-201").md5
+    );
+    assert!(user.admin, "the flags stay");
+    let short = s.run_with_stdin(
+        &["user", "add", "--number", "202", "--password-stdin"],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"),
+        "{}",
+        String::from_utf8_lossy(&short.stderr)
+    );
+    let nothing = s.run_with_stdin(&["user", "add", "--number", "202", "--password-stdin"], "");
+    assert_eq!(
+        nothing.status.code(),
+        Some(1),
+        "an empty stdin is no password"
+    );
+    assert_eq!(s.json_users().as_array().unwrap().len(), 1, "202 not added");
 }
 
 #[test]

@@ -1,63 +1,16 @@
-//! The authenticated API of the real server: every operation in the OpenAPI document
+//! The API's operations on the real server: every operation in the OpenAPI document
 //! answers each role as its tag says (no credentials 401, wrong role 403, someone else's
-//! room 404); login with cookie, CSRF and throttle; sharing and demotion take effect at
-//! once; rooms, PINs, phone book, users and tokens with good and bad input.
+//! room 404); sharing and demotion take effect at once; rooms, PINs, phone book, users and
+//! tokens, controls, music, history and events with good and bad input; the invitation
+//! quota; the document passes a validator. Accounts, logins and sessions are in
+//! `e2e_api_account.rs`, the audit log in `e2e_api_audit.rs`, error answers in
+//! `e2e_api_errors.rs`.
 
 mod support;
 
 use serde_json::{Value, json};
-use support::api::{Auth, Client};
+use support::api::{Auth, Client, PASSWORD, client, roles_server as server};
 use support::{Server, ServerOptions};
-
-const PASSWORD: &str = "correct horse 1";
-
-/// Rooms 800 (nobody's), 201 (organiser 201's own), 900 (shared with 202); users: 100
-/// admin, 201 and 202 organisers, 203 a plain user.
-fn server() -> Server {
-    let server = Server::start_with(&ServerOptions::default().room("800").room("201").room("900"));
-    for (number, name, flags) in [
-        ("100", "Ada Admin", vec!["--admin"]),
-        (
-            "201",
-            "Anna Müller",
-            vec!["--organiser", "--email", "anna@example.org"],
-        ),
-        ("202", "Bert Brandt", vec!["--organiser"]),
-        ("203", "Carla Plain", vec![]),
-    ] {
-        let mut args = vec![
-            "user",
-            "add",
-            "--number",
-            number,
-            "--name",
-            name,
-            "--password",
-            PASSWORD,
-        ];
-        args.extend(flags);
-        server.cli(&args);
-    }
-    let admin = token(&server, "100");
-    let shared = Client::new(&server.http_base(), Auth::Bearer(admin)).send(
-        "PUT",
-        "/api/v1/rooms/900/shares/202",
-        None,
-    );
-    assert_eq!(shared.status, 204, "{:?}", shared.body);
-    server
-}
-
-fn token(server: &Server, user: &str) -> String {
-    server
-        .cli(&["token", "create", "--user", user, "--name", "test"])
-        .trim()
-        .to_owned()
-}
-
-fn client(server: &Server, user: &str) -> Client {
-    Client::new(&server.http_base(), Auth::Bearer(token(server, user)))
-}
 
 /// Every operation of the OpenAPI document: (method, path template, tag).
 fn operations(server: &Server) -> Vec<(String, String, String)> {
@@ -175,97 +128,6 @@ fn every_operation_answers_each_role_as_its_tag_says() {
             assert_error_shape(&what, &answer.body);
         }
     }
-}
-
-#[test]
-fn login_sets_a_strict_cookie_and_changes_need_the_csrf_token() {
-    let server = server();
-    let base = server.http_base();
-    let anonymous = Client::new(&base, Auth::None);
-    let wrong = anonymous.post(
-        "/api/v1/session",
-        json!({"login": "201", "password": "wrong password"}),
-    );
-    assert_eq!(wrong.status, 401);
-    assert_eq!(wrong.body["error"]["code"], "bad_credentials");
-    let malformed = anonymous.post("/api/v1/session", json!({"login": "201"}));
-    assert_eq!(malformed.status, 422);
-    assert_eq!(malformed.body["error"]["field"], "login");
-
-    let answer = anonymous.post(
-        "/api/v1/session",
-        json!({"login": "Anna@Example.org", "password": PASSWORD}),
-    );
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let cookie = answer.set_cookie.unwrap();
-    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(cookie.contains(flag), "{cookie}");
-    }
-    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
-    assert_eq!(answer.body["user"]["number"], "201");
-    assert_eq!(answer.body["user"]["organiser"], true);
-
-    let anna = Client::login(&base, "201", PASSWORD);
-    assert_eq!(
-        anna.get("/api/v1/rooms").body[0]["number"],
-        "201",
-        "own room first"
-    );
-    let Auth::Session { cookie, csrf } = anna.auth.clone() else {
-        unreachable!()
-    };
-    let forged = Client::new(
-        &base,
-        Auth::Session {
-            cookie: cookie.clone(),
-            csrf: "not the token".into(),
-        },
-    );
-    let refused = forged.send("PUT", "/api/v1/rooms/201/pin", Some(json!({"pin": "5555"})));
-    assert_eq!(refused.status, 403);
-    assert_eq!(refused.body["error"]["code"], "csrf");
-    assert_eq!(
-        forged.get("/api/v1/rooms/201").status,
-        200,
-        "reading needs no CSRF token"
-    );
-    let set = anna.send("PUT", "/api/v1/rooms/201/pin", Some(json!({"pin": "5555"})));
-    assert_eq!(set.status, 204, "{:?}", set.body);
-    assert_eq!(anna.get("/api/v1/session").body["csrf"], csrf);
-
-    let out = anna.send("DELETE", "/api/v1/session", None);
-    assert_eq!(out.status, 204);
-    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
-    assert_eq!(anna.get("/api/v1/rooms").status, 401, "the session is gone");
-}
-
-#[test]
-fn failed_logins_are_throttled_per_account_even_for_the_right_password() {
-    let server = server();
-    let anonymous = Client::new(&server.http_base(), Auth::None);
-    let mut statuses = Vec::new();
-    for _ in 0..6 {
-        let answer = anonymous.post(
-            "/api/v1/session",
-            json!({"login": "202", "password": "guess"}),
-        );
-        statuses.push(answer.status);
-    }
-    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
-    let right = anonymous.post(
-        "/api/v1/session",
-        json!({"login": "202", "password": PASSWORD}),
-    );
-    assert_eq!(right.status, 429, "locked out: {:?}", right.body);
-    let wait: u64 = right.retry_after.unwrap().parse().unwrap();
-    assert!((800..=900).contains(&wait), "{wait}");
-    assert_eq!(
-        Client::login(&server.http_base(), "201", PASSWORD)
-            .get("/api/v1/session")
-            .status,
-        200,
-        "another account is not affected"
-    );
 }
 
 #[test]
@@ -524,37 +386,6 @@ fn rooms_pins_phone_book_users_and_tokens_with_good_and_bad_input() {
 }
 
 #[test]
-fn the_cli_acts_as_the_local_administrator_and_nobody_else_gets_in() {
-    let server = server();
-    assert_eq!(
-        server.cli(&["participants", "--room", "800"]),
-        "no participants\n"
-    );
-    let file = server.dir().join("admin-token");
-    let mode =
-        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
-    assert_eq!(mode & 0o777, 0o600);
-    let stale = Client::new(&server.http_base(), Auth::Bearer("kfz_local_guess".into()));
-    assert_eq!(stale.get("/api/v1/rooms").status, 401);
-    let local = Client::new(&server.http_base(), Auth::Bearer(server.admin_token()));
-    assert_eq!(local.get("/api/v1/session").body["user"]["admin"], true);
-    // The old unversioned paths are gone; metrics are not on the API port.
-    assert_eq!(local.get("/api/rooms").status, 404);
-    assert_eq!(
-        Client::new(&server.http_base(), Auth::None)
-            .get("/metrics")
-            .status,
-        404
-    );
-    assert_eq!(
-        Client::new(&server.http_base(), Auth::None)
-            .get("/healthz")
-            .status,
-        200
-    );
-}
-
-#[test]
 fn the_openapi_document_passes_a_maintained_validator() {
     let server = Server::start();
     let doc = Client::new(&server.http_base(), Auth::None).get("/api/v1/openapi.json");
@@ -675,89 +506,6 @@ fn controls_music_history_and_events_check_their_input() {
 }
 
 #[test]
-fn the_account_keeps_its_zone_and_language_and_changes_its_password() {
-    let server = server();
-    let base = server.http_base();
-    let anna = Client::login(&base, "201", PASSWORD);
-    let other_browser = Client::login(&base, "201", PASSWORD);
-    let fresh = anna.get("/api/v1/account");
-    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
-    assert_eq!(fresh.body["number"], "201");
-    assert_eq!(fresh.body["time_zone"], Value::Null);
-    assert_eq!(fresh.body["language"], Value::Null);
-    let server_zone = fresh.body["default_time_zone"].as_str().unwrap().to_owned();
-    assert_eq!(
-        anna.get("/api/v1/conferences/defaults").body["time_zone"],
-        server_zone.as_str(),
-        "without a choice the form starts in the server's zone"
-    );
-
-    for (body, field) in [
-        (json!({"time_zone": "Mars/Olympus"}), "time_zone"),
-        (json!({"language": "fr"}), "language"),
-        (json!({"zone": "Europe/Berlin"}), "time_zone"),
-    ] {
-        let refused = anna.send("PUT", "/api/v1/account", Some(body.clone()));
-        assert_eq!(refused.status, 422, "{body}: {:?}", refused.body);
-        assert_eq!(refused.body["error"]["field"], field, "{body}");
-    }
-    let saved = anna.send(
-        "PUT",
-        "/api/v1/account",
-        Some(json!({"time_zone": "America/New_York", "language": "de"})),
-    );
-    assert_eq!(saved.status, 200, "{:?}", saved.body);
-    assert_eq!(saved.body["time_zone"], "America/New_York");
-    let read = other_browser.get("/api/v1/account");
-    assert_eq!(read.body["time_zone"], "America/New_York");
-    assert_eq!(read.body["language"], "de");
-    assert_eq!(
-        anna.get("/api/v1/conferences/defaults").body["time_zone"],
-        "America/New_York"
-    );
-    assert_eq!(
-        client(&server, "100").get("/api/v1/account").body["time_zone"],
-        Value::Null,
-        "settings are per user"
-    );
-
-    let change = |current: &str, new: &str| {
-        anna.send(
-            "PUT",
-            "/api/v1/account/password",
-            Some(json!({"current_password": current, "new_password": new})),
-        )
-    };
-    let wrong = change("not it", "a new secret 2");
-    assert_eq!(wrong.status, 422, "{:?}", wrong.body);
-    assert_eq!(wrong.body["error"]["field"], "current_password");
-    let short = change(PASSWORD, "short");
-    assert_eq!(short.status, 422);
-    assert_eq!(short.body["error"]["field"], "new_password");
-    assert_eq!(change(PASSWORD, "a new secret 2").status, 204);
-    assert_eq!(
-        anna.get("/api/v1/account").status,
-        200,
-        "the session that changed it stays"
-    );
-    assert_eq!(
-        other_browser.get("/api/v1/account").status,
-        401,
-        "other sessions end"
-    );
-    let anonymous = Client::new(&base, Auth::None);
-    let old = anonymous.post(
-        "/api/v1/session",
-        json!({"login": "201", "password": PASSWORD}),
-    );
-    assert_eq!(old.status, 401);
-    Client::login(&base, "201", "a new secret 2");
-
-    let local = Client::new(&base, Auth::Bearer(server.admin_token()));
-    assert_eq!(local.get("/api/v1/account").status, 403);
-}
-
-#[test]
 fn invitations_per_user_per_hour_are_limited() {
     let server = Server::start_with(
         &ServerOptions::default()
@@ -801,66 +549,4 @@ fn invitations_per_user_per_hour_are_limited() {
         429,
         "another user has their own quota"
     );
-}
-
-#[test]
-fn the_audit_log_records_logins_changes_and_who_made_them() {
-    let server = server();
-    let anonymous = Client::new(&server.http_base(), Auth::None);
-    let failed = anonymous.post(
-        "/api/v1/session",
-        json!({"login": "100", "password": "not the password"}),
-    );
-    assert_eq!(failed.status, 401);
-    let ada = Client::login(&server.http_base(), "100", PASSWORD);
-    let changed = ada.send(
-        "PATCH",
-        "/api/v1/users/203",
-        Some(json!({"name": "Carla Plain-Meier"})),
-    );
-    assert_eq!(changed.status, 200, "{:?}", changed.body);
-    let refused = ada.send("PATCH", "/api/v1/users/999", Some(json!({"name": "x"})));
-    assert_eq!(refused.status, 404);
-    assert_eq!(
-        client(&server, "203").get("/api/v1/audit").status,
-        403,
-        "administrators only"
-    );
-
-    let log = ada.get("/api/v1/audit").body;
-    let entries = log.as_array().unwrap();
-    let find = |action: &str| entries.iter().find(|e| e["action"] == action);
-    let failed = find("login.failed").expect("failed login recorded");
-    assert_eq!(failed["actor"], "100");
-    assert_eq!(failed["source"], "127.0.0.1");
-    assert!(find("login").is_some_and(|e| e["actor"] == "100"));
-    let change = find("PATCH /api/v1/users/{number}").expect("the change recorded");
-    assert_eq!(change["actor"], "100");
-    assert_eq!(change["subject"], "/api/v1/users/203");
-    assert!(
-        !entries.iter().any(|e| e["subject"] == "/api/v1/users/999"),
-        "a refused request changed nothing and is not recorded"
-    );
-    // The share made by the local administrator's token while setting up.
-    assert!(entries.iter().any(|e| e["actor"] == "local administrator"
-        || e["action"] == "PUT /api/v1/rooms/{number}/shares/{user}"));
-    let logins = ada.get("/api/v1/audit?action=login").body;
-    assert!(
-        logins
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["action"].as_str().unwrap().starts_with("login")),
-        "{logins}"
-    );
-    let older = ada
-        .get(&format!(
-            "/api/v1/audit?before={}&limit=1",
-            entries[0]["id"]
-        ))
-        .body;
-    assert_eq!(older.as_array().unwrap().len(), 1);
-    assert_eq!(older[0]["id"], entries[1]["id"]);
-    // Nothing secret in it.
-    assert!(!log.to_string().contains(PASSWORD));
 }

@@ -10,15 +10,8 @@ use std::time::Instant;
 
 use serde_json::json;
 use str0m::media::{Direction, MediaKind};
-use support::api::{Auth, Client};
+use support::api::{Auth, Client, token};
 use support::{Server, ServerOptions};
-
-fn token(server: &Server, user: &str) -> String {
-    server
-        .cli(&["token", "create", "--user", user, "--name", "test"])
-        .trim()
-        .to_owned()
-}
 
 /// An audio offer as a browser makes it (str0m as the offering side).
 fn offer() -> String {

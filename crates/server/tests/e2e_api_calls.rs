@@ -1,7 +1,8 @@
 //! The API with real phones: an organiser invites several numbers at once (each gets a
 //! personal link), the participant list names them and follows the event stream, hang up
 //! and block, re-dial; an invitee's link page and "Call me" (refused once blocked or
-//! revoked); "Dial in" rings the user's registered phone.
+//! revoked); "Dial in" rings the user's registered phone, or — none registered — calls
+//! their internal number through the trunk.
 
 mod support;
 
@@ -229,4 +230,56 @@ fn dial_in_rings_the_users_registered_phone() {
     own.wait_closed(SETUP);
     own.quit();
     trunk_phone.quit();
+}
+
+/// "Dial in" for a user whose phone is not registered here: the server calls their
+/// internal number through the trunk (`trunk.internal_uri`, as `trunk.internal_numbers`
+/// says 201 is internal; the external template leads nowhere); the phone there answers and
+/// is in the room under the user's number and name.
+#[test]
+fn dial_in_without_a_registered_phone_calls_the_users_number_through_the_trunk() {
+    let mut pbx_phone = Phone::start(PhoneConfig::new("pbx", 750.0).auto_answer());
+    let config = format!(
+        "[trunk]\nuri = \"sip:outside@127.0.0.1:9;dialled={{number}}\"\n\
+         internal_numbers = \"^2[0-9]{{2}}$\"\n\
+         internal_uri = \"sip:pbx@127.0.0.1:{};internal={{number}}\"\n\
+         ring_timeout_secs = 20\n",
+        pbx_phone.sip_port
+    );
+    let server = Server::start_with(&ServerOptions::default().room("201").config(&config));
+    server.cli(&[
+        "user",
+        "add",
+        "--number",
+        "201",
+        "--name",
+        "Anna Müller",
+        "--password",
+        PASSWORD,
+        "--organiser",
+    ]);
+    let anna = Client::login(&server.http_base(), "201", PASSWORD);
+    assert!(
+        !server.log_text().contains("phone registered"),
+        "no phone of hers is registered"
+    );
+    let answer = anna.post("/api/v1/rooms/201/dial-in", json!({}));
+    assert_eq!(answer.status, 202, "{:?}", answer.body);
+    assert_eq!(answer.body["number"], "201");
+    let call = answer.body["call"].as_u64().unwrap();
+    pbx_phone.wait_established(SETUP);
+    let mut last = serde_json::Value::Null;
+    let entry = poll_until(SETUP, || {
+        last = anna.get("/api/v1/rooms/201/participants").body;
+        last.as_array()?
+            .iter()
+            .find(|p| p["call"] == call && p["state"] == "connected")
+            .cloned()
+    })
+    .unwrap_or_else(|| panic!("call {call} never connected; last: {last}"));
+    assert_eq!(entry["number"], "201");
+    assert_eq!(entry["name"], "Anna Müller");
+    assert_eq!(anna.post("/api/v1/rooms/201/end", json!({})).status, 204);
+    pbx_phone.wait_closed(SETUP);
+    pbx_phone.quit();
 }

@@ -155,11 +155,23 @@ export function formatDateTime(unix) {
 }
 
 /** "Your account is not enabled for conferences. Ask your administrator …" plus log out and tokens. */
+/** Whom to ask: the administrators by name, each with a mail link when they have an address. */
+function administrators() {
+  const admins = (account && account.administrators) || [];
+  if (admins.length === 0) return null;
+  return h('div', { class: 'admin-contacts' },
+    h('p', { class: 'muted-text' }, t('notEnabled.admins')),
+    h('ul', { class: 'plain-list' }, ...admins.map((a) => h('li', {},
+      h('strong', {}, a.name),
+      a.email ? h('span', {}, ' · ', h('a', { href: 'mailto:' + a.email }, a.email)) : null))));
+}
+
 export function mountNotEnabled(root, ctx) {
   root.append(h('section', { class: 'empty-page card', 'aria-labelledby': 'ne-title' },
     h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, icon('info')),
     h('h1', { id: 'ne-title' }, t('notEnabled.title')),
     h('p', {}, t('notEnabled.body', { number: ctx.user.number })),
+    administrators(),
     h('div', { class: 'button-row' },
       h('a', { class: 'btn', href: '#/tokens' }, icon('key'), h('span', { class: 'btn-label' }, t('nav.tokens'))),
       button(t('action.logout'), { icon: 'logout', variant: 'primary', onclick: () => ctx.logout() }))));

@@ -121,7 +121,13 @@ export function mountPhonebook(root) {
   });
 
   function showReport(result) {
-    const rejected = result.rejected || [];
+    // The server names every problem; a line may have several (a bad number, then no number left): one row per line.
+    const byLine = new Map();
+    for (const r of result.rejected || []) {
+      const row = byLine.get(r.line);
+      if (row) { if (!row.reasons.includes(r.reason)) row.reasons.push(r.reason); row.name = row.name || r.name; } else byLine.set(r.line, { line: r.line, name: r.name, reasons: [r.reason] });
+    }
+    const rejected = [...byLine.values()].map((r) => ({ line: r.line, name: r.name, reason: r.reasons.join('; ') }));
     const summary = result.imported !== undefined
       ? t('pb.imported', { count: result.imported })
       : t('pb.importSummary', { added: result.added ?? 0, merged: result.merged ?? 0, updated: result.updated ?? 0 });

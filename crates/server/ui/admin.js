@@ -189,14 +189,21 @@ const who = (u) => (u.name ? `${u.name} (${u.number})` : u.number);
 
 // ---- Settings (read-only) ---------------------------------------------------------------------
 
+// The server sends its settings as JSON objects (keys in alphabetical order): shown in an order that reads well.
+const SETTINGS_ORDER = ['trunk', 'dialin', 'registrar', 'uri', 'transport', 'outbound_proxy', 'username', 'password_set',
+  'register', 'caller_id', 'ring_timeout_secs', 'internal_numbers', 'internal_uri', 'external_prefix', 'external_number',
+  'shared_numbers', 'realm'];
+const ordered = (object) => Object.entries(object || {}).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+const rank = (key) => { const i = SETTINGS_ORDER.indexOf(key); return i < 0 ? SETTINGS_ORDER.length : i; };
+
 function mountSettings(root) {
   const body = h('div', { class: 'settings' }, h('p', { class: 'muted-text' }, t('common.loading')));
   root.append(h('p', { class: 'muted-text' }, t('settings.intro')), body);
   api.get('/settings')
     .then((settings) => {
-      fill(body, Object.entries(settings || {}).map(([section, value]) => h('section', { class: 'card', 'aria-labelledby': 'set-' + section },
+      fill(body, ordered(settings).map(([section, value]) => h('section', { class: 'card', 'aria-labelledby': 'set-' + section },
         h('h2', { id: 'set-' + section }, label('settings.section.' + section, section)),
-        describe(value, section))));
+        describe(value))));
     })
     .catch((e) => { fill(body); fail(e); });
 }
@@ -208,19 +215,17 @@ function label(key, raw) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function describe(value, path) {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return h('p', {}, show(value, path));
-  return h('dl', { class: 'dl' }, Object.entries(value).map(([k, v]) => h('div', { class: 'dl-row' },
+function describe(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return h('p', {}, show(value));
+  return h('dl', { class: 'dl' }, ordered(value).map(([k, v]) => h('div', { class: 'dl-row' },
     h('dt', {}, label(`settings.key.${k}`, k)),
-    h('dd', {}, v !== null && typeof v === 'object' && !Array.isArray(v) ? describe(v, k) : show(v, k)))));
+    h('dd', {}, v !== null && typeof v === 'object' && !Array.isArray(v) ? describe(v) : show(v)))));
 }
 
-function show(v, key) {
+function show(v) {
   if (v === null || v === undefined || v === '') return h('span', { class: 'muted-text' }, t('settings.unset'));
   if (typeof v === 'boolean') {
-    const yes = key === 'registered' ? t('settings.registered') : t('common.yes');
-    const no = key === 'registered' ? t('settings.notRegistered') : t('common.no');
-    return h('span', { class: 'badge ' + (v ? 'badge-ok' : 'badge-warn') }, icon(v ? 'check' : 'x'), h('span', {}, v ? yes : no));
+    return h('span', { class: 'badge ' + (v ? 'badge-ok' : 'badge-warn') }, icon(v ? 'check' : 'x'), h('span', {}, v ? t('common.yes') : t('common.no')));
   }
   if (Array.isArray(v)) {
     if (v.length === 0) return h('span', { class: 'muted-text' }, t('settings.none'));

@@ -94,6 +94,7 @@ function ctx() {
   return {
     user: state.user, rooms: state.rooms, go, logout,
     refreshRooms: async () => { state.rooms = null; await loadRooms(); },
+    accessChanged,
   };
 }
 
@@ -202,6 +203,25 @@ export async function logout() {
   // The next person to log in starts at their own room, not on this user's page.
   history.replaceState(null, '', location.pathname);
   sessionEnded();
+}
+
+/**
+ * The server ended the event stream because this user's access changed (organiser right withdrawn, room no longer
+ * shared, session ended elsewhere): ask who we are now and draw the page that fits. A 401 shows the login page.
+ */
+async function accessChanged() {
+  let data;
+  try {
+    ({ data } = await api.request('GET', '/session'));
+  } catch (e) {
+    if (e.status !== 401) notify(e.message, 'error');
+    return;
+  }
+  state.user = data.user;
+  state.rooms = null;
+  if (state.view) state.view.stale = true;
+  notify(t('access.changed'), 'info');
+  render();
 }
 
 function sessionEnded() {

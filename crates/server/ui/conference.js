@@ -22,9 +22,29 @@ export function stateText(p) {
     if (p.status) return t('state.failedWith', { detail: [p.status, p.reason].filter(Boolean).join(' ') });
     return p.reason ? t('state.failedWith', { detail: p.reason }) : t('state.failed');
   }
+  if (p.state === 'no-answer') {
+    const secs = rangSeconds(p.events);
+    if (secs !== null) return t('state.noAnswerAfter', { secs });
+  }
   const key = 'state.' + p.state;
   const text = t(key);
   return text === key ? p.state : text;
+}
+
+/**
+ * How long the latest attempt rang before it ended without an answer, in whole seconds, from the participant's
+ * state timeline (`calling` … `no-answer`); null when the timeline does not show it.
+ */
+export function rangSeconds(events) {
+  if (!Array.isArray(events)) return null;
+  let end = events.length - 1;
+  while (end >= 0 && events[end].state !== 'no-answer') end--;
+  if (end < 0) return null;
+  let start = null;
+  for (let i = end - 1; i >= 0 && RINGING.has(events[i].state); i--) start = events[i];
+  if (start === null) return null;
+  const ms = (e) => (typeof e.at_ms === 'number' ? e.at_ms : e.at * 1000);
+  return Math.max(0, Math.round((ms(events[end]) - ms(start)) / 1000));
 }
 
 // The browser call ("Dial in › In this browser"): {room, phone, view, orphanTimer}. It outlives a redraw of its
@@ -239,6 +259,13 @@ class ConferenceView {
       es.addEventListener(type, (msg) => this.onMessage(type, msg));
     }
     es.addEventListener('reset', () => this.reload());
+    // Our access ended (the server closes the stream): no reconnect; the app redraws for who we are now.
+    es.addEventListener('access-ended', () => {
+      es.close();
+      if (this.stopped || es !== this.es) return;
+      this.setConn('offline');
+      this.ctx.accessChanged();
+    });
     es.addEventListener('message', (msg) => this.onMessage(null, msg));
   }
 
@@ -309,7 +336,7 @@ class ConferenceView {
     p.reason = ev.reason ?? null;
     if (typeof ev.invited === 'boolean') p.invited = ev.invited;
     if (ev.state !== 'connected') p.talking = false;
-    (p.events || (p.events = [])).push({ state: ev.state, at: Math.floor(at) });
+    (p.events || (p.events = [])).push({ state: ev.state, at: Math.floor(at), at_ms: Math.round(at * 1000) });
     if (FINISHED.has(ev.state)) this.browserCallGone(ev.call);
     this.announceChange(p, before);
     this.queueRender();
@@ -466,11 +493,12 @@ class ConferenceView {
     row.cancel = button(t('action.cancel'), { icon: 'x', class: 'btn-small', onclick: () => this.cancel(row.call) });
     row.redial = button(t('action.redial'), { icon: 'redial', class: 'btn-small', onclick: () => this.redial(row.call) });
     row.link = toggleButton(t('action.link'), t('action.linkCopied'), { iconOff: 'link', iconOn: 'check', class: 'btn-small', onclick: () => this.copyLink(row) });
+    row.revoke = button(t('action.revokeLink'), { icon: 'ban', class: 'btn-small revoke-link', onclick: () => this.revokeLink(row.call) });
     row.el = h('li', { class: 'participant invited' },
       row.stateIcon,
       h('div', { class: 'p-who' }, row.name, row.meta),
       h('div', { class: 'p-state' }, row.state, row.when),
-      h('div', { class: 'p-actions' }, row.link, h('span', { class: 'slot' }, row.cancel, row.redial)));
+      h('div', { class: 'p-actions' }, row.link, row.revoke, h('span', { class: 'slot' }, row.cancel, row.redial)));
     return row;
   }
 
@@ -493,9 +521,11 @@ class ConferenceView {
     row.cancel.classList.toggle('invisible', !ringing);
     row.redial.classList.toggle('invisible', !finished);
     row.link.classList.toggle('invisible', !p.link);
+    row.revoke.hidden = !p.link;
     row.cancel.setAttribute('aria-label', t('aria.cancel', { name }));
     row.redial.setAttribute('aria-label', t('aria.redial', { name }));
     row.link.setAttribute('aria-label', t('aria.link', { name }));
+    row.revoke.setAttribute('aria-label', t('aria.revokeLink', { name }));
   }
 
   clock(unixSeconds) {
@@ -791,5 +821,20 @@ class ConferenceView {
     row.link.setOn(true);
     clearTimeout(row.linkTimer);
     row.linkTimer = setTimeout(() => row.link.setOn(false), 2000);
+  }
+
+  /** Revokes the personal link of an invitee (every invitation of that number in this room shares it). */
+  async revokeLink(call) {
+    const p = this.calls.get(call);
+    if (!p || !p.link) return;
+    const name = this.displayName(p);
+    const yes = await confirmDialog({ title: t('confirm.revokeTitle', { name }), body: t('confirm.revokeBody', { name }), confirm: t('confirm.revokeYes') });
+    if (!yes) return;
+    const link = p.link;
+    const token = new URL(link, location.href).pathname.split('/').pop();
+    const ok = await this.run(() => api.request('DELETE', this.path(`/links/${encodeURIComponent(token)}`)), t('conf.linkRevoked', { name }));
+    if (ok === undefined) return;
+    for (const other of this.calls.values()) if (other.link === link) other.link = null;
+    this.queueRender();
   }
 }

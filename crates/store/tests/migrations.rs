@@ -1,4 +1,5 @@
-//! The schema is brought up to date from nothing and from the previous release.
+//! The schema is brought up to date from nothing, from the previous release, and from
+//! before user accounts (the registrar's users and bindings kept, without a web password).
 //!
 //! There are no release tags; the previous release is taken to be commit 7acd001, the last
 //! schema before scheduled conferences (migrations up to 20250110000000_web_access.sql).
@@ -246,4 +247,142 @@ async fn the_previous_releases_database_is_migrated_keeping_every_row() {
     for table in after.keys().filter(|t| !before.contains_key(*t)) {
         assert!(after[table].is_empty(), "new table {table} starts empty");
     }
+}
+
+/// The migration that made the registrar's users accounts (e-mail, web password, flags).
+const USER_ACCOUNTS: i64 = 20_250_109_000_000;
+
+/// A database as konferenz left it before accounts existed: only the migrations before
+/// [`USER_ACCOUNTS`] applied (by sqlx, from a folder holding just those files, so they
+/// are recorded as the current binary expects), with a registrar user and a binding.
+#[tokio::test]
+async fn registrar_users_from_before_accounts_keep_their_hashes_and_get_no_web_password() {
+    let dir = TempDir::new().unwrap();
+    let older = dir.path().join("migrations");
+    std::fs::create_dir(&older).unwrap();
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let version: i64 = name.split('_').next().unwrap().parse().unwrap();
+        if version < USER_ACCOUNTS {
+            std::fs::copy(entry.path(), older.join(&name)).unwrap();
+        }
+    }
+    let path = dir.path().join("before-accounts.db");
+    let pool = raw_pool(&path).await;
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let old_versions = applied(&pool).await;
+    assert_eq!(old_versions.last(), Some(&20_250_108_000_000));
+    let columns = |pool: SqlitePool| async move {
+        sqlx::query_scalar::<_, String>("SELECT name FROM pragma_table_info('sip_users')")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        columns(pool.clone()).await,
+        [
+            "number",
+            "name",
+            "realm",
+            "ha1_md5",
+            "ha1_sha256",
+            "created_at"
+        ],
+        "the schema of the registrar before accounts"
+    );
+    sqlx::raw_sql(
+        "PRAGMA foreign_keys = ON;
+         INSERT INTO rooms (number, name, created_at) VALUES ('201', 'Anna''s room', 1764990004);
+         INSERT INTO sip_users (number, name, realm, ha1_md5, ha1_sha256, created_at)
+             VALUES ('201', 'Anna Müller', 'konferenz', '0123456789abcdef0123456789abcdef',
+                     '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+                     1764990002);
+         INSERT INTO sip_bindings (number, contact, source, transport, expires_at)
+             VALUES ('201', 'sip:201@192.0.2.7:5062', '192.0.2.7:5062', 'udp', 4102444800);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("the current binary migrates a database from before accounts");
+    let users = store.list_sip_users().await.unwrap();
+    assert_eq!(users.len(), 1);
+    let anna = &users[0];
+    assert_eq!(
+        (
+            anna.number.as_str(),
+            anna.name.as_str(),
+            anna.realm.as_str()
+        ),
+        ("201", "Anna Müller", "konferenz")
+    );
+    assert_eq!(
+        (anna.ha1_md5.as_str(), anna.ha1_sha256.as_str()),
+        (
+            "0123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        ),
+        "the phone's digest hashes are kept: it registers as before"
+    );
+    assert_eq!(anna.email, None);
+    assert!(!anna.admin && !anna.organiser, "no roles until given");
+    assert_eq!(
+        anna.web_password, None,
+        "no web password: the HA1 hashes cannot become one"
+    );
+    let by_login = store.find_user_by_login("201").await.unwrap().unwrap();
+    assert_eq!(
+        by_login.web_password, None,
+        "the login has nothing to accept"
+    );
+    let bindings = store.live_sip_bindings(0).await.unwrap();
+    let kept: Vec<(&str, &str, &str, &str, i64)> = bindings
+        .iter()
+        .map(|b| {
+            (
+                b.number.as_str(),
+                b.contact.as_str(),
+                b.source.as_str(),
+                b.transport.as_str(),
+                b.expires_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [(
+            "201",
+            "sip:201@192.0.2.7:5062",
+            "192.0.2.7:5062",
+            "udp",
+            4102444800
+        )]
+    );
+    let rooms = store.list_rooms().await.unwrap();
+    assert_eq!(
+        rooms[0].owner.as_deref(),
+        Some("201"),
+        "the room with her number became hers"
+    );
+    store.close().await;
+
+    let pool = raw_pool(&path).await;
+    assert_eq!(applied(&pool).await, migration_versions());
+    let stored: (Option<String>, Option<String>, i64, i64) = sqlx::query_as(
+        "SELECT email, web_password, admin, organiser FROM sip_users WHERE number = '201'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, (None, None, 0, 0));
 }

@@ -28,6 +28,15 @@ pub struct AccountJson {
     default_time_zone: String,
     /// `en` or `de`; `null`: the browser's language.
     language: Option<String>,
+    /// Whom to ask for rights: the administrators, by name (with e-mail if they have one).
+    administrators: Vec<AdministratorJson>,
+}
+
+/// An administrator, as every user may see them.
+#[derive(Serialize, ToSchema)]
+pub struct AdministratorJson {
+    name: String,
+    email: Option<String>,
 }
 
 /// The settings a user may change; both replace what was stored (`null` clears).
@@ -72,7 +81,19 @@ pub fn parse_time_zone(text: &str) -> Result<Option<String>, ApiError> {
 async fn account_json(state: &ApiState, principal: &Principal) -> Result<AccountJson, ApiError> {
     let number = own_number(principal)?;
     let settings = state.store.user_settings(number).await?;
+    let administrators = state
+        .store
+        .list_sip_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.admin)
+        .map(|u| AdministratorJson {
+            name: if u.name.is_empty() { u.number } else { u.name },
+            email: u.email,
+        })
+        .collect();
     Ok(AccountJson {
+        administrators,
         number: number.to_owned(),
         name: principal.name.clone(),
         email: principal.email.clone(),

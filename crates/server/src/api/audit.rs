@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
-use axum::extract::{MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Principal;
 use super::error::ErrorBody;
+use super::extract::Query;
 use super::{ApiError, ApiState};
 
 /// Filled in by the credentials' extractor: who the request acts as.

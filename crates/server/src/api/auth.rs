@@ -47,8 +47,8 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 pub enum Via {
     /// A browser session (cookie); carries its CSRF token.
     Session { id_hash: [u8; 32], csrf: String },
-    /// An API token of a user.
-    Token,
+    /// An API token of a user; carries the token's SHA-256.
+    Token { digest: [u8; 32] },
     /// The local administrator's token (the file beside the database).
     Local,
 }
@@ -261,7 +261,7 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Principal, 
             .ok_or(ApiError::Unauthorized)?;
         return Ok(Principal {
             source: Some(client_addr(parts)),
-            ..Principal::user(user, Via::Token)
+            ..Principal::user(user, Via::Token { digest })
         });
     }
     let id = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
@@ -300,6 +300,44 @@ async fn authenticate(parts: &mut Parts, state: &ApiState) -> Result<Principal, 
                 csrf: session.csrf,
             },
         )
+    })
+}
+
+/// The same credentials looked up again, for a request that lasts (the event stream): the
+/// principal as the store has it now, [`ApiError::Unauthorized`] once the session ended or
+/// expired, the token was revoked or the user removed. Does not extend the session.
+pub async fn reauthenticate(
+    state: &ApiState,
+    principal: &Principal,
+) -> Result<Principal, ApiError> {
+    let now = crate::location::unix(std::time::SystemTime::now());
+    let number = match &principal.via {
+        Via::Local => return Ok(principal.clone()),
+        Via::Token { digest } => {
+            state
+                .store
+                .use_api_token(digest, now)
+                .await?
+                .ok_or(ApiError::Unauthorized)?
+                .user
+        }
+        Via::Session { id_hash, .. } => {
+            state
+                .store
+                .find_session(id_hash, now)
+                .await?
+                .ok_or(ApiError::Unauthorized)?
+                .user
+        }
+    };
+    let user = state
+        .store
+        .find_sip_user(&number)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Principal {
+        source: principal.source,
+        ..Principal::user(user, principal.via.clone())
     })
 }
 

@@ -3,7 +3,7 @@
 //! answer (and posting a new offer for the same call to reconnect); `DELETE` leaves.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konferenz_conference::CallId;
@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Principal, managed_room};
 use super::conference::{Body, RoomPath, body};
 use super::error::ErrorBody;
+use super::extract::Path;
 use super::{ApiError, ApiState};
 use crate::browser::{JoinError, Owner};
 

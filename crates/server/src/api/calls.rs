@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konferenz_conference::{CallId, Command, Dialable, RosterEntry};
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Principal, managed_room};
 use super::conference::{Body, PlacedCall, RoomPath, body, place, take_invitations};
 use super::error::ErrorBody;
+use super::extract::{Path, RawBody};
 use super::{ApiError, ApiState};
 use crate::control::Answer;
 
@@ -66,9 +67,10 @@ pub async fn hang_up(
     State(state): State<ApiState>,
     principal: Principal,
     Path(CallPath { number, call }): Path<CallPath>,
-    request: axum::body::Bytes,
+    request: Result<RawBody, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let (_, entry) = call_in_room(&state, &principal, &number, call).await?;
+    let RawBody(request) = request?;
     // The body is optional: none means a plain hang-up.
     let request: HangUpBody = if request.iter().all(u8::is_ascii_whitespace) {
         HangUpBody::default()
@@ -76,7 +78,10 @@ pub async fn hang_up(
         serde_json::from_slice(&request).map_err(|e| {
             ApiError::invalid(
                 "block",
-                format!("expected {{\"block\": true, \"block_secs\": 3600}} ({e})"),
+                format!(
+                    "expected {{\"block\": true, \"block_secs\": 3600}}: {}",
+                    super::extract::public(&e.to_string())
+                ),
             )
         })?
     };
@@ -408,7 +413,7 @@ pub async fn hang_up_call(
     State(state): State<ApiState>,
     principal: Principal,
     Path(CallOnlyPath { call }): Path<CallOnlyPath>,
-    request: axum::body::Bytes,
+    request: Result<RawBody, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     principal.require_organiser()?;
     let number = room_of_call(&state, call)?;

@@ -5,7 +5,7 @@
 //! What is done to calls once there is in `calls.rs`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use konferenz_conference::phonebook::PhoneNumber;
@@ -16,11 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Principal, managed_room};
 use super::error::{ErrorBody, ErrorDetail};
+pub use super::extract::{Body, body};
+use super::extract::{Path, Query};
 use super::{ApiError, ApiState};
 use crate::control::{Answer, Route};
-
-/// A JSON body, or a 422 naming what was expected.
-pub type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 /// Counts `n` calls placed for `principal` against `limits.invitations_per_user_per_hour`
 /// (the local administrator counts as one user).
@@ -39,18 +38,14 @@ pub fn take_invitations(state: &ApiState, principal: &Principal, n: usize) -> Re
         })
 }
 
-/// The body, or [`ApiError::Invalid`] naming `field` and the expected shape.
-pub fn body<T>(body: Body<T>, field: &'static str, expected: &str) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid(field, format!("expected {expected} ({})", e.body_text())))
-}
-
 /// One state a participant went through.
 #[derive(Serialize, ToSchema)]
 pub struct StateChangeJson {
     state: String,
     /// Unix seconds.
     at: u64,
+    /// Unix milliseconds (whole seconds for calls from before the server's last start).
+    at_ms: u64,
 }
 
 /// A participant of a room (live, or recently finished).
@@ -210,6 +205,7 @@ fn participant_json(
             .map(|e| StateChangeJson {
                 state: e.state,
                 at: e.at,
+                at_ms: e.at_ms,
             })
             .collect(),
     }
@@ -236,10 +232,10 @@ pub async fn history(
     State(state): State<ApiState>,
     principal: Principal,
     Path(RoomPath { number }): Path<RoomPath>,
-    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<HistoryQuery>, ApiError>,
 ) -> Result<Response, ApiError> {
     let room = managed_room(&state, &principal, &number).await?;
-    let Query(query) = query.map_err(|e| ApiError::invalid("before", e.body_text()))?;
+    let Query(query) = query?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "between 1 and 500"));

@@ -3,8 +3,7 @@
 //! the caller's API tokens, and the read-only trunk and dial-in settings.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use konferenz_conference::phonebook::{
@@ -17,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{self, Principal};
 use super::conference::{Body, body};
 use super::error::ErrorBody;
+use super::extract::{Path, Query, RawBody};
 use super::{ApiError, ApiState};
 use crate::accounts;
 
@@ -85,10 +85,10 @@ pub struct SearchQuery {
 pub async fn search_phonebook(
     State(state): State<ApiState>,
     principal: Principal,
-    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<SearchQuery>, ApiError>,
 ) -> Result<Json<Vec<ContactJson>>, ApiError> {
     principal.require_organiser()?;
-    let Query(query) = query.map_err(|e| ApiError::invalid("q", e.body_text()))?;
+    let Query(query) = query?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::invalid("limit", "between 1 and 200"));
@@ -261,9 +261,10 @@ pub async fn import_phonebook(
     State(state): State<ApiState>,
     principal: Principal,
     headers: HeaderMap,
-    file: Bytes,
+    file: Result<RawBody, ApiError>,
 ) -> Result<Json<ImportReport>, ApiError> {
     principal.require_admin()?;
+    let RawBody(file) = file?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -660,7 +661,7 @@ pub async fn settings(
     let t = &state.trunk;
     Ok(Json(serde_json::json!({
         "trunk": {
-            "uri": t.uri,
+            "uri": crate::config::hide_url_password(&t.uri),
             "outbound_proxy": t.outbound_proxy.map(|a| a.to_string()),
             "transport": t.transport,
             "username": t.username,
@@ -669,7 +670,7 @@ pub async fn settings(
             "ring_timeout_secs": t.ring_timeout_secs,
             "register": t.register,
             "internal_numbers": t.internal_numbers,
-            "internal_uri": t.internal_uri,
+            "internal_uri": t.internal_uri.as_deref().map(crate::config::hide_url_password),
             "external_prefix": t.external_prefix,
         },
         "dialin": {

@@ -2,6 +2,7 @@
 //! code and the body `{"error": {"code", "message", "field"}}`. A bad request body names
 //! the field; database and other internal failures are logged and answered without details.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::Json;
@@ -24,13 +25,14 @@ pub struct ErrorBody {
 /// What went wrong, for people (`message`) and programs (`code`, `field`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `invalid`, `unauthorized`, `forbidden`, `csrf`,
-    /// `not_found`, `conflict`, `too_many_requests`, `unavailable`, …
+    /// Stable, machine-readable: `invalid`, `bad_request`, `unauthorized`, `forbidden`,
+    /// `csrf`, `not_found`, `method_not_allowed`, `conflict`, `too_large`,
+    /// `too_many_requests`, `unavailable`, …
     pub code: &'static str,
     /// A sentence for the user.
     pub message: String,
     /// The request field (body key, path or query parameter) at fault, if any.
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,15 +49,27 @@ pub enum ApiError {
     /// A body field or query parameter is not acceptable (422).
     #[error("{field}: {message}")]
     Invalid {
-        field: &'static str,
+        field: Cow<'static, str>,
         message: String,
     },
-    /// A path parameter is malformed (400).
-    #[error("{field}: {message}")]
+    /// A path parameter is malformed (400); `field` names it when one is at fault.
+    #[error("{}{message}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
     BadPath {
-        field: &'static str,
+        field: Option<Cow<'static, str>>,
         message: String,
     },
+    /// The request body could not be read (400).
+    #[error("the request body could not be read")]
+    BadBody,
+    /// The request body is larger than this many bytes (413).
+    #[error("the request body is too large (at most {} KiB)", .0 / 1024)]
+    TooLarge(usize),
+    /// No operation of the API has this path (404).
+    #[error("no such path in the API; the paths are listed in /api/v1/openapi.json")]
+    NoSuchPath,
+    /// The path exists, but not for this method (405; the Allow header lists those it has).
+    #[error("{0} is not allowed on this path; the Allow header lists the methods that are")]
+    MethodNotAllowed(axum::http::Method),
     /// No (valid) credentials (401).
     #[error("log in or send an API token")]
     Unauthorized,
@@ -92,22 +106,22 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(field: &'static str, message: impl std::fmt::Display) -> Self {
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl std::fmt::Display) -> Self {
         ApiError::Invalid {
-            field,
+            field: field.into(),
             message: message.to_string(),
         }
     }
 
     /// A malformed path parameter.
-    pub fn bad_path(field: &'static str, message: impl std::fmt::Display) -> Self {
+    pub fn bad_path(field: impl Into<Cow<'static, str>>, message: impl std::fmt::Display) -> Self {
         ApiError::BadPath {
-            field,
+            field: Some(field.into()),
             message: message.to_string(),
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, Option<&'static str>) {
+    fn parts(&self) -> (StatusCode, &'static str, Option<&str>) {
         use StatusCode as S;
         match self {
             ApiError::Store(e) => match e {
@@ -143,8 +157,14 @@ impl ApiError {
                 CommandError::TooManyCalls => (S::SERVICE_UNAVAILABLE, "too_many_calls", None),
                 CommandError::Unroutable(_) => (S::SERVICE_UNAVAILABLE, "unroutable", None),
             },
-            ApiError::Invalid { field, .. } => (S::UNPROCESSABLE_ENTITY, "invalid", Some(field)),
-            ApiError::BadPath { field, .. } => (S::BAD_REQUEST, "bad_request", Some(field)),
+            ApiError::Invalid { field, .. } => {
+                (S::UNPROCESSABLE_ENTITY, "invalid", Some(field.as_ref()))
+            }
+            ApiError::BadPath { field, .. } => (S::BAD_REQUEST, "bad_request", field.as_deref()),
+            ApiError::BadBody => (S::BAD_REQUEST, "bad_request", None),
+            ApiError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "too_large", None),
+            ApiError::NoSuchPath => (S::NOT_FOUND, "not_found", None),
+            ApiError::MethodNotAllowed(_) => (S::METHOD_NOT_ALLOWED, "method_not_allowed", None),
             ApiError::Unauthorized => (S::UNAUTHORIZED, "unauthorized", None),
             ApiError::BadCredentials => (S::UNAUTHORIZED, "bad_credentials", None),
             ApiError::Forbidden(_) => (S::FORBIDDEN, "forbidden", None),
@@ -181,7 +201,7 @@ impl ApiError {
             ErrorDetail {
                 code,
                 message,
-                field,
+                field: field.map(str::to_owned),
             },
         )
     }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use konferenz_conference::{Dialable, Limit, LoginThrottle, RoomNumber, ThrottleConfig};
@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Principal, managed_room};
 use super::conference::{Body, PlacedCall, RoomPath, body, link_url, place};
 use super::error::ErrorBody;
+use super::extract::Path;
 use super::session::ClientAddr;
 use super::{ApiError, ApiState};
 use crate::scheduling::rfc3339;

@@ -1,12 +1,18 @@
 //! The HTTP API under `/api/v1`: one [`ApiState`], the routes of every sub-module collected
 //! with their OpenAPI descriptions (served at `/api/v1/openapi.json`), and the rule that
-//! nothing answers without credentials but the login, personal links and `/healthz`.
+//! nothing here answers without credentials but the login, personal links and the OpenAPI
+//! document (besides, outside the API: `/healthz` and the window's files).
+//! Every answer under `/api` that is an error is the JSON error body: malformed path and
+//! query parameters and bodies through the extractors of `extract.rs`, an unknown path
+//! (`404 not_found`) through the router's fallback under `/api`, a method the path does not
+//! have (`405 method_not_allowed`, with `Allow`) through the method fallback.
 //!
 //! Each operation carries one tag saying who may call it; the role tests iterate them:
 //! `public` (no credentials), `account` (any logged-in user), `rooms` (administrators, and
 //! organisers on the rooms they own or were given), `conferences` (organisers on the
 //! conferences they scheduled, administrators on all), `admin` (administrators).
 
+mod access;
 mod account;
 mod audit;
 mod auth;
@@ -16,6 +22,7 @@ mod conference;
 mod directory;
 mod error;
 mod events;
+mod extract;
 mod links;
 mod rooms;
 mod schedule;
@@ -28,6 +35,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
+use axum::http::Method;
 use axum::routing::get;
 use konferenz_conference::{DialPlan, LoginThrottle};
 use konferenz_store::Store;
@@ -36,6 +44,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use access::AccessWatch;
 pub use auth::{Principal, hash, scheduled_id, secret};
 pub use conference::{link_token, place};
 pub use error::ApiError;
@@ -92,6 +101,8 @@ pub struct ApiState {
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Browsers joining as participants.
     pub browsers: crate::browser::BrowserControl,
+    /// Announces changes of access to open event streams.
+    pub access: AccessWatch,
 }
 
 #[derive(OpenApi)]
@@ -129,6 +140,7 @@ impl utoipa::Modify for Security {
 /// The API's routes and their OpenAPI document.
 pub fn router(state: ApiState) -> Router {
     let store = state.store.clone();
+    let access = state.access.clone();
     let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login, session::current, session::logout))
         .routes(routes!(account::get_account, account::put_account))
@@ -192,17 +204,71 @@ pub fn router(state: ApiState) -> Router {
         ))
         .with_state(state)
         .split_for_parts();
-    let router = router.layer(axum::middleware::from_fn_with_state(
-        store,
-        audit::record_changes,
-    ));
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(
+            access,
+            access::announce_changes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            store,
+            audit::record_changes,
+        ));
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document_bad_paths(&mut api);
     let document = Arc::new(api);
-    router.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let document = document.clone();
-            async move { Json(document.as_ref().clone()) }
-        }),
-    )
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { Json(document.as_ref().clone()) }
+            }),
+        )
+        // After every route: it applies to the routes there are.
+        .method_not_allowed_fallback(method_not_allowed)
+        .nest("/api", Router::new().fallback(no_such_path))
+}
+
+/// A path under `/api` that no operation has.
+async fn no_such_path() -> ApiError {
+    ApiError::NoSuchPath
+}
+
+/// A method the path has no operation for (axum adds the `Allow` header).
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method)
+}
+
+/// Every operation with a path parameter may answer `400` (the parameter does not parse,
+/// e.g. a call id that is not a number); the document says so once for all of them.
+fn document_bad_paths(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let bad_path = ResponseBuilder::new()
+        .description("A malformed path parameter; the field names it")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.contains('{') {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("400".to_owned())
+                .or_insert_with(|| bad_path.clone().into());
+        }
+    }
 }

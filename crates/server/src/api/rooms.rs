@@ -5,8 +5,7 @@
 use std::io::Cursor;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konferenz_conference::{Language, Pin, RoomNumber};
@@ -17,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Principal, managed_room};
 use super::conference::{Body, RoomPath, body};
 use super::error::ErrorBody;
+use super::extract::{Path, RawBody};
 use super::{ApiError, ApiState};
 
 /// Largest on-hold music file accepted.
@@ -397,9 +397,10 @@ pub async fn set_music(
     State(state): State<ApiState>,
     principal: Principal,
     Path(RoomPath { number }): Path<RoomPath>,
-    wav: Bytes,
+    wav: Result<RawBody, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let room = managed_room(&state, &principal, &number).await?;
+    let RawBody(wav) = wav?;
     if wav.len() > MAX_MUSIC_BYTES {
         return Err(ApiError::invalid("body", "at most 8 MiB"));
     }

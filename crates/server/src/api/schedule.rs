@@ -4,7 +4,7 @@
 //! outbox for administrators. The rules are in `crate::scheduling`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use konferenz_store::{OutboxMail, SchedulePreferences, ScheduleTexts, ScheduledConference};
@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Principal;
 use super::conference::{Body, body};
 use super::error::ErrorBody;
+use super::extract::{Path, Query};
 use super::{ApiError, ApiState};
 use crate::scheduling::{
     ConferenceChanges, ConferenceRequest, Organiser, ParticipantRequest, ScheduleError, rfc3339,
@@ -22,7 +23,7 @@ use crate::scheduling::{
 impl From<ScheduleError> for ApiError {
     fn from(e: ScheduleError) -> Self {
         match e {
-            ScheduleError::Invalid { field, message } => ApiError::Invalid { field, message },
+            ScheduleError::Invalid { field, message } => ApiError::invalid(field, message),
             ScheduleError::NotFound(id) => ApiError::NotFound(format!("no conference {id}")),
             ScheduleError::Conflict(m) => ApiError::Conflict(m),
             ScheduleError::Store(e) => ApiError::Store(e),

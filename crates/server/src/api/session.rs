@@ -106,11 +106,18 @@ pub async fn login(
             "enter your number or e-mail address",
         ));
     }
-    let admitted = state
-        .logins
-        .lock()
-        .expect("login throttle")
-        .admit(Instant::now(), &login, addr);
+    let user = state.store.find_user_by_login(&login).await?;
+    // Failures count against the account, whichever of its logins (number or e-mail) was
+    // typed; a login that names nobody is counted as typed.
+    let account = user
+        .as_ref()
+        .map_or_else(|| login.to_lowercase(), |u| u.number.clone());
+    let admitted =
+        state
+            .logins
+            .lock()
+            .expect("login throttle")
+            .admit(Instant::now(), &account, addr);
     if let Err(wait) = admitted {
         crate::audit::record(
             &state.store,
@@ -123,7 +130,6 @@ pub async fn login(
         .await;
         return Err(ApiError::TooMany(wait));
     }
-    let user = state.store.find_user_by_login(&login).await?;
     let stored = user
         .as_ref()
         .and_then(|u| u.web_password.clone())
@@ -145,7 +151,7 @@ pub async fn login(
                     .logins
                     .lock()
                     .expect("login throttle")
-                    .failed(Instant::now(), &login, addr);
+                    .failed(Instant::now(), &account, addr);
             failed.map_err(ApiError::TooMany)?;
             return Err(ApiError::BadCredentials);
         }

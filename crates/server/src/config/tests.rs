@@ -142,6 +142,21 @@ fn config_round_trips_through_toml() {
             !secret.contains("hunter22") && secret.contains("(set)"),
             "{secret}"
         );
+        let mail = load_file(
+            jail,
+            "[mail]\nsmtp_url = \"smtp://mailer:urlpass9@mail.example.org:587\"\n\
+             username = \"mailer\"\npassword = \"mailpass7\"\n",
+        )
+        .unwrap()
+        .to_toml();
+        assert!(
+            !mail.contains("urlpass9") && !mail.contains("mailpass7"),
+            "{mail}"
+        );
+        assert!(
+            mail.contains("smtp://mailer:(set)@mail.example.org:587"),
+            "{mail}"
+        );
         Ok(())
     });
 }

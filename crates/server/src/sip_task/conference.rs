@@ -103,7 +103,8 @@ impl State {
             },
             Err(e) => Err(e),
         };
-        let _ = reply.send(answer);
+        // Sent after the outputs are drained (see `State::answers`).
+        self.answers.push((reply, answer));
     }
 
     /// Places an invitation's call and tells the machine.

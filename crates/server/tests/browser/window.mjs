@@ -1,7 +1,7 @@
 // window.mjs — the conference window in Debian's headless Chromium, driven as a user would:
 // log in, invite, watch the states change live, hang up, close and reopen, copy a personal
-// link and use "Call me" as the guest, have an administrator withdraw a user's organiser
-// flag, switch to German and to a phone-sized screen, end the conference.
+// link and use "Call me" as the guest, revoke it, have an administrator withdraw a user's organiser
+// flag (his open window turns him away by itself), switch to German and to a phone-sized screen, end the conference.
 //
 // Started by tests/e2e_window.rs, which runs the server and the phones and sets:
 //   BASE_URL   the server's http://127.0.0.1:PORT
@@ -299,6 +299,23 @@ async function scenarios(browser) {
   log(`7 link copied (${url.replace(/\/j\/.*/, '/j/…')}); guest page shows PIN 4711; Call me ${CALL_ME} connected `
     + `${secs(Date.now() - called)} after the click, live in A — ${copiedShot}, ${guestShot}, ${guestSent}, ${await shot(a, 'call-me-connected')}`);
 
+  // 7b. Anna revokes that link from her window; the guest's page then says it is no longer valid.
+  t = Date.now();
+  const revoke = invitedRow(a, ANSWERING).getByRole('button', { name: `Revoke the personal link of ${ANSWERING}`, exact: true });
+  await see(revoke, 'the Revoke link button of the invited row');
+  await revoke.click();
+  const revokeDialog = a.getByRole('dialog', { name: `Revoke the personal link of ${ANSWERING}?` });
+  await see(revokeDialog, 'the confirmation before revoking');
+  const revokeShot = await shot(a, 'revoke-confirm');
+  await revokeDialog.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await see(a.getByRole('status').getByText(`The link of ${ANSWERING} no longer works`), 'the "link revoked" confirmation');
+  await gone(linkButton, 'the Link button after revoking');
+  await b.reload();
+  await see(b.getByRole('heading', { name: 'This link is no longer valid' }), 'the guest page saying the link is revoked');
+  check(!(await b.getByRole('button', { name: 'Call me', exact: true }).isVisible()), 'Call me is still offered on a revoked link');
+  await notReloaded(a);
+  log(`7b link revoked from the window; the guest page says so (${secs(Date.now() - t)}) — ${revokeShot}, ${await shot(b, 'guest-revoked')}`);
+
   // 8. Bert (202) opens room 800; the administrator withdraws his organiser flag.
   t = Date.now();
   const c = await newPage(browser, 'C');
@@ -307,6 +324,7 @@ async function scenarios(browser) {
   await see(c.getByRole('heading', { level: 2, name: 'Invited participants', exact: true }), 'Bert sees the invited list');
   await see(inState(invitedRow(c, BUSY), 'Busy'), 'Bert sees the same busy entry');
   const bertShot = await shot(c, 'bert-room-800');
+  await markPage(c);
   const d = await newPage(browser, 'D');
   await logIn(d, '100');
   await d.getByRole('button', { name: 'Ada Admin account menu', exact: true }).click();
@@ -319,11 +337,15 @@ async function scenarios(browser) {
   await see(d.getByRole('status').getByText('User Bert Brandt (202) saved.'), 'the "saved" confirmation');
   check(!(await organiser.isChecked()), 'the organiser box is ticked again');
   const adminShot = await shot(d, 'admin-users');
-  await c.reload();
-  await see(c.getByRole('heading', { level: 1, name: 'Your account is not enabled for conferences' }), 'Bert’s window refused');
+  const withdrawn = Date.now();
+  // Without a reload: the server ends Bert's event stream and his page redraws itself.
+  await see(c.getByRole('heading', { level: 1, name: 'Your account is not enabled for conferences' }), 'Bert’s window refused', 5000);
+  const refusedAfter = Date.now() - withdrawn;
+  await notReloaded(c);
+  await see(c.getByRole('listitem').filter({ hasText: 'Ada Admin' }), 'the page naming the administrator to ask');
   check(await c.getByRole('heading', { name: 'Invited participants' }).count() === 0, 'Bert still sees the window');
   check(await c.getByLabel('Room', { exact: true }).isHidden(), 'Bert still has a room selector');
-  log(`8 Bert opened room 800; organiser withdrawn by Ada; after a reload Bert is refused (${secs(Date.now() - t)}) — `
+  log(`8 Bert opened room 800; organiser withdrawn by Ada; Bert's open window refused him ${secs(refusedAfter)} later, without a reload (${secs(Date.now() - t)}) — `
     + `${bertShot}, ${adminShot}, ${await shot(c, 'bert-refused')}`);
 
   // 8b. The audit log shows what Ada just did, in words, and who hung up whom.

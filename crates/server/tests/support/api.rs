@@ -1,9 +1,71 @@
 //! A client of the running server's HTTP API for tests: anonymous, with a bearer token,
-//! or logged in as a browser (session cookie + CSRF token).
+//! or logged in as a browser (session cookie + CSRF token); API tokens made with the CLI;
+//! and the server with one user of each role that the API tests share.
 
 use std::time::Duration;
 
 use serde_json::Value;
+
+use super::{Server, ServerOptions};
+
+/// The password of every user [`roles_server`] makes.
+pub const PASSWORD: &str = "correct horse 1";
+
+/// Rooms 800 (nobody's), 201 (organiser 201's own), 900 (shared with 202); users: 100
+/// admin, 201 (`anna@example.org`) and 202 organisers, 203 a plain user; all with
+/// [`PASSWORD`].
+pub fn roles_server() -> Server {
+    roles_server_with(ServerOptions::default())
+}
+
+/// [`roles_server`] with more configuration (`options`' rooms are added too).
+pub fn roles_server_with(options: ServerOptions) -> Server {
+    let server = Server::start_with(&options.room("800").room("201").room("900"));
+    for (number, name, flags) in [
+        ("100", "Ada Admin", vec!["--admin"]),
+        (
+            "201",
+            "Anna Müller",
+            vec!["--organiser", "--email", "anna@example.org"],
+        ),
+        ("202", "Bert Brandt", vec!["--organiser"]),
+        ("203", "Carla Plain", vec![]),
+    ] {
+        let mut args = vec![
+            "user",
+            "add",
+            "--number",
+            number,
+            "--name",
+            name,
+            "--password",
+            PASSWORD,
+        ];
+        args.extend(flags);
+        server.cli(&args);
+    }
+    let admin = token(&server, "100");
+    let shared = Client::new(&server.http_base(), Auth::Bearer(admin)).send(
+        "PUT",
+        "/api/v1/rooms/900/shares/202",
+        None,
+    );
+    assert_eq!(shared.status, 204, "{:?}", shared.body);
+    server
+}
+
+/// A new API token of `user`, made with `konferenz token create` (named `test`).
+pub fn token(server: &Server, user: &str) -> String {
+    server
+        .cli(&["token", "create", "--user", user, "--name", "test"])
+        .trim()
+        .to_owned()
+}
+
+/// A client acting as `user` with a new API token.
+pub fn client(server: &Server, user: &str) -> Client {
+    Client::new(&server.http_base(), Auth::Bearer(token(server, user)))
+}
 
 /// How a [`Client`] authenticates.
 #[derive(Clone, Debug)]
@@ -21,6 +83,8 @@ pub struct Answer {
     pub retry_after: Option<String>,
     pub set_cookie: Option<String>,
     pub event_seq: Option<u64>,
+    pub allow: Option<String>,
+    pub content_type: Option<String>,
 }
 
 #[derive(Clone)]
@@ -115,7 +179,11 @@ impl Client {
         let retry_after = header("retry-after");
         let set_cookie = header("set-cookie");
         let event_seq = header("x-event-seq").and_then(|v| v.parse().ok());
-        let streaming = header("content-type").is_some_and(|t| t.starts_with("text/event-stream"));
+        let allow = header("allow");
+        let content_type = header("content-type");
+        let streaming = content_type
+            .as_ref()
+            .is_some_and(|t| t.starts_with("text/event-stream"));
         let status = response.status().as_u16();
         let body = if streaming {
             Value::Null
@@ -129,6 +197,8 @@ impl Client {
             retry_after,
             set_cookie,
             event_seq,
+            allow,
+            content_type,
         }
     }
 }
