@@ -466,7 +466,15 @@ async function adminScenarios() {
   await d.getByLabel('File (CSV or vCard)', { exact: true }).setInputFiles({ name: 'contacts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await button(d.locator('form.inline-form'), 'Import').click();
   const report = d.locator('.import-report');
-  await see(report.getByText(/^2 added, 0 merged, 0 updated\. \d+ lines? rejected:$/), 'the import summary');
+  try {
+    await see(report.getByText(/^2 added, 0 merged, 0 updated\. \d+ lines? rejected:$/), 'the import summary');
+  } catch (e) {
+    // Say what the page shows instead (a toast, another report, the file gone from the field).
+    const toasts = await d.locator('.toast-text').allInnerTexts().catch(() => []);
+    const shown = await report.innerText().catch(() => '?');
+    const files = await d.getByLabel('File (CSV or vCard)', { exact: true }).evaluate((el) => el.files.length).catch(() => '?');
+    throw new Failed(`${e.message}; the report says ${JSON.stringify(shown)}, toasts ${JSON.stringify(toasts)}, files in the field: ${files}`);
+  }
   const summary = (await report.locator('p.badge').innerText()).trim();
   // One bad line in the file: the summary counts lines, whatever number of reasons it has.
   later(/ 1 line rejected:$/.test(summary), `step 10b: one bad CSV line, but the import summary says "${summary}"`);
