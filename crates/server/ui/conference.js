@@ -498,7 +498,7 @@ class ConferenceView {
       row.stateIcon,
       h('div', { class: 'p-who' }, row.name, row.meta),
       h('div', { class: 'p-state' }, row.state, row.when),
-      h('div', { class: 'p-actions' }, row.link, row.revoke, h('span', { class: 'slot' }, row.cancel, row.redial)));
+      row.actions = h('div', { class: 'p-actions' }, row.link, row.revoke, h('span', { class: 'slot' }, row.cancel, row.redial)));
     return row;
   }
 
@@ -522,6 +522,8 @@ class ConferenceView {
     row.redial.classList.toggle('invisible', !finished);
     row.link.classList.toggle('invisible', !p.link);
     row.revoke.hidden = !p.link;
+    // Nothing to do with it (a connected call without a link, e.g. the user's own phone): no empty button row.
+    row.actions.hidden = !p.link && !ringing && !finished;
     row.cancel.setAttribute('aria-label', t('aria.cancel', { name }));
     row.redial.setAttribute('aria-label', t('aria.redial', { name }));
     row.link.setAttribute('aria-label', t('aria.link', { name }));
