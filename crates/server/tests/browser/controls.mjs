@@ -57,6 +57,9 @@ const inState = (row, text) => row.filter({ has: row.page().getByText(text, { ex
 const inviteField = (page) => page.getByRole('combobox', { name: 'Number or name', exact: true });
 const button = (scope, name) => scope.getByRole('button', { name, exact: true });
 
+/** Resolves when the page has the answer to its `method` request to `path` (made after this call). */
+const answerTo = (page, method, path) => page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === path);
+
 async function openRoom(page, number) {
   await page.getByLabel('Room', { exact: true }).selectOption(number);
   await see(page.getByRole('heading', { level: 1, name: `Room ${number}`, exact: true }), `the window of room ${number}`);
@@ -263,6 +266,7 @@ async function windowScenarios() {
 
   // 5. Mute all but me, then Lock / Unlock.
   t = Date.now();
+  const muteAllAnswered = answerTo(a, 'POST', '/api/v1/rooms/800/mute');
   await button(a, 'Mute all but me').click();
   await see(a.getByRole('status').getByText('Everyone but you is muted.', { exact: true }), 'the "everyone but you is muted" confirmation');
   await see(a.getByText('Everyone muted', { exact: true }), 'the "Everyone muted" badge');
@@ -275,14 +279,17 @@ async function windowScenarios() {
     return list.get(TALKER).muted && list.get(ERIKA).muted && !list.get('201').muted;
   }, 'the API: everyone but 201 muted');
   // (The room's own flags are read once, right after the window showed the answer to its POST.)
+  await muteAllAnswered;
   later((await room800()).muted === true, 'step 5: GET /api/v1/rooms/800 does not show the room muted after "Mute all but me"');
   const muteAllShot = await shot(a, 'mute-all-but-me');
+  const unmuteAllAnswered = answerTo(a, 'POST', '/api/v1/rooms/800/mute');
   await button(a, 'Unmute all').click();
   await gone(a.getByText('Everyone muted', { exact: true }), 'the "Everyone muted" badge after "Unmute all"');
   await until(a, () => document.querySelectorAll('li.participant.is-muted').length === 0
     && [...document.querySelectorAll('li.participant .badge-muted')].every((b) => b.hidden), null, 'no row shown muted after "Unmute all"');
   await eventually(async () => [...(await participants()).values()].filter((p) => p.state === 'connected').every((p) => !p.muted),
     'the API: nobody muted after "Unmute all"');
+  await unmuteAllAnswered;
   later((await room800()).muted === false, 'step 5: GET /api/v1/rooms/800 still shows the room muted after "Unmute all"');
 
   await button(a, 'Lock').click();
