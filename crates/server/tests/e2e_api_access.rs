@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::api::{Auth, Client};
+use support::api::{Auth, Client, add_users};
 use support::{Server, ServerOptions};
 
 const PASSWORD: &str = "correct horse 1";
@@ -22,24 +22,15 @@ const AT_ONCE: Duration = Duration::from_secs(3);
 /// Bert (organisers).
 fn server() -> Server {
     let server = Server::start_with(&ServerOptions::default().room("201").room("900"));
-    for (number, name, flags) in [
-        ("100", "Ada Admin", vec!["--admin"]),
-        ("201", "Anna Müller", vec!["--organiser"]),
-        ("202", "Bert Brandt", vec!["--organiser"]),
-    ] {
-        let mut args = vec![
-            "user",
-            "add",
-            "--number",
-            number,
-            "--name",
-            name,
-            "--password",
-            PASSWORD,
-        ];
-        args.extend(flags);
-        server.cli(&args);
-    }
+    add_users(
+        &server,
+        PASSWORD,
+        &[
+            ("100", "Ada Admin", &["--admin"]),
+            ("201", "Anna Müller", &["--organiser"]),
+            ("202", "Bert Brandt", &["--organiser"]),
+        ],
+    );
     let shared = admin(&server).send("PUT", "/api/v1/rooms/900/shares/202", None);
     assert_eq!(shared.status, 204, "{:?}", shared.body);
     server

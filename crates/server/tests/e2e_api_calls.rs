@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::api::{Auth, Client};
+use support::api::{Auth, Client, add_users};
 use support::{Phone, PhoneConfig, Server, ServerOptions, poll_until};
 
 const SETUP: Duration = Duration::from_secs(10);
@@ -30,17 +30,11 @@ fn server_calling(phone: &Phone, name: &str) -> Server {
             .room("201")
             .config(&config),
     );
-    server.cli(&[
-        "user",
-        "add",
-        "--number",
-        "201",
-        "--name",
-        "Anna Müller",
-        "--password",
+    add_users(
+        &server,
         PASSWORD,
-        "--organiser",
-    ]);
+        &[("201", "Anna Müller", &["--organiser"])],
+    );
     server
 }
 
@@ -247,17 +241,11 @@ fn dial_in_without_a_registered_phone_calls_the_users_number_through_the_trunk()
         pbx_phone.sip_port
     );
     let server = Server::start_with(&ServerOptions::default().room("201").config(&config));
-    server.cli(&[
-        "user",
-        "add",
-        "--number",
-        "201",
-        "--name",
-        "Anna Müller",
-        "--password",
+    add_users(
+        &server,
         PASSWORD,
-        "--organiser",
-    ]);
+        &[("201", "Anna Müller", &["--organiser"])],
+    );
     let anna = Client::login(&server.http_base(), "201", PASSWORD);
     assert!(
         !server.log_text().contains("phone registered"),

@@ -19,27 +19,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Server, ServerOptions, free_tcp_port, poll_until};
+use support::{Server, ServerOptions, browser, free_tcp_port, poll_until};
 
 const PASSWORD: &str = "correct horse 1";
 /// Debian's interpreter (its python3-aiosmtpd and python3-icalendar).
 const PYTHON: &str = "/usr/bin/python3";
 
-fn browser_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
 fn support_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")
         .join(name)
-}
-
-/// Where the screenshots go (kept after the test): `target/browser-artifacts/`.
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
 }
 
 /// The SMTP sink: every accepted message is stored as DIR/<n>.eml; recipients starting
@@ -101,15 +90,7 @@ fn parse(file: &Path) -> Value {
 
 #[test]
 fn scheduling_in_chromium() {
-    assert!(
-        browser_dir().join("node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: run scripts/test (or npm ci in {})",
-        browser_dir().display()
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "Debian's chromium is missing: run scripts/test"
-    );
+    browser::require();
     // The SMTP server is not running yet: the invitations wait in the outbox (Queued) until
     // the browser script has seen that and asks for it.
     let smtp_port = free_tcp_port();
@@ -166,11 +147,11 @@ fn scheduling_in_chromium() {
     }
 
     let mut node = Command::new("node")
-        .arg(browser_dir().join("schedule.mjs"))
-        .current_dir(browser_dir())
+        .arg(browser::dir().join("schedule.mjs"))
+        .current_dir(browser::dir())
         .env("BASE_URL", server.http_base())
         .env("PASSWORD", PASSWORD)
-        .env("SHOTS", artifacts())
+        .env("SHOTS", browser::artifacts())
         .env("UNCONFIGURED_URL", unconfigured.http_base())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -283,10 +264,10 @@ fn scheduling_in_chromium() {
         .unwrap_or_else(|| panic!("no personal link in {plain}"))
         .to_owned();
     let out = Command::new("node")
-        .arg(browser_dir().join("link.mjs"))
-        .current_dir(browser_dir())
+        .arg(browser::dir().join("link.mjs"))
+        .current_dir(browser::dir())
         .env("LINK_URL", &link)
-        .env("SHOTS", artifacts())
+        .env("SHOTS", browser::artifacts())
         .output()
         .expect("node link.mjs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

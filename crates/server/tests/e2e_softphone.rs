@@ -12,28 +12,17 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::api::{Auth, Client};
 use support::audio::{describe, fraction_between, read_wav, tone_present, write_wav_at};
 use support::conference::SETUP_TIMEOUT;
-use support::{Phone, PhoneConfig, Server, ServerOptions};
+use support::{Phone, PhoneConfig, Server, ServerOptions, browser};
 
 const PASSWORD: &str = "correct horse 1";
 const PHONE_HZ: f64 = 1190.0;
 const BROWSER_HZ: f64 = 880.0;
-
-fn browser_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
-}
 
 /// The participants of room 800 as `(call, number, state)`.
 fn participants(api: &Client) -> Vec<(u64, String, String)> {
@@ -56,10 +45,7 @@ fn participants(api: &Client) -> Vec<(u64, String, String)> {
 
 #[test]
 fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
-    assert!(
-        browser_dir().join("node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: run scripts/test"
-    );
+    browser::require();
     // Invitations go to 127.0.0.1:<number>: nothing answers at port 9, but the invitation
     // gives the guest's personal link.
     let trunk = "[trunk]\nuri = \"sip:guest@127.0.0.1:{number}\"\nring_timeout_secs = 20\n";
@@ -117,13 +103,13 @@ fn a_browser_joins_hears_and_is_heard_reconnects_and_leaves() {
         .to_owned();
 
     let mut node = Command::new("node")
-        .arg(browser_dir().join("softphone.mjs"))
-        .current_dir(browser_dir())
+        .arg(browser::dir().join("softphone.mjs"))
+        .current_dir(browser::dir())
         .env("BASE_URL", server.http_base())
         .env("LOGIN", "201")
         .env("PASSWORD", PASSWORD)
         .env("ROOM", "800")
-        .env("SHOTS", artifacts())
+        .env("SHOTS", browser::artifacts())
         .env("TONE_WAV", &tone)
         .env("EXPECT_HZ", PHONE_HZ.to_string())
         .env("HOLD_FILE", &hold)

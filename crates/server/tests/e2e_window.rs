@@ -9,38 +9,18 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
-use support::api::{Auth, Client};
-use support::{Phone, PhoneConfig, Server, ServerOptions};
+use support::api::{Auth, Client, add_users};
+use support::{Phone, PhoneConfig, Server, ServerOptions, browser};
 
 const PASSWORD: &str = "correct horse 1";
 
-fn browser_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Where the screenshots go (kept after the test): `target/browser-artifacts/`.
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
-}
-
 #[test]
 fn the_window_in_chromium() {
-    assert!(
-        browser_dir().join("node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: run scripts/test (or npm ci in {})",
-        browser_dir().display()
-    );
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists(),
-        "Debian's chromium is missing: run scripts/test"
-    );
+    browser::require();
     // Every phone is the SIP user `guest` on its own port; the invited "number" is the port.
     // The answering phone rings for a moment before it is picked up, as a person's would:
     // the window must show it calling/ringing before it shows it connected.
@@ -55,24 +35,15 @@ fn the_window_in_chromium() {
             .room("201")
             .config(trunk),
     );
-    for (number, name, flags) in [
-        ("100", "Ada Admin", vec!["--admin", "--organiser"]),
-        ("201", "Anna Müller", vec!["--organiser"]),
-        ("202", "Bert Brandt", vec!["--organiser"]),
-    ] {
-        let mut args = vec![
-            "user",
-            "add",
-            "--number",
-            number,
-            "--name",
-            name,
-            "--password",
-            PASSWORD,
-        ];
-        args.extend(flags);
-        server.cli(&args);
-    }
+    add_users(
+        &server,
+        PASSWORD,
+        &[
+            ("100", "Ada Admin", &["--admin", "--organiser"]),
+            ("201", "Anna Müller", &["--organiser"]),
+            ("202", "Bert Brandt", &["--organiser"]),
+        ],
+    );
     let admin = Client::new(&server.http_base(), Auth::Bearer(server.admin_token()));
     assert_eq!(
         admin
@@ -116,14 +87,14 @@ fn the_window_in_chromium() {
     });
 
     let mut node = Command::new("node")
-        .arg(browser_dir().join("window.mjs"))
-        .current_dir(browser_dir())
+        .arg(browser::dir().join("window.mjs"))
+        .current_dir(browser::dir())
         .env("BASE_URL", server.http_base())
         .env("PASSWORD", PASSWORD)
         .env("ANSWERING", &answering_port)
         .env("BUSY", &busy_port)
         .env("CALL_ME", call_me.sip_port.to_string())
-        .env("SHOTS", artifacts())
+        .env("SHOTS", browser::artifacts())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -14,31 +14,19 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use support::api::{Auth, Client};
-use support::{Phone, PhoneConfig, Server, ServerOptions, poll_until};
+use support::api::{Auth, Client, add_users};
+use support::{Phone, PhoneConfig, Server, ServerOptions, browser, poll_until};
 
 /// No spaces: the registered phone puts it into its baresip account line.
 const PASSWORD: &str = "correct-horse-1";
 /// The trunk's digest password: it must never reach a page or the settings API.
 const TRUNK_PASSWORD: &str = "Trunk-Secret-93c1f7";
-
-fn browser_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Where the screenshots go (kept after the test): `target/browser-artifacts/`.
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
-}
 
 /// A phone that rejects every call with 486 Busy Here, after ringing for a second (as a
 /// line takes a moment to report busy; a re-dial must be seen calling before it is busy
@@ -62,15 +50,7 @@ fn rejecting(mut phone: Phone, stop: Arc<AtomicBool>) -> std::thread::JoinHandle
 
 #[test]
 fn the_window_controls_in_chromium() {
-    assert!(
-        browser_dir().join("node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: run scripts/test (or npm ci in {})",
-        browser_dir().display()
-    );
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists(),
-        "Debian's chromium is missing: run scripts/test"
-    );
+    browser::require();
     // Phones invited by number are the SIP user `guest` on their own port (the number is the
     // port, an "internal" number); every other number (the phone book's +49…) reaches the
     // silent phone `erika`, which answers, as the trunk.
@@ -94,24 +74,15 @@ fn the_window_controls_in_chromium() {
             .room("201")
             .config(&config),
     );
-    for (number, name, flags) in [
-        ("100", "Ada Admin", vec!["--admin", "--organiser"]),
-        ("201", "Anna Müller", vec!["--organiser"]),
-        ("202", "Bert Brandt", vec!["--organiser"]),
-    ] {
-        let mut args = vec![
-            "user",
-            "add",
-            "--number",
-            number,
-            "--name",
-            name,
-            "--password",
-            PASSWORD,
-        ];
-        args.extend(flags);
-        server.cli(&args);
-    }
+    add_users(
+        &server,
+        PASSWORD,
+        &[
+            ("100", "Ada Admin", &["--admin", "--organiser"]),
+            ("201", "Anna Müller", &["--organiser"]),
+            ("202", "Bert Brandt", &["--organiser"]),
+        ],
+    );
     let admin = Client::new(&server.http_base(), Auth::Bearer(server.admin_token()));
     assert_eq!(
         admin
@@ -143,8 +114,8 @@ fn the_window_controls_in_chromium() {
     let busy = rejecting(busy, stop.clone());
 
     let mut node = Command::new("node")
-        .arg(browser_dir().join("controls.mjs"))
-        .current_dir(browser_dir())
+        .arg(browser::dir().join("controls.mjs"))
+        .current_dir(browser::dir())
         .env("BASE_URL", server.http_base())
         .env("PASSWORD", PASSWORD)
         .env("TOKEN", server.admin_token())
@@ -153,7 +124,7 @@ fn the_window_controls_in_chromium() {
         .env("RINGING", ringing.sip_port.to_string())
         .env("UNANSWERED", unanswered.sip_port.to_string())
         .env("BUSY", &busy_port)
-        .env("SHOTS", artifacts())
+        .env("SHOTS", browser::artifacts())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

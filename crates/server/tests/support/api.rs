@@ -18,19 +18,9 @@ pub fn roles_server() -> Server {
     roles_server_with(ServerOptions::default())
 }
 
-/// [`roles_server`] with more configuration (`options`' rooms are added too).
-pub fn roles_server_with(options: ServerOptions) -> Server {
-    let server = Server::start_with(&options.room("800").room("201").room("900"));
-    for (number, name, flags) in [
-        ("100", "Ada Admin", vec!["--admin"]),
-        (
-            "201",
-            "Anna Müller",
-            vec!["--organiser", "--email", "anna@example.org"],
-        ),
-        ("202", "Bert Brandt", vec!["--organiser"]),
-        ("203", "Carla Plain", vec![]),
-    ] {
+/// Adds users with `konferenz user add`: each `(number, name, extra flags)`, all with `password`.
+pub fn add_users(server: &Server, password: &str, users: &[(&str, &str, &[&str])]) {
+    for (number, name, flags) in users {
         let mut args = vec![
             "user",
             "add",
@@ -39,11 +29,30 @@ pub fn roles_server_with(options: ServerOptions) -> Server {
             "--name",
             name,
             "--password",
-            PASSWORD,
+            password,
         ];
-        args.extend(flags);
+        args.extend_from_slice(flags);
         server.cli(&args);
     }
+}
+
+/// [`roles_server`] with more configuration (`options`' rooms are added too).
+pub fn roles_server_with(options: ServerOptions) -> Server {
+    let server = Server::start_with(&options.room("800").room("201").room("900"));
+    add_users(
+        &server,
+        PASSWORD,
+        &[
+            ("100", "Ada Admin", &["--admin"]),
+            (
+                "201",
+                "Anna Müller",
+                &["--organiser", "--email", "anna@example.org"],
+            ),
+            ("202", "Bert Brandt", &["--organiser"]),
+            ("203", "Carla Plain", &[]),
+        ],
+    );
     let admin = token(&server, "100");
     let shared = Client::new(&server.http_base(), Auth::Bearer(admin)).send(
         "PUT",

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod audio;
+pub mod browser;
 pub mod conference;
 pub mod ctrl;
 pub mod kamailio;
